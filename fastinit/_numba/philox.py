@@ -1,0 +1,39 @@
+"""Philox4x32-10 (Salmon, Moraes, Dror, Shaw, SC 2011; Random123 philox.h).
+
+Mirror: ``fastinit/_cython/philox.pxd``. State words live in uint64 lanes,
+masked to 32 bits, so one 64-bit multiply gives both halves of the 32x32
+product and LLVM vectorizes it as ``vpmuludq``.
+"""
+
+import numpy as np
+from numba import njit
+
+from .. import _constants as C
+from . import _INLINE_OPTS
+
+PHILOX_M4x32_0 = np.uint64(C.PHILOX_M4x32_0)
+PHILOX_M4x32_1 = np.uint64(C.PHILOX_M4x32_1)
+PHILOX_W32_0 = np.uint64(C.PHILOX_W32_0)
+PHILOX_W32_1 = np.uint64(C.PHILOX_W32_1)
+MASK32 = np.uint64(C.MASK32)
+S32 = np.uint64(32)
+PHILOX_ROUNDS = C.PHILOX_ROUNDS
+
+
+@njit(**_INLINE_OPTS)
+def philox4x32_10(c0, c1, c2, c3, k0, k1):
+    """Ten Philox rounds on counter (c0..c3) under key (k0, k1); uint64 in/out."""
+    for _ in range(PHILOX_ROUNDS):
+        p0 = PHILOX_M4x32_0 * c0
+        p1 = PHILOX_M4x32_1 * c2
+        c0, c1, c2, c3 = (p1 >> S32) ^ c1 ^ k0, p1 & MASK32, (p0 >> S32) ^ c3 ^ k1, p0 & MASK32
+        # key schedule: Weyl sequence, bumped between rounds
+        k0 = (k0 + PHILOX_W32_0) & MASK32
+        k1 = (k1 + PHILOX_W32_1) & MASK32
+    return c0, c1, c2, c3
+
+
+@njit(**_INLINE_OPTS)
+def philox_block(q, key0, key1, stream0, stream1):
+    """The four words of block ``q`` (uint64 block index) of a stream."""
+    return philox4x32_10(q & MASK32, q >> S32, stream0, stream1, key0, key1)

@@ -1,0 +1,232 @@
+"""Words -> numbers: uniforms, log, sincos, erfinv, Box-Muller, 16-bit rounding.
+
+Mirror: ``fastinit/_cython/transforms.pxd``; executable spec:
+``tests/reference.py``. Every function does the same floating-point operations
+in the same order as its twin (no libm, no fused multiply-add), so both
+backends give identical bits. Float32 paths cast every constant to float32:
+a float64 constant would silently promote the arithmetic.
+"""
+
+import numpy as np
+from numba import njit
+
+from .. import _constants as C
+from . import _INLINE_OPTS
+
+F32 = np.float32
+F64 = np.float64
+U64 = np.uint64
+
+TWO_M24 = F32(C.TWO_M24)
+TWO_M53 = F64(C.TWO_M53)
+ONE_F = F32(1.0)
+TWO_F = F32(2.0)
+HALF_F = F32(0.5)
+NEG_TWO_F = F32(-2.0)
+LOGF_LG0, LOGF_LG1, LOGF_LG2, LOGF_LG3 = (F32(c) for c in C.LOGF_LG)
+LOGF_LN2_HI = F32(C.LOGF_LN2_HI)
+LOGF_LN2_LO = F32(C.LOGF_LN2_LO)
+LOGF_SQRT_HALF_BITS = C.LOGF_SQRT_HALF_BITS
+LOG_SQRT_HALF_BITS = np.int64(C.LOG_SQRT_HALF_BITS)
+LOG_E0, LOG_E1, LOG_E2 = C.LOG_LG_EVEN
+LOG_O0, LOG_O1, LOG_O2, LOG_O3 = C.LOG_LG_ODD
+SIN_F32 = tuple(F32(c) for c in C.SIN_F32)
+COS_F32 = tuple(F32(c) for c in C.COS_F32)
+SIN_F64 = C.SIN_F64
+COS_F64 = C.COS_F64
+ANGLE_SCALE_F32 = F32(C.ANGLE_SCALE_F32)
+ANGLE_SCALE_F64 = C.ANGLE_SCALE_F64
+ANGLE_HALF_F32 = 1 << (C.ANGLE_BITS_F32 - 1)
+ANGLE_HALF_F64 = 1 << (C.ANGLE_BITS_F64 - 1)
+ERFINV_F32_CENTRAL = tuple(F32(c) for c in C.ERFINV_F32_CENTRAL)
+ERFINV_F32_TAIL = tuple(F32(c) for c in C.ERFINV_F32_TAIL)
+ERFINV_F32_SPLIT = F32(C.ERFINV_F32_SPLIT)
+ERFINV_F32_CENTRAL_SHIFT = F32(C.ERFINV_F32_CENTRAL_SHIFT)
+ERFINV_F32_TAIL_SHIFT = F32(C.ERFINV_F32_TAIL_SHIFT)
+ERFINV_F64_P1 = C.ERFINV_F64_P1
+ERFINV_F64_P2 = C.ERFINV_F64_P2
+ERFINV_F64_P3 = C.ERFINV_F64_P3
+SQRT2_F = F32(C.SQRT2)
+SQRT2 = C.SQRT2
+F16_MAX_BITS = np.uint32(C.F16_MAX_BITS)
+F16_MIN_NORMAL_BITS = np.uint32(C.F16_MIN_NORMAL_BITS)
+F16_DENORM_MAGIC_BITS = np.uint32(C.F16_DENORM_MAGIC_BITS)
+F16_DENORM_MAGIC = F32(np.uint32(C.F16_DENORM_MAGIC_BITS).view(np.float32))
+F16_REBIAS = np.uint32(C.F16_REBIAS)
+F16_INF = np.uint32(C.F16_INF)
+
+
+# --- words -> uniforms (the interval is in the name) ---------------------------
+@njit(**_INLINE_OPTS)
+def u01_closed_open_f32(w):
+    # >> 8: keep 24 bits, exactly the float32 significand
+    return F32(w >> U64(8)) * TWO_M24
+
+
+@njit(**_INLINE_OPTS)
+def u01_open_closed_f32(w):
+    # +1: never 0, so log stays finite
+    return F32((w >> U64(8)) + U64(1)) * TWO_M24
+
+
+@njit(**_INLINE_OPTS)
+def u01_open_open_f32(w):
+    # 23 bits and a half step: (2k+1)/2**24 is never 0 nor 1
+    return F32(((w >> U64(9)) << U64(1)) + U64(1)) * TWO_M24
+
+
+@njit(**_INLINE_OPTS)
+def bits53(w0, w1):
+    # 27 + 26 bits: the float64 significand
+    return ((w0 >> U64(5)) << U64(26)) | (w1 >> U64(6))
+
+
+@njit(**_INLINE_OPTS)
+def u01_closed_open_f64(w0, w1):
+    return F64(bits53(w0, w1)) * TWO_M53
+
+
+@njit(**_INLINE_OPTS)
+def u01_open_closed_f64(w0, w1):
+    return F64(bits53(w0, w1) + U64(1)) * TWO_M53
+
+
+@njit(**_INLINE_OPTS)
+def u01_open_open_f64(w0, w1):
+    return F64(((bits53(w0, w1) >> U64(1)) << U64(1)) + U64(1)) * TWO_M53
+
+
+# --- log (fdlibm/musl): x = 2**k * m, m in [sqrt(1/2), sqrt(2)) ---------------
+@njit(**_INLINE_OPTS)
+def log_f32(x):
+    # subtracting sqrt(1/2)'s bits centres m on 1 without a branch
+    ix = np.int64(F32(x).view(np.uint32)) - LOGF_SQRT_HALF_BITS
+    k = F32(ix >> 23)
+    m = np.uint32((ix & 0x7FFFFF) + LOGF_SQRT_HALF_BITS).view(np.float32)
+    f = m - ONE_F
+    s = f / (TWO_F + f)
+    z = s * s
+    r = z * (((LOGF_LG0 * z + LOGF_LG1) * z + LOGF_LG2) * z + LOGF_LG3)
+    hfsq = HALF_F * f * f
+    return s * (hfsq + r) + k * LOGF_LN2_LO - hfsq + f + k * LOGF_LN2_HI
+
+
+@njit(**_INLINE_OPTS)
+def log_f64(x):
+    ix = F64(x).view(np.int64) - LOG_SQRT_HALF_BITS
+    k = F64(ix >> 52)
+    m = np.int64((ix & 0xFFFFFFFFFFFFF) + LOG_SQRT_HALF_BITS).view(np.float64)
+    f = m - 1.0
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * ((LOG_E0 * w + LOG_E1) * w + LOG_E2)
+    t2 = z * (((LOG_O0 * w + LOG_O1) * w + LOG_O2) * w + LOG_O3)
+    return s * (hfsq + (t1 + t2)) + k * C.LOG_LN2_LO - hfsq + f + k * C.LOG_LN2_HI
+
+
+@njit(**_INLINE_OPTS)
+def horner(coeffs, z):
+    """coeffs[0]*z**n + ... + coeffs[n], highest degree first."""
+    p = coeffs[0]
+    for i in range(1, len(coeffs)):
+        p = p * z + coeffs[i]
+    return p
+
+
+# --- sincos on [-pi/4, pi/4): no range reduction is ever needed ----------------
+@njit(**_INLINE_OPTS)
+def sincos_f32(x):
+    z = x * x
+    s = x + (x * z) * horner(SIN_F32, z)
+    c = ONE_F + z * horner(COS_F32, z)
+    return s, c
+
+
+@njit(**_INLINE_OPTS)
+def sincos_f64(x):
+    z = x * x
+    s = x + (x * z) * horner(SIN_F64, z)
+    c = 1.0 + z * horner(COS_F64, z)
+    return s, c
+
+
+@njit(**_INLINE_OPTS)
+def rotate(q, s, c):
+    """(cos, sin) of q*pi/2 + theta from (sin theta, cos theta); q in 0..3."""
+    cos_a = s if (q & 1) == 1 else c
+    sin_a = c if (q & 1) == 1 else s
+    cos_a = -cos_a if (q == 1 or q == 2) else cos_a
+    sin_a = -sin_a if q >= 2 else sin_a
+    return cos_a, sin_a
+
+
+# --- Box-Muller: one pair of uniforms -> the pair (r cos a, r sin a) -----------
+@njit(**_INLINE_OPTS)
+def box_muller_f32(w0, w1):
+    r = np.sqrt(NEG_TWO_F * log_f32(u01_open_closed_f32(w0)))
+    q = np.int64(w1 >> U64(30))  # 2 bits: the quadrant
+    frac = np.int64((w1 >> U64(8)) & U64(0x3FFFFF))  # 22 bits: the offset
+    theta = F32(frac - ANGLE_HALF_F32) * ANGLE_SCALE_F32
+    s, c = sincos_f32(theta)
+    cos_a, sin_a = rotate(q, s, c)
+    return r * cos_a, r * sin_a
+
+
+@njit(**_INLINE_OPTS)
+def box_muller_f64(w0, w1, w2, w3):
+    r = np.sqrt(-2.0 * log_f64(u01_open_closed_f64(w0, w1)))
+    q = np.int64(w2 >> U64(30))
+    frac = np.int64((((w2 >> U64(5)) & U64(0x1FFFFFF)) << U64(26)) | (w3 >> U64(6)))
+    theta = F64(frac - ANGLE_HALF_F64) * ANGLE_SCALE_F64
+    s, c = sincos_f64(theta)
+    cos_a, sin_a = rotate(q, s, c)
+    return r * cos_a, r * sin_a
+
+
+# --- inverse error function (Giles 2011): erfinv(x) = x * P(w) -----------------
+@njit(**_INLINE_OPTS)
+def erfinv_f32(x, tails):
+    w = -log_f32((ONE_F - x) * (ONE_F + x))
+    p = horner(ERFINV_F32_CENTRAL, w - ERFINV_F32_CENTRAL_SHIFT)
+    if tails:
+        p2 = horner(ERFINV_F32_TAIL, np.sqrt(w) - ERFINV_F32_TAIL_SHIFT)
+        p = p if w < ERFINV_F32_SPLIT else p2
+    return p * x
+
+
+@njit(**_INLINE_OPTS)
+def erfinv_f64(x):
+    w = -log_f64((1.0 - x) * (1.0 + x))
+    if w < C.ERFINV_F64_SPLIT_1:
+        p = horner(ERFINV_F64_P1, w - C.ERFINV_F64_SHIFT_1)
+    elif w < C.ERFINV_F64_SPLIT_2:
+        p = horner(ERFINV_F64_P2, np.sqrt(w) - C.ERFINV_F64_SHIFT_2)
+    else:
+        p = horner(ERFINV_F64_P3, np.sqrt(w) - C.ERFINV_F64_SHIFT_3)
+    return p * x
+
+
+# --- float32 -> 16-bit formats, round to nearest even ----------------------------
+@njit(**_INLINE_OPTS)
+def f32_to_bf16_bits(x):
+    b = F32(x).view(np.uint32)
+    # +0x7FFF and the kept lsb: ties go to even
+    return np.uint16((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+
+
+@njit(**_INLINE_OPTS)
+def f32_to_f16_bits(x):
+    """F. Giesen's float_to_half_fast3_rtne, branch-free (no NaN reaches it)."""
+    b = F32(x).view(np.uint32)
+    sign = b & np.uint32(0x80000000)
+    b = b ^ sign
+    # subnormal result: the float add aligns the 10 kept bits at the bottom,
+    # rounding to nearest even
+    sub = F32(np.uint32(b).view(np.float32) + F16_DENORM_MAGIC).view(np.uint32) - F16_DENORM_MAGIC_BITS
+    # normal result: rebias the exponent; +0xFFF and the kept lsb round to even
+    nrm = ((b + F16_REBIAS) + ((b >> np.uint32(13)) & np.uint32(1))) >> np.uint32(13)
+    o = sub if b < F16_MIN_NORMAL_BITS else nrm
+    o = F16_INF if b >= F16_MAX_BITS else o
+    return np.uint16(o | (sign >> np.uint32(16)))

@@ -1,0 +1,207 @@
+"""Slow, vectorized NumPy reference of the randomness contract.
+
+This is the executable form of the contract written in README.md ("The
+randomness contract") and in ``fastinit/_numba/transforms.py``: element ``i``
+of a logical tensor as a function of (seed, stream, i, parameters, dtype),
+operation for operation. Both backends must match it bit for bit. It shares
+only the constants of ``fastinit._constants`` with them, not code.
+"""
+
+import numpy as np
+
+from fastinit import _constants as C
+
+F32 = np.float32
+F64 = np.float64
+U64 = np.uint64
+M32 = U64(C.MASK32)
+
+
+def philox4x32_10(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 on arrays of uint32 counters and a uint32 key."""
+    c0, c1, c2, c3 = (np.asarray(c, dtype=U64) for c in (c0, c1, c2, c3))
+    k0, k1 = U64(k0), U64(k1)
+    for r in range(C.PHILOX_ROUNDS):
+        p0 = U64(C.PHILOX_M4x32_0) * c0
+        p1 = U64(C.PHILOX_M4x32_1) * c2
+        hi0, lo0 = p0 >> U64(32), p0 & M32
+        hi1, lo1 = p1 >> U64(32), p1 & M32
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+        if r < C.PHILOX_ROUNDS - 1:
+            k0 = (k0 + U64(C.PHILOX_W32_0)) & M32
+            k1 = (k1 + U64(C.PHILOX_W32_1)) & M32
+    return tuple(c.astype(np.uint32) for c in (c0, c1, c2, c3))
+
+
+def words(seed, stream, w):
+    """Raw word ``w`` (array of word indices) of ``stream`` under ``seed``."""
+    w = np.asarray(w, dtype=U64)
+    q = w >> U64(2)
+    s = U64(stream)
+    out = philox4x32_10(q & M32, q >> U64(32), s & M32, s >> U64(32),
+                        seed & C.MASK32, seed >> 32)
+    lanes = np.stack(out)
+    return lanes[(w & U64(3)).astype(np.intp), np.arange(w.size)]
+
+
+# --- conversions ----------------------------------------------------------------
+def u01_f32(w):
+    return F32(w >> np.uint32(8)) * F32(C.TWO_M24)
+
+
+def u01_open_closed_f32(w):
+    return F32((w >> np.uint32(8)).astype(np.int64) + 1) * F32(C.TWO_M24)
+
+
+def u01_open_open_f32(w):
+    return F32(2 * (w >> np.uint32(9)).astype(np.int64) + 1) * F32(C.TWO_M24)
+
+
+def _bits53(w0, w1):
+    return ((w0.astype(U64) >> U64(5)) << U64(26)) | (w1.astype(U64) >> U64(6))
+
+
+def u01_f64(w0, w1):
+    return F64(_bits53(w0, w1)) * F64(C.TWO_M53)
+
+
+def u01_open_closed_f64(w0, w1):
+    return F64(_bits53(w0, w1) + U64(1)) * F64(C.TWO_M53)
+
+
+def u01_open_open_f64(w0, w1):
+    k = _bits53(w0, w1) >> U64(1)
+    return F64(U64(2) * k + U64(1)) * F64(C.TWO_M53)
+
+
+# --- elementary functions ---------------------------------------------------------
+def _horner(coeffs, z, t):
+    p = t(coeffs[0]) * np.ones_like(z)
+    for c in coeffs[1:]:
+        p = p * z + t(c)
+    return p
+
+
+def log_f32(x):
+    x = np.asarray(x, dtype=F32)
+    ix = x.view(np.uint32).astype(np.int64) - C.LOGF_SQRT_HALF_BITS
+    k = F32(ix >> 23)
+    m = ((ix & 0x7FFFFF) + C.LOGF_SQRT_HALF_BITS).astype(np.uint32).view(F32)
+    f = m - F32(1)
+    s = f / (F32(2) + f)
+    z = s * s
+    r = z * _horner(C.LOGF_LG, z, F32)
+    hfsq = F32(0.5) * f * f
+    return s * (hfsq + r) + k * F32(C.LOGF_LN2_LO) - hfsq + f + k * F32(C.LOGF_LN2_HI)
+
+
+def log_f64(x):
+    x = np.asarray(x, dtype=F64)
+    ix = x.view(np.int64) - np.int64(C.LOG_SQRT_HALF_BITS)
+    k = F64(ix >> 52)
+    m = ((ix & 0xFFFFFFFFFFFFF) + C.LOG_SQRT_HALF_BITS).view(F64)
+    f = m - 1.0
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = w * _horner(C.LOG_LG_EVEN, w, F64) + z * _horner(C.LOG_LG_ODD, w, F64)
+    return s * (hfsq + r) + k * C.LOG_LN2_LO - hfsq + f + k * C.LOG_LN2_HI
+
+
+def sincos(x, t):
+    sc, cc = (C.SIN_F32, C.COS_F32) if t is F32 else (C.SIN_F64, C.COS_F64)
+    z = x * x
+    s = x + (x * z) * _horner(sc, z, t)
+    c = t(1) + z * _horner(cc, z, t)
+    return s, c
+
+
+def _rotate(q, s, c):
+    """(cos, sin) of q*pi/2 + theta from (sin theta, cos theta)."""
+    swap = (q & 1) == 1
+    cos_a = np.where(swap, s, c)
+    sin_a = np.where(swap, c, s)
+    cos_a = np.where((q == 1) | (q == 2), -cos_a, cos_a)
+    sin_a = np.where(q >= 2, -sin_a, sin_a)
+    return cos_a, sin_a
+
+
+def erfinv_f32(x, tails=True):
+    x = np.asarray(x, dtype=F32)
+    w = -log_f32((F32(1) - x) * (F32(1) + x))
+    p = _horner(C.ERFINV_F32_CENTRAL, w - F32(C.ERFINV_F32_CENTRAL_SHIFT), F32)
+    if tails:
+        v = np.sqrt(w) - F32(C.ERFINV_F32_TAIL_SHIFT)
+        p = np.where(w < F32(C.ERFINV_F32_SPLIT), p, _horner(C.ERFINV_F32_TAIL, v, F32))
+    return p * x
+
+
+def erfinv_f64(x):
+    x = np.asarray(x, dtype=F64)
+    w = -log_f64((1.0 - x) * (1.0 + x))
+    p1 = _horner(C.ERFINV_F64_P1, w - C.ERFINV_F64_SHIFT_1, F64)
+    v = np.sqrt(w)
+    p2 = _horner(C.ERFINV_F64_P2, v - C.ERFINV_F64_SHIFT_2, F64)
+    p3 = _horner(C.ERFINV_F64_P3, v - C.ERFINV_F64_SHIFT_3, F64)
+    p = np.where(w < C.ERFINV_F64_SPLIT_1, p1,
+                 np.where(w < C.ERFINV_F64_SPLIT_2, p2, p3))
+    return p * x
+
+
+# --- element values ----------------------------------------------------------------
+def uniform(seed, stream, idx, lo, span, lo_c, hi_c, double=False):
+    """Uniform elements ``idx``: clamp(lo + span*u, lo_c, hi_c)."""
+    idx = np.asarray(idx, dtype=U64)
+    if double:
+        u = u01_f64(words(seed, stream, 2 * idx), words(seed, stream, 2 * idx + U64(1)))
+        return np.minimum(np.maximum(F64(lo) + F64(span) * u, lo_c), hi_c)
+    u = u01_f32(words(seed, stream, idx))
+    x = F32(lo) + F32(span) * u
+    return np.minimum(np.maximum(x, F32(lo_c)), F32(hi_c))
+
+
+def standard_normal(seed, stream, idx, double=False):
+    """Box-Muller: element 2j is r*cos(a), element 2j+1 is r*sin(a)."""
+    idx = np.asarray(idx, dtype=U64)
+    pair = idx >> U64(1)
+    t = F64 if double else F32
+    if double:
+        w = [words(seed, stream, 4 * pair + U64(k)) for k in range(4)]
+        u1 = u01_open_closed_f64(w[0], w[1])
+        r = np.sqrt(F64(-2) * log_f64(u1))
+        q = (w[2] >> np.uint32(30)).astype(np.int64)
+        frac = ((w[2].astype(U64) >> U64(5)) & U64(0x1FFFFFF)) << U64(26)
+        frac = (frac | (w[3].astype(U64) >> U64(6))).astype(np.int64)
+        theta = F64(frac - (1 << (C.ANGLE_BITS_F64 - 1))) * F64(C.ANGLE_SCALE_F64)
+    else:
+        w0 = words(seed, stream, 2 * pair)
+        w1 = words(seed, stream, 2 * pair + U64(1))
+        r = np.sqrt(F32(-2) * log_f32(u01_open_closed_f32(w0)))
+        q = (w1 >> np.uint32(30)).astype(np.int64)
+        frac = ((w1 >> np.uint32(8)) & np.uint32(0x3FFFFF)).astype(np.int64)
+        theta = F32(frac - (1 << (C.ANGLE_BITS_F32 - 1))) * F32(C.ANGLE_SCALE_F32)
+    s, c = sincos(theta, t)
+    cos_a, sin_a = _rotate(q, s, c)
+    return np.where((idx & U64(1)) == 0, r * cos_a, r * sin_a)
+
+
+def normal(seed, stream, idx, mean, std, double=False):
+    t = F64 if double else F32
+    return t(mean) + t(std) * standard_normal(seed, stream, idx, double)
+
+
+def truncated_normal(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double=False):
+    """Inverse CDF in erf space: x = ea + (eb-ea)*u, z = sqrt(2)*erfinv(x)."""
+    idx = np.asarray(idx, dtype=U64)
+    t = F64 if double else F32
+    if double:
+        u = u01_open_open_f64(words(seed, stream, 2 * idx), words(seed, stream, 2 * idx + U64(1)))
+    else:
+        u = u01_open_open_f32(words(seed, stream, idx))
+    x = t(ea) + (t(eb) - t(ea)) * u
+    x = np.minimum(np.maximum(x, t(ea)), t(eb))
+    e = erfinv_f64(x) if double else erfinv_f32(x)
+    z = e * t(C.SQRT2)
+    y = t(mean) + t(std) * z
+    return np.minimum(np.maximum(y, t(lo_c)), t(hi_c))
