@@ -1,0 +1,81 @@
+"""Backend choice ("auto", "numba", "cython") and the one rule for n_threads.
+
+Neither choice can change a value: both backends compute the same bits, and
+work is cut into fixed chunks, never per thread.
+"""
+
+import importlib
+import os
+
+BACKENDS = ("auto", "numba", "cython")
+KERNELS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal")
+
+
+def usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def effective_n_threads(n_threads):
+    """sklearn's rule: None or -1 -> all usable cores; -k -> cores + 1 - k; k -> k.
+
+    Validated already: an int, never 0. Values that leave no thread give 1.
+    """
+    cores = usable_cores()
+    if n_threads is None:
+        return cores
+    if n_threads < 0:
+        return max(1, cores + 1 + n_threads)
+    return n_threads
+
+
+def cython_available():
+    try:
+        importlib.import_module("fastinit._cython")
+    except ImportError:
+        return False
+    return True
+
+
+def resolve(backend):
+    """Concrete backend name for "auto": Cython when built (no JIT), else Numba."""
+    if backend == "auto":
+        return "cython" if cython_available() else "numba"
+    return backend
+
+
+def _numba_kernel(name):
+    from ._numba import kernels
+
+    return getattr(kernels, name)
+
+
+def call(backend, name, n_threads, mem, runs, keys, params):
+    """Run kernel ``name`` over every run of ``mem`` (the buffer's memory).
+
+    ``keys`` = (key0, key1, stream0, stream1); ``params`` follow the geometry.
+    """
+    def args(r):
+        return (mem[r.start:r.start + r.size], *keys, r.first, r.row_len, r.row_step, r.step,
+                *params)
+
+    if backend == "cython":
+        from . import _cython
+
+        kernel = getattr(_cython, name)
+        for r in runs:
+            kernel(*args(r), n_threads)
+        return
+    import numba
+
+    kernel = _numba_kernel(name)
+    previous = numba.get_num_threads()
+    # numba cannot start more threads than its pool; more threads never change values
+    numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for r in runs:
+            kernel(*args(r))
+    finally:
+        numba.set_num_threads(previous)

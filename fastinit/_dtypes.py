@@ -1,0 +1,50 @@
+"""Output dtypes: format codes, memory views, and bounds rounded inward.
+
+float16 and bfloat16 values are the float32 value of the same element rounded
+to nearest even; bounded distributions clamp in float32 to bounds that are
+representable in the output dtype, so rounding can never leave the interval.
+"""
+
+import numpy as np
+
+from . import _constants as C
+
+try:
+    import ml_dtypes
+
+    BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+except ImportError:  # pragma: no cover - ml_dtypes is a declared dependency
+    BFLOAT16 = None
+
+_FORMATS = {np.dtype(np.float32): C.FMT_F32, np.dtype(np.float64): C.FMT_F64,
+            np.dtype(np.float16): C.FMT_F16}
+if BFLOAT16 is not None:
+    _FORMATS[BFLOAT16] = C.FMT_BF16
+
+_STORAGE = {C.FMT_F32: np.float32, C.FMT_F64: np.float64, C.FMT_F16: np.uint16,
+            C.FMT_BF16: np.uint16}
+
+
+def format_of(dtype):
+    """Format code of a supported float dtype, else None."""
+    return _FORMATS.get(np.dtype(dtype))
+
+
+def memory(out, fmt):
+    """The buffer's memory as a 1-D array in memory order (no copy).
+
+    16-bit formats are viewed as uint16: the kernels write their bits.
+    """
+    flat = np.asarray(out).reshape(-1, order="A")
+    return flat.view(_STORAGE[fmt]) if fmt is not None else flat
+
+
+def inward(value, dtype, *, up):
+    """Nearest value of ``dtype`` at or above (``up``) / below ``value``, as float."""
+    with np.errstate(over="ignore"):  # beyond the dtype's range: inf, then stepped in
+        x = np.array(value, dtype=np.float64).astype(dtype)
+    if up and float(x) < value:
+        x = np.nextafter(x, np.array(np.inf, dtype=dtype))
+    elif not up and float(x) > value:
+        x = np.nextafter(x, np.array(-np.inf, dtype=dtype))
+    return float(x)

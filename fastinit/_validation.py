@@ -1,0 +1,176 @@
+"""Every argument check and every user-facing error message.
+
+Checks run before a single byte is written; kernels trust what passes here.
+Messages read ``"<arg> must be <requirement>, got <actual>"``; ``TypeError``
+for a wrong type or dtype, ``ValueError`` for a wrong value, shape or layout.
+"""
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+from . import _dtypes
+
+MAX_U64 = 2**64
+# Element indices times words per element (<= 2) must stay below 2**64.
+MAX_ELEMENTS = 2**62
+
+
+def _describe(value):
+    return repr(value) if isinstance(value, (str, bool)) or value is None else str(value)
+
+
+def check_buffer(out):
+    """Validate the output buffer; return its format code."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(
+            "out must be a numpy.ndarray of float32, float64, float16 or bfloat16, "
+            f"got {type(out).__name__}"
+        )
+    fmt = _dtypes.format_of(out.dtype)
+    if fmt is None:
+        raise TypeError(
+            f"out must be a numpy.ndarray of float32, float64, float16 or bfloat16, got {out.dtype}"
+        )
+    check_writable_contiguous(out)
+    return fmt
+
+
+def check_bits_buffer(out):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray of uint32, got {type(out).__name__}")
+    if out.dtype != np.uint32:
+        raise TypeError(f"out must be a numpy.ndarray of uint32, got {out.dtype}")
+    check_writable_contiguous(out)
+
+
+def check_writable_contiguous(out):
+    if not out.flags.writeable:
+        raise ValueError("out must be writable, got a read-only array (pass a copy)")
+    if not (out.flags.c_contiguous or out.flags.f_contiguous):
+        raise ValueError(
+            "out must be C- or F-contiguous, got a non-contiguous view "
+            "(use np.ascontiguousarray or fill a temporary and copy)"
+        )
+
+
+def check_uint64(name, value):
+    """An integer in [0, 2**64): seeds and integer streams."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer in [0, 2**64), got {_describe(value)}")
+    value = operator.index(value)
+    if not 0 <= value < MAX_U64:
+        raise ValueError(f"{name} must be an integer in [0, 2**64), got {value}")
+    return value
+
+
+def check_stream(stream):
+    if isinstance(stream, str):
+        return stream
+    if isinstance(stream, bool) or not isinstance(stream, numbers.Integral):
+        raise TypeError(
+            f"stream must be an integer in [0, 2**64) or a str, got {_describe(stream)}"
+        )
+    return check_uint64("stream", stream)
+
+
+def check_real(name, value, *, positive=False, nonnegative=False):
+    """A finite real number, optionally > 0 or >= 0; returned as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)}")
+    value = float(value)
+    if positive and not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value}")
+    if nonnegative and not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {value}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
+def check_less(lo_name, lo, hi_name, hi, *, strict):
+    if (lo >= hi) if strict else (lo > hi):
+        rel = "less than" if strict else "at most"
+        raise ValueError(f"{lo_name} must be {rel} {hi_name} ({hi}), got {lo}")
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {_describe(value)}")
+    return value
+
+
+def check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {_describe(value)}")
+    return int(value)
+
+
+def check_shape(name, shape):
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of non-negative integers, got {shape!r}") from None
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 0:
+            raise ValueError(f"{name} must be a tuple of non-negative integers, got {shape}")
+    shape = tuple(int(d) for d in shape)
+    if math.prod(shape) >= MAX_ELEMENTS:
+        raise ValueError(f"{name} must have fewer than 2**62 elements, got {math.prod(shape)}")
+    return shape
+
+
+def check_axes(shape, in_axis, out_axis):
+    """Normalise in_axis/out_axis for ``shape`` (only used when ndim >= 2)."""
+    nd = len(shape)
+    axes = []
+    for name, ax in (("in_axis", in_axis), ("out_axis", out_axis)):
+        if isinstance(ax, bool) or not isinstance(ax, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {_describe(ax)}")
+        if nd >= 2 and not -nd <= ax < nd:
+            raise ValueError(f"{name} must be in [{-nd}, {nd}) for a {nd}-D shape, got {ax}")
+        axes.append(int(ax) % nd if nd >= 2 else int(ax))
+    if nd >= 2 and axes[0] == axes[1]:
+        raise ValueError(
+            f"in_axis and out_axis must name different axes, got {in_axis} and {out_axis}"
+        )
+    return axes
+
+
+def check_geometry(out_shape, full_shape, origin, offset):
+    """Where the buffer sits in the full logical tensor; returns full_shape."""
+    full = check_shape("full_shape", out_shape if full_shape is None else full_shape)
+    if origin is not None and offset is not None:
+        raise ValueError("origin and offset must not both be given, got both")
+    size = math.prod(out_shape)
+    if offset is not None:
+        if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {_describe(offset)}")
+        if offset + size > math.prod(full):
+            raise ValueError(
+                f"offset must keep the buffer inside full_shape {full} "
+                f"(offset + out.size <= {math.prod(full)}), got {offset} + {size}"
+            )
+        return full
+    if origin is None:
+        if tuple(out_shape) != full:
+            raise ValueError(
+                f"origin or offset must be given when out.shape {tuple(out_shape)} differs "
+                f"from full_shape {full}, got neither"
+            )
+        return full
+    origin = check_shape("origin", origin)
+    if len(origin) != len(full) or len(out_shape) != len(full):
+        raise ValueError(
+            f"origin must have one entry per axis of full_shape {full} and out must have as "
+            f"many axes, got origin {origin} and out.shape {tuple(out_shape)}"
+        )
+    for o, s, f in zip(origin, out_shape, full):
+        if o + s > f:
+            raise ValueError(
+                f"origin must keep the buffer inside full_shape {full}, got origin {origin} "
+                f"with out.shape {tuple(out_shape)}"
+            )
+    return full

@@ -1,0 +1,39 @@
+"""Shared fixtures: backends, dtypes, the reference implementation."""
+
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+from fastinit import _backend, _dtypes
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))  # tests/reference.py
+
+DATA = pathlib.Path(__file__).parent / "data"
+BACKENDS = ["numba"] + (["cython"] if _backend.cython_available() else [])
+DTYPES = [np.float32, np.float64, np.float16, _dtypes.BFLOAT16]
+DTYPE_IDS = ["f32", "f64", "f16", "bf16"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(params=DTYPES, ids=DTYPE_IDS)
+def dtype(request):
+    return np.dtype(request.param)
+
+
+def as_bytes(a):
+    """Raw bytes of an array, for bit-for-bit comparison."""
+    return np.ascontiguousarray(a).view(np.uint8).tobytes()
+
+
+def pytest_configure(config):
+    # CI sets this so that a broken build fails instead of skipping the Cython half
+    import os
+
+    if os.environ.get("FASTINIT_REQUIRE_CYTHON") == "1" and "cython" not in BACKENDS:
+        raise pytest.UsageError("FASTINIT_REQUIRE_CYTHON=1 but fastinit._cython does not import")

@@ -1,0 +1,156 @@
+"""Numba and Cython give the same bits; both equal the NumPy reference.
+
+Every initializer x dtype, odd starts, strided (F-order) runs and several rows.
+"""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+import reference
+from conftest import BACKENDS, DTYPE_IDS, DTYPES, as_bytes
+
+import fastinit
+from fastinit import _constants as C
+from fastinit import _dtypes, _streams
+
+needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="Cython extension not built")
+
+SEED, STREAM = 0x0123456789ABCDEF, "decoder.layers.7.mlp.up_proj.weight"
+
+# name -> (function, keyword arguments)
+INITIALIZERS = {
+    "random_uniform_": (fastinit.random_uniform_, dict(minval=-0.3, maxval=0.7)),
+    "random_normal_": (fastinit.random_normal_, dict(mean=0.25, stddev=1.5)),
+    "truncated_normal_": (fastinit.truncated_normal_, dict(stddev=0.7)),
+    "truncated_normal_tails": (fastinit.truncated_normal_, dict(lower=-1.0, upper=4.5)),
+    "glorot_uniform_": (fastinit.glorot_uniform_, {}),
+    "glorot_normal_": (fastinit.glorot_normal_, {}),
+    "he_uniform_": (fastinit.he_uniform_, {}),
+    "he_normal_": (fastinit.he_normal_, {}),
+    "lecun_uniform_": (fastinit.lecun_uniform_, {}),
+    "lecun_normal_": (fastinit.lecun_normal_, {}),
+    "variance_scaling_normal": (fastinit.variance_scaling_,
+                                dict(scale=3.0, mode="fan_avg", distribution="normal")),
+}
+
+
+def _fill(name, dtype, backend, shape=(37, 1029), **extra):
+    func, kwargs = INITIALIZERS[name]
+    out = np.empty(shape, dtype)
+    return func(out, seed=SEED, stream=STREAM, backend=backend, **kwargs, **extra)
+
+
+@needs_both
+@pytest.mark.parametrize("name", INITIALIZERS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_numba_equals_cython(name, dtype):
+    assert as_bytes(_fill(name, dtype, "numba")) == as_bytes(_fill(name, dtype, "cython"))
+
+
+@needs_both
+@pytest.mark.parametrize("name", ["random_uniform_", "random_normal_", "truncated_normal_"])
+def test_numba_equals_cython_strided_and_offset(name):
+    # F order (per-element path) and a sub-block at an odd origin (unaligned heads)
+    for kw in (dict(shape=(64, 33)), dict(shape=(5, 7), full_shape=(9, 11), origin=(3, 1))):
+        outs = []
+        for backend in BACKENDS:
+            func, kwargs = INITIALIZERS[name]
+            out = np.empty(kw["shape"], np.float32, order="F")
+            func(out, seed=SEED, stream=STREAM, backend=backend, **kwargs,
+                 **{k: v for k, v in kw.items() if k != "shape"})
+            outs.append(as_bytes(out))
+        assert outs[0] == outs[1]
+
+
+@needs_both
+def test_random_bits_parity():
+    a = fastinit.random_bits_(np.empty(10_001, np.uint32), seed=SEED, backend="numba")
+    b = fastinit.random_bits_(np.empty(10_001, np.uint32), seed=SEED, backend="cython")
+    assert as_bytes(a) == as_bytes(b)
+
+
+@needs_both
+def test_cython_constants_match():
+    from fastinit import _cython
+
+    seen = _cython.constants()
+    assert len(seen) >= 20
+    for name, value in seen.items():
+        expect = getattr(C, name)
+        if isinstance(expect, tuple):
+            assert tuple(value) == pytest.approx(expect, rel=0, abs=0), name
+        else:
+            assert value == expect, name
+
+
+# --- against the reference (the executable contract) ----------------------------
+def _ref_values(dtype, idx, kind, **p):
+    double = np.dtype(dtype) == np.float64
+    if kind == "uniform":
+        lo_c = _dtypes.inward(p["lo"], dtype, up=True)
+        hi_c = _dtypes.inward(p["lo"] + p["span"], dtype, up=False)
+        v = reference.uniform(SEED, _streams.stream_id(STREAM), idx, p["lo"], p["span"],
+                              lo_c, hi_c, double)
+    elif kind == "normal":
+        v = reference.normal(SEED, _streams.stream_id(STREAM), idx, p["mean"], p["std"], double)
+    else:
+        a, b = p["a"], p["b"]
+        lim = 1 - 2.0 ** (-53 if double else -24)
+        ea = min(max(math.erf(a / math.sqrt(2)), -lim), lim)
+        eb = min(max(math.erf(b / math.sqrt(2)), -lim), lim)
+        lo_c = _dtypes.inward(p["mean"] + p["std"] * a, dtype, up=True)
+        hi_c = _dtypes.inward(p["mean"] + p["std"] * b, dtype, up=False)
+        v = reference.truncated_normal(SEED, _streams.stream_id(STREAM), idx, p["mean"],
+                                       p["std"], ea, eb, lo_c, hi_c, double)
+    return v.astype(dtype)
+
+
+@pytest.mark.parametrize(
+    ("kind", "func", "kwargs", "params"),
+    [
+        ("uniform", fastinit.random_uniform_, dict(minval=-2.0, maxval=3.0),
+         dict(lo=-2.0, span=5.0)),
+        ("normal", fastinit.random_normal_, dict(mean=1.0, stddev=2.0), dict(mean=1.0, std=2.0)),
+        ("truncated", fastinit.truncated_normal_, dict(mean=0.5, stddev=2.0),
+         dict(mean=0.5, std=2.0, a=-2.0, b=2.0)),
+        ("truncated", fastinit.truncated_normal_,
+         dict(mean=0.0, stddev=1.0, lower=-6.0, upper=0.5), dict(mean=0.0, std=1.0, a=-6.0, b=0.5)),
+    ],
+)
+def test_equals_reference(kind, func, kwargs, params, dtype, backend):
+    full = (33, 517)
+    out = np.empty((20, 301), dtype)
+    func(out, seed=SEED, stream=STREAM, full_shape=full, origin=(5, 3), backend=backend, **kwargs)
+    idx = _streams.global_indices(out.shape, full, (5, 3)).ravel()
+    assert as_bytes(out.ravel()) == as_bytes(_ref_values(dtype, idx, kind, **params))
+
+
+def test_random_bits_equal_reference(backend):
+    out = fastinit.random_bits_(np.empty(4099, np.uint32), seed=SEED, stream=STREAM,
+                                full_shape=(10_000,), offset=1234, backend=backend)
+    assert as_bytes(out) == as_bytes(reference.words(SEED, _streams.stream_id(STREAM),
+                                                     np.arange(1234, 1234 + 4099)))
+
+
+# --- the mirror: same kernel names and signatures in both backends ----------------
+@needs_both
+def test_kernel_signatures_mirror():
+    from fastinit._cython import _kernels
+    from fastinit._numba import kernels
+
+    for name in ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal"):
+        numba_args = list(inspect.signature(getattr(kernels, name).py_func).parameters)
+        cython_args = list(inspect.signature(getattr(_kernels, name)).parameters)
+        assert cython_args == numba_args + ["n_threads"], name
+
+
+def test_no_fastmath_anywhere():
+    from fastinit._numba import kernels, philox, transforms
+
+    for module in (kernels, philox, transforms):
+        for name, obj in vars(module).items():
+            opts = getattr(obj, "targetoptions", None)
+            if opts is not None:
+                assert not opts.get("fastmath", False), name
