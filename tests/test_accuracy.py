@@ -1,0 +1,73 @@
+"""Accuracy of the own approximations, measured exhaustively where feasible.
+
+The kernels equal tests/reference.py bit for bit (test_backend_parity.py), so
+measuring the reference measures both backends. The bounds asserted here are
+the ones the README documents.
+"""
+
+import numpy as np
+import reference
+from scipy import special
+
+from fastinit import _constants as C
+
+
+def test_log_f32_all_box_muller_inputs():
+    u = np.arange(1, 2**24 + 1, dtype=np.float64) * 2.0**-24  # every u1 in (0, 1]
+    got = reference.log_f32(u.astype(np.float32)).astype(np.float64)
+    exact = np.log(u)
+    nz = exact != 0
+    assert got[~nz].tolist() == [0.0]  # log(1) is exactly 0
+    assert np.max(np.abs(got[nz] - exact[nz]) / np.abs(exact[nz])) < 1.0e-7
+
+
+def test_log_f64():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.random(2**20), (np.arange(1, 2**20) * 2.0**-53),
+                        1 - np.arange(1, 2**16) * 2.0**-53])
+    got = reference.log_f64(x)
+    exact = np.log(x)
+    assert np.max(np.abs(got - exact) / np.abs(exact)) < 4e-16
+
+
+def test_sincos_f32_every_angle():
+    k = np.arange(2**22, dtype=np.int64) - 2**21  # every Box-Muller angle offset
+    theta = np.float32(k) * np.float32(C.ANGLE_SCALE_F32)
+    s, c = reference.sincos(theta, np.float32)
+    t = theta.astype(np.float64)
+    assert np.max(np.abs(s - np.sin(t))) < 1e-7
+    assert np.max(np.abs(c - np.cos(t))) < 1e-7
+
+
+def test_sincos_f64():
+    theta = np.linspace(-np.pi / 4, np.pi / 4, 2**21)
+    s, c = reference.sincos(theta, np.float64)
+    assert np.max(np.abs(s - np.sin(theta))) < 2.3e-16
+    assert np.max(np.abs(c - np.cos(theta))) < 2.3e-16
+
+
+def test_erfinv_f32_every_grid_input():
+    x = np.arange(-(2**23) + 1, 2**23, dtype=np.float64) * 2.0**-23  # |x| < 1, step 2**-23
+    got = reference.erfinv_f32(x.astype(np.float32)).astype(np.float64)
+    exact = special.erfinv(x)
+    assert np.max(np.abs(got - exact)) < 1e-6
+    assert np.all(np.diff(got) >= 0)  # monotone
+    assert np.array_equal(got, -got[::-1])  # exactly antisymmetric
+
+
+def test_erfinv_f32_central_branch_is_exact_subset():
+    # the kernels skip the tail polynomial when |x| <= ERFINV_F32_CENTRAL_MAX_X:
+    # that must not change a bit
+    x = np.linspace(-C.ERFINV_F32_CENTRAL_MAX_X, C.ERFINV_F32_CENTRAL_MAX_X, 2**20,
+                    dtype=np.float32)
+    a = reference.erfinv_f32(x, tails=False)
+    b = reference.erfinv_f32(x, tails=True)
+    assert a.tobytes() == b.tobytes()
+
+
+def test_erfinv_f64():
+    x = np.concatenate([np.linspace(-1 + 2.0**-52, 1 - 2.0**-52, 2**21),
+                        1 - np.logspace(-15, -1, 2**14)])
+    got = reference.erfinv_f64(x)
+    exact = special.erfinv(x)
+    assert np.max(np.abs(got - exact) / np.abs(exact)) < 2e-15
