@@ -16,6 +16,8 @@ from . import _validation as V
 # 1 - 2**-24 and 1 - 2**-53: the largest values below 1 in float32/float64,
 # so (1-x)(1+x) never reaches 0 inside the inverse CDF.
 _ERF_LIMIT = {False: 1.0 - 2.0**-24, True: 1.0 - 2.0**-53}
+_F32_MAX = float(np.finfo(np.float32).max)
+_F64_MAX = float(np.finfo(np.float64).max)
 
 
 class Job(NamedTuple):
@@ -39,9 +41,7 @@ def prepare(out, *, seed, stream, full_shape, origin, offset, n_threads, backend
     seed = V.check_uint64("seed", seed)
     stream = V.check_stream(stream)
     full = V.check_geometry(out.shape, full_shape, origin, offset)
-    if n_threads is not None:
-        if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads == 0:
-            raise ValueError(f"n_threads must be None or a non-zero integer, got {n_threads!r}")
+    n_threads = V.check_n_threads(n_threads)
     V.check_choice("backend", backend, _backend.BACKENDS)
     name = _backend.resolve(backend)
     if name == "cython" and not _backend.cython_available():
@@ -72,8 +72,11 @@ def bits(job):
 def uniform(job, low, high):
     """Validated low <= high; values clamp(low + (high-low)*u) in [low, high]."""
     span = high - low
-    if not math.isfinite(span):
-        raise ValueError(f"maxval - minval must be finite, got {span}")
+    # the 32-bit paths compute in float32: a wider span would overflow to inf
+    limit = _F64_MAX if job.fmt == C.FMT_F64 else _F32_MAX
+    if not abs(span) <= limit:
+        raise ValueError(f"maxval - minval must be at most {limit:.4g} for {job.out.dtype}, "
+                         f"got {span}")
     lo_c, hi_c = _inward_bounds(job, low, high)
     if job.runs:
         _backend.call(job.backend, "fill_uniform", job.n_threads, job.mem, job.runs, job.keys,

@@ -102,10 +102,28 @@ def check_choice(name, value, choices):
     return value
 
 
+def check_integer(name, value, requirement):
+    """TypeError unless an integer (numpy integers included); returns int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {requirement}, got {_describe(value)}")
+    return operator.index(value)
+
+
 def check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {_describe(value)}")
-    return int(value)
+    value = check_integer(name, value, "a positive integer")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def check_n_threads(n_threads):
+    """None, or a non-zero integer (negative counts back from all cores)."""
+    if n_threads is None:
+        return None
+    n_threads = check_integer("n_threads", n_threads, "None or a non-zero integer")
+    if n_threads == 0:
+        raise ValueError("n_threads must be None or a non-zero integer, got 0")
+    return n_threads
 
 
 def check_shape(name, shape):
@@ -146,8 +164,9 @@ def check_geometry(out_shape, full_shape, origin, offset):
         raise ValueError("origin and offset must not both be given, got both")
     size = math.prod(out_shape)
     if offset is not None:
-        if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or offset < 0:
-            raise ValueError(f"offset must be a non-negative integer, got {_describe(offset)}")
+        offset = check_integer("offset", offset, "a non-negative integer")
+        if offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {offset}")
         if offset + size > math.prod(full):
             raise ValueError(
                 f"offset must keep the buffer inside full_shape {full} "

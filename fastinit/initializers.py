@@ -17,13 +17,14 @@ __all__ = [
     "random_normal_", "random_uniform_", "truncated_normal_", "variance_scaling_", "zeros_",
 ]
 
-_COMMON = """seed : int
+_SEED = """seed : int
         Root of the random stream, ``0 <= seed < 2**64``.
     stream : int or str, default 0
         Independent sub-stream, one per parameter tensor: an int in
         ``[0, 2**64)`` or a name such as ``"decoder.3.mlp.weight"``, hashed
-        to a stable 64-bit id (BLAKE2b, see README).
-    full_shape : tuple of int, optional
+        to a stable 64-bit id (BLAKE2b, see README)."""
+
+_LAYOUT = """full_shape : tuple of int, optional
         Shape of the full logical tensor when ``out`` is only part of it
         (default ``out.shape``). Fans always come from it.
     origin : tuple of int, optional
@@ -48,7 +49,8 @@ _RAISES = """TypeError
 
 
 def _doc(func):
-    func.__doc__ = func.__doc__.replace("%(common)s", _COMMON).replace("%(raises)s", _RAISES)
+    for key, text in (("%(seed)s", _SEED), ("%(layout)s", _LAYOUT), ("%(raises)s", _RAISES)):
+        func.__doc__ = func.__doc__.replace(key, text)
     return func
 
 
@@ -147,7 +149,8 @@ def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=No
     ----------
     out : array of uint32
         Buffer to overwrite; writable, C- or F-contiguous.
-    %(common)s
+    %(seed)s
+    %(layout)s
 
     Returns
     -------
@@ -192,9 +195,10 @@ def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shap
     ----------
     out : array of float32, float64, float16 or bfloat16
         Buffer to overwrite; writable, C- or F-contiguous.
-    %(common)s
+    %(seed)s
     minval, maxval : float, default -0.05, 0.05
         Finite bounds, ``minval <= maxval``.
+    %(layout)s
 
     Returns
     -------
@@ -243,10 +247,11 @@ def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=Non
     ----------
     out : array of float32, float64, float16 or bfloat16
         Buffer to overwrite; writable, C- or F-contiguous.
-    %(common)s
+    %(seed)s
     mean : float, default 0.0
     stddev : float, default 0.05
         Finite, ``>= 0``.
+    %(layout)s
 
     Returns
     -------
@@ -295,12 +300,13 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     ----------
     out : array of float32, float64, float16 or bfloat16
         Buffer to overwrite; writable, C- or F-contiguous.
-    %(common)s
+    %(seed)s
     mean : float, default 0.0
     stddev : float, default 0.05
         Finite, ``> 0``. The std of the normal *before* truncation.
     lower, upper : float, default -2.0, 2.0
         Bounds in units of `stddev` around `mean`, ``lower < upper``.
+    %(layout)s
 
     Returns
     -------
@@ -353,7 +359,7 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
     ----------
     out : array of float32, float64, float16 or bfloat16
         Buffer to overwrite; writable, C- or F-contiguous.
-    %(common)s
+    %(seed)s
     scale : float, default 1.0
         Positive and finite.
     mode : {"fan_in", "fan_out", "fan_avg"}, default "fan_in"
@@ -364,6 +370,7 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
         for PyTorch's ``(out, in, *receptive)`` layout.
     fan_in, fan_out : int, optional
         Positive integers overriding the fans inferred from the full shape.
+    %(layout)s
 
     Returns
     -------
@@ -419,9 +426,10 @@ _ALIAS_DOC = r"""Fill `out` in place with {title} samples.
     ----------
     out : array of float32, float64, float16 or bfloat16
         Buffer to overwrite; writable, C- or F-contiguous.
-    %(common)s
+    %(seed)s
     in_axis, out_axis : int, default -2, -1
         Axes of the full shape holding the input and output sizes.
+    %(layout)s
 
     Returns
     -------
