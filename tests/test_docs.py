@@ -1,0 +1,137 @@
+"""Documentation: Parameters sections match signatures, examples run, the README names the API.
+
+R18: "A test compares each public signature with its Parameters section".
+"""
+
+import doctest
+import inspect
+import pathlib
+import re
+
+import pytest
+
+import fastinit
+import fastinit.initializers
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+DOCUMENTED = [name for name in fastinit.__all__ if name != "show_config"]
+
+
+def documented_parameters(doc):
+    """Names in the numpydoc "Parameters" section, in order ("a, b : float" gives a, b)."""
+    lines = inspect.cleandoc(doc).splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.strip() == "Parameters" and set(lines[i + 1].strip()) == {"-"}:
+            indent = len(line) - len(line.lstrip())
+            body = lines[i + 2:]
+            break
+    else:
+        return None
+    names = []
+    for j, line in enumerate(body):
+        if not line.strip():
+            continue
+        if j + 1 < len(body) and set(body[j + 1].strip()) == {"-"}:
+            break  # the next section's title
+        if len(line) - len(line.lstrip()) == indent:
+            names += [n.strip() for n in line.split(" : ")[0].split(",")]
+    return names
+
+
+def signature_parameters(func):
+    return list(inspect.signature(func).parameters)
+
+
+def test_documented_parameters_parser():
+    doc = """Summary.
+
+    Parameters
+    ----------
+    out : array
+        Buffer; see `x`.
+    minval, maxval : float, default -0.05, 0.05
+        Bounds.
+    mode : {"a", "b"}
+    flag
+
+    Returns
+    -------
+    out
+    """
+    assert documented_parameters(doc) == ["out", "minval", "maxval", "mode", "flag"]
+    assert documented_parameters("Summary only.") is None
+
+
+def test_every_public_name_is_documented():
+    assert set(DOCUMENTED) <= set(dir(fastinit))
+    assert len(DOCUMENTED) == len(fastinit.__all__) - 1
+    for name in DOCUMENTED:
+        assert inspect.isfunction(getattr(fastinit, name)), name
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_parameters_section_names_exactly_the_signature(name):
+    func = getattr(fastinit, name)
+    documented = documented_parameters(func.__doc__ or "")
+    assert documented is not None, f"{name} has no numpydoc Parameters section"
+    assert sorted(documented) == sorted(signature_parameters(func))
+    assert len(documented) == len(set(documented)), f"{name} documents a parameter twice"
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_parameters_section_follows_signature_order(name):
+    func = getattr(fastinit, name)
+    assert documented_parameters(func.__doc__ or "") == signature_parameters(func)
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_docstring_has_the_r18_sections(name):
+    doc = inspect.cleandoc(getattr(fastinit, name).__doc__)
+    for section in ("Parameters", "Returns", "Examples"):
+        assert re.search(rf"^{section}\n-+$", doc, re.M), f"{name}: no {section} section"
+    assert "%(" not in doc, f"{name}: unfilled template"
+
+
+def _run(tests):
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in sorted(tests, key=lambda t: t.name):
+        runner.run(test)
+    return runner.summarize(verbose=False)
+
+
+def test_doctests_of_initializers_module_pass():
+    failures, attempted = doctest.testmod(fastinit.initializers, optionflags=doctest.ELLIPSIS,
+                                          report=False)
+    assert failures == 0
+    assert attempted > 10
+
+
+def test_doctests_of_package_pass():
+    failures, _ = doctest.testmod(fastinit, optionflags=doctest.ELLIPSIS, report=False)
+    assert failures == 0
+
+
+def test_doctests_of_every_public_function_pass():
+    # The aliases are made by a factory and only re-exported by fastinit, so testmod on the
+    # package does not reach them: collect from each exported object itself.
+    finder = doctest.DocTestFinder()
+    tests = finder.find(fastinit, "fastinit", globs={})
+    for name in fastinit.__all__:
+        tests += finder.find(getattr(fastinit, name), f"fastinit.{name}", globs={})
+    with_examples = {t.name.removeprefix("fastinit.") for t in tests if t.examples}
+    assert set(DOCUMENTED) <= with_examples, "R18: every public function has examples"
+    for name in ("glorot_uniform_", "glorot_normal_", "he_uniform_", "he_normal_",
+                 "lecun_uniform_", "lecun_normal_"):
+        assert name in with_examples
+    failures, attempted = _run(tests)
+    assert failures == 0
+    assert attempted > 10
+
+
+def test_readme_names_every_public_name():
+    assert README.is_file(), f"{README} does not exist yet"
+    text = README.read_text(encoding="utf-8")
+    missing = [name for name in fastinit.__all__
+               if not re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)
+               and f"fastinit.{name}" not in text]
+    assert missing == []
