@@ -1,0 +1,297 @@
+"""A small NumPy multilayer perceptron for the diagnostics and the comparison.
+
+Dense layers use the Keras layout: a weight is shaped ``(fan_in, fan_out)``
+and a layer computes ``z = a @ W + b``.  Every weight is filled by a fastinit
+initializer through :data:`INITIALIZERS`, each layer with its own stream
+``f"layer{k}.weight"``; biases start at zero.
+"""
+
+import contextlib
+import sys
+import time
+
+import numpy as np
+
+import fastinit
+
+# --- activations -----------------------------------------------------------
+
+RELU = "relu"
+LEAKY_RELU = "leaky_relu"
+TANH = "tanh"
+SIGMOID = "sigmoid"
+SELU = "selu"
+LINEAR = "linear"
+ACTIVATIONS = (RELU, LEAKY_RELU, TANH, SIGMOID, SELU, LINEAR)
+
+LEAKY_SLOPE = 0.01  # PyTorch's default negative slope
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+
+def activate(name, z):
+    """Return ``f(z)`` for the activation called `name`."""
+    if name == RELU:
+        return np.maximum(z, 0)
+    if name == LEAKY_RELU:
+        return np.where(z > 0, z, z * z.dtype.type(LEAKY_SLOPE))
+    if name == TANH:
+        return np.tanh(z)
+    if name == SIGMOID:
+        # exp of a non-positive number only, so no overflow warning
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    if name == SELU:
+        neg = _SELU_SCALE * _SELU_ALPHA * np.expm1(np.minimum(z, 0))
+        return np.where(z > 0, _SELU_SCALE * z, neg).astype(z.dtype, copy=False)
+    if name == LINEAR:
+        return z
+    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+
+
+def activation_derivative(name, z, a):
+    """Return ``f'(z)``, given ``z`` and ``a = f(z)`` (either may be reused)."""
+    one = z.dtype.type(1)
+    if name == RELU:
+        return (z > 0).astype(z.dtype)
+    if name == LEAKY_RELU:
+        return np.where(z > 0, one, z.dtype.type(LEAKY_SLOPE))
+    if name == TANH:
+        return one - a * a
+    if name == SIGMOID:
+        return a * (one - a)
+    if name == SELU:
+        # for z <= 0: d/dz (s*alpha*(e^z - 1)) = a + s*alpha
+        slope = np.where(z > 0, _SELU_SCALE, a + _SELU_SCALE * _SELU_ALPHA)
+        return slope.astype(z.dtype, copy=False)
+    if name == LINEAR:
+        return np.ones_like(z)
+    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+
+
+# --- initializers ----------------------------------------------------------
+
+ZEROS = "zeros"
+CONSTANT = "constant"
+NORMAL_001 = "normal_0.01"
+NORMAL_005 = "normal_0.05"
+UNIFORM = "uniform_0.05"
+GLOROT_NORMAL = "glorot_normal"
+GLOROT_UNIFORM = "glorot_uniform"
+HE_NORMAL = "he_normal"
+HE_UNIFORM = "he_uniform"
+LECUN_NORMAL = "lecun_normal"
+LECUN_UNIFORM = "lecun_uniform"
+
+CONSTANT_VALUE = 0.01  # every weight equal: symmetric, like zeros, but not zero
+
+# name -> callable(w, seed, stream); zeros/constant ignore seed and stream so
+# that every initializer is called the same way.
+INITIALIZERS = {
+    ZEROS: lambda w, seed, stream: fastinit.zeros_(w),
+    CONSTANT: lambda w, seed, stream: fastinit.constant_(w, value=CONSTANT_VALUE),
+    NORMAL_001: lambda w, seed, stream: fastinit.random_normal_(
+        w, seed=seed, stream=stream, stddev=0.01),
+    NORMAL_005: lambda w, seed, stream: fastinit.random_normal_(
+        w, seed=seed, stream=stream, stddev=0.05),
+    UNIFORM: lambda w, seed, stream: fastinit.random_uniform_(
+        w, seed=seed, stream=stream, minval=-0.05, maxval=0.05),
+    GLOROT_NORMAL: lambda w, seed, stream: fastinit.glorot_normal_(w, seed=seed, stream=stream),
+    GLOROT_UNIFORM: lambda w, seed, stream: fastinit.glorot_uniform_(w, seed=seed, stream=stream),
+    HE_NORMAL: lambda w, seed, stream: fastinit.he_normal_(w, seed=seed, stream=stream),
+    HE_UNIFORM: lambda w, seed, stream: fastinit.he_uniform_(w, seed=seed, stream=stream),
+    LECUN_NORMAL: lambda w, seed, stream: fastinit.lecun_normal_(w, seed=seed, stream=stream),
+    LECUN_UNIFORM: lambda w, seed, stream: fastinit.lecun_uniform_(w, seed=seed, stream=stream),
+}
+INITIALIZER_NAMES = tuple(INITIALIZERS)
+
+
+def check_names(kind, names, allowed):
+    """Return `names` as a tuple, raising ValueError on an unknown one."""
+    names = tuple(names)
+    bad = [n for n in names if n not in allowed]
+    if bad or not names:
+        raise ValueError(f"{kind} must be a non-empty subset of {allowed}, got {names!r}")
+    return names
+
+
+def check_seed(seed):
+    """Raise ValueError unless `seed` is an int in [0, 2**64)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+
+
+def init_weights(sizes, initializer, *, seed, dtype=np.float32):
+    """Allocate and fill the weights of a dense stack with sizes ``sizes``.
+
+    Layer ``k`` (1-based) gets the shape ``(sizes[k-1], sizes[k])`` and the
+    stream ``f"layer{k}.weight"``.
+    """
+    check_names("initializer", [initializer], INITIALIZER_NAMES)
+    fill = INITIALIZERS[initializer]
+    weights = []
+    for k in range(1, len(sizes)):
+        w = np.empty((sizes[k - 1], sizes[k]), dtype=dtype)
+        fill(w, seed, f"layer{k}.weight")
+        weights.append(w)
+    return weights
+
+
+# --- the network -----------------------------------------------------------
+
+class MLP:
+    """Dense layers ``z_k = a_{k-1} @ W_k + b_k``, ``a_k = f_k(z_k)``.
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``W_k`` shaped ``(fan_in, fan_out)``; biases start at zero.
+    activations : list of str
+        One activation name per layer (use ``"linear"`` for logits).
+    """
+
+    def __init__(self, weights, activations):
+        if len(weights) != len(activations):
+            raise ValueError(f"activations must have one entry per layer ({len(weights)}), "
+                             f"got {len(activations)}")
+        check_names("activations", activations, ACTIVATIONS)
+        self.weights = list(weights)
+        self.biases = [np.zeros(w.shape[1], dtype=w.dtype) for w in weights]
+        self.activations = list(activations)
+
+    @property
+    def params(self):
+        """All parameters, weights first, in the order of :meth:`backward`'s grads."""
+        return self.weights + self.biases
+
+    def forward(self, x):
+        """Return the output and a cache ``(inputs, zs, outputs)`` for backward."""
+        inputs, zs, outputs = [], [], []
+        a = x
+        for w, b, f in zip(self.weights, self.biases, self.activations, strict=True):
+            inputs.append(a)
+            z = a @ w
+            z += b
+            a = activate(f, z)
+            zs.append(z)
+            outputs.append(a)
+        return a, (inputs, zs, outputs)
+
+    def backward(self, cache, dout):
+        """Backpropagate ``dout = dL/d(output)``; return grads like :attr:`params`."""
+        inputs, zs, outputs = cache
+        n = len(self.weights)
+        dws, dbs = [None] * n, [None] * n
+        da = dout
+        for k in reversed(range(n)):
+            dz = da * activation_derivative(self.activations[k], zs[k], outputs[k])
+            dws[k] = inputs[k].T @ dz
+            dbs[k] = dz.sum(axis=0)
+            if k:
+                da = dz @ self.weights[k].T
+        return dws + dbs
+
+
+def softmax_cross_entropy(logits, labels):
+    """Return the mean cross-entropy and its gradient with respect to `logits`."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(labels))
+    loss = -log_p[rows, labels].mean()
+    grad = np.exp(log_p)
+    grad[rows, labels] -= 1
+    return float(loss), grad / len(labels)
+
+
+# --- optimizers --------------------------------------------------------------
+
+class SGD:
+    """Plain minibatch gradient descent: ``p -= lr * g``."""
+
+    def __init__(self, lr=0.1):
+        self.lr = lr
+
+    def step(self, params, grads):
+        for p, g in zip(params, grads, strict=True):
+            p -= self.lr * g
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with bias correction."""
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t = 0
+        self.m = self.v = None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.t += 1
+        c1 = 1 - self.beta1 ** self.t
+        c2 = 1 - self.beta2 ** self.t
+        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * g * g
+            p -= self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+
+
+def one_blas_thread():
+    """A context manager that limits BLAS to one thread, if threadpoolctl is present.
+
+    The matrices here are at most 512 x 512: on a machine whose cores are
+    busy, a second BLAS thread spin-waits for a core and runs several times
+    slower than one thread (measured: 12 s instead of 2 s for a diagnose).
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+# --- progress line -------------------------------------------------------------
+
+class Progress:
+    """A one-line stderr progress indicator without dependencies.
+
+    It draws when stderr is a terminal, or once a run has lasted `after`
+    seconds (so long runs in logs still show they are alive).
+    """
+
+    def __init__(self, total, label, *, enabled=True, after=3.0, stream=None):
+        self.total, self.label, self.enabled, self.after = total, label, enabled, after
+        self.stream = stream if stream is not None else sys.stderr
+        self.start = time.monotonic()
+        self.done = 0
+        self.drawn = False
+        self.last = 0.0
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def update(self, n=1):
+        self.done += n
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        elapsed = now - self.start
+        if not self.tty and elapsed < self.after:
+            return
+        # logs get a line every few seconds, terminals a redraw 10 times a second
+        if now - self.last < (0.1 if self.tty else 5.0) and self.done < self.total:
+            return
+        self.last = now
+        width = 24
+        filled = int(width * self.done / max(self.total, 1))
+        line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                f"{self.done}/{self.total} {elapsed:5.1f}s")
+        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self):
+        if self.drawn and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,340 @@
+"""Activation and gradient diagnostics of weight initializers in deep networks.
+
+For each initializer and activation, a deep fully connected network (every
+weight filled by fastinit) propagates a batch of standard normal inputs
+forward and a standard normal upstream gradient backward; per layer, the
+activation mean and standard deviation, the fraction of saturated units
+(tanh, sigmoid), the fraction of dead units (relu) and the norm of the weight
+gradient are recorded.  A good initializer keeps the activation variance and
+the gradient norm about constant from layer to layer.
+
+Run ``python -m fastinit diagnose --help`` for the command line.
+"""
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from fastinit._nn import (
+    ACTIVATIONS,
+    INITIALIZER_NAMES,
+    LEAKY_RELU,
+    MLP,
+    RELU,
+    SIGMOID,
+    TANH,
+    Progress,
+    check_names,
+    check_seed,
+    init_weights,
+    one_blas_thread,
+)
+
+__all__ = ["diagnose", "diagnose_network", "layer_stats", "format_report", "main",
+           "ACTIVATIONS", "INITIALIZER_NAMES"]
+
+TANH_SATURATION = 0.99  # |tanh(z)| above this: gradient 1 - a**2 below 0.02
+SIGMOID_SATURATION = (0.01, 0.99)
+# Verdict: the variance (or gradient norm) ratio last/first is "ok" within
+# OK_FACTOR, a mild "shrink"/"grow" within DRIFT_FACTOR, else "vanish"/"explode".
+OK_FACTOR = 4.0
+DRIFT_FACTOR = 100.0
+BAD_FRACTION = 0.5  # more saturated or dead units than this: flagged
+
+
+def _fraction_saturated(activation, a):
+    if activation == TANH:
+        return float(np.mean(np.abs(a) > TANH_SATURATION))
+    if activation == SIGMOID:
+        lo, hi = SIGMOID_SATURATION
+        return float(np.mean((a < lo) | (a > hi)))
+    return None
+
+
+def layer_stats(activation, z, a, grad_w):
+    """Statistics of one layer.
+
+    Parameters
+    ----------
+    activation : str
+        The layer's activation name.
+    z, a : ndarray, shape (batch, units)
+        Pre-activations and activations.
+    grad_w : ndarray
+        Gradient of the layer's weight.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``std`` (of all activations), ``saturated`` (fraction of
+        activations in the flat tails; None unless tanh or sigmoid),
+        ``dead`` (fraction of units with ``z <= 0`` for every input; None
+        unless relu or leaky_relu), ``grad_norm`` (Frobenius norm of
+        `grad_w`) and ``unit_spread`` (largest std across units of one
+        input: 0 when all units are identical).
+    """
+    a64 = a.astype(np.float64)
+    dead = None
+    if activation in (RELU, LEAKY_RELU):
+        dead = float(np.mean(np.all(z <= 0, axis=0)))
+    return {
+        "mean": float(a64.mean()),
+        "std": float(a64.std()),
+        "saturated": _fraction_saturated(activation, a),
+        "dead": dead,
+        "grad_norm": float(np.linalg.norm(grad_w.astype(np.float64))),
+        "unit_spread": float(a64.std(axis=1).max()),
+    }
+
+
+def _ratio(num, den):
+    if not (math.isfinite(num) and math.isfinite(den)) or den == 0:
+        return math.nan
+    return num / den
+
+
+def _trend(what, ratio, degenerate):
+    """Classify a last/first ratio; returns a list of 0 or 1 phrase."""
+    if not math.isfinite(ratio) or ratio == 0:
+        return [f"{what} {degenerate}"]
+    for factor, down, up in ((DRIFT_FACTOR, "vanish", "explode"), (OK_FACTOR, "shrink", "grow")):
+        if ratio < 1 / factor:
+            return [f"{what} {down}"]
+        if ratio > factor:
+            return [f"{what} {up}"]
+    return []
+
+
+def _verdict(layers):
+    """One short word or phrase summarising the run (see the module constants)."""
+    first, last = layers[0], layers[-1]
+    var_ratio = _ratio(last["std"] ** 2, first["std"] ** 2)
+    grad_ratio = _ratio(first["grad_norm"], last["grad_norm"])
+    problems = []
+    scale = max(abs(last["mean"]), last["std"], 1e-30)
+    if last["unit_spread"] <= 1e-6 * scale:
+        problems.append("symmetric")
+    if not all(math.isfinite(x["std"]) and math.isfinite(x["grad_norm"]) for x in layers):
+        problems.append("overflow")
+    problems += _trend("activations", var_ratio, "constant")
+    problems += _trend("gradients", grad_ratio, "zero")  # first/last: small = vanish
+    if max(x["saturated"] or 0.0 for x in layers) > BAD_FRACTION:
+        problems.append("saturated")
+    if max(x["dead"] or 0.0 for x in layers) > BAD_FRACTION:
+        problems.append("dead units")
+    return var_ratio, grad_ratio, ", ".join(problems) or "ok"
+
+
+def _batch(width, batch_size, seed, dtype):
+    # the same inputs and upstream gradient for every initializer and activation
+    rng = np.random.default_rng([seed, 0x1D1A])
+    x = rng.standard_normal((batch_size, width)).astype(dtype)
+    # divided by the batch size as the gradient of a mean loss would be
+    g = rng.standard_normal((batch_size, width)) / batch_size
+    return x, g.astype(dtype)
+
+
+def diagnose_network(weights, activation, x, upstream):
+    """Propagate `x` forward and `upstream` backward through one network.
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        Square weights ``(width, width)``, one per layer.
+    activation : str
+        Activation used by every layer.
+    x, upstream : ndarray, shape (batch, width)
+        Inputs and the gradient of the loss with respect to the last layer.
+
+    Returns
+    -------
+    dict
+        ``activation``, ``layers`` (a list of :func:`layer_stats` dicts),
+        ``variance_ratio`` (activation variance of the last layer over the
+        first), ``gradient_ratio`` (weight gradient norm of the first layer
+        over the last) and ``verdict``.
+    """
+    net = MLP(weights, [activation] * len(weights))
+    # deep bad initializations overflow on purpose; the stats report it
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        _, cache = net.forward(x)
+        grads = net.backward(cache, upstream)
+        layers = [layer_stats(activation, z, a, gw)
+                  for z, a, gw in zip(cache[1], cache[2], grads[:len(weights)], strict=True)]
+    var_ratio, grad_ratio, verdict = _verdict(layers)
+    return {"activation": activation, "layers": layers, "variance_ratio": var_ratio,
+            "gradient_ratio": grad_ratio, "verdict": verdict}
+
+
+def diagnose(*, depth=20, width=512, batch_size=256, seed=0, initializers=None,
+             activations=None, progress=False):
+    """Diagnose every initializer with every activation.
+
+    Parameters
+    ----------
+    depth : int
+        Number of dense layers, each ``width x width``.
+    width : int
+        Units per layer (and input features).
+    batch_size : int
+        Number of random inputs.
+    seed : int
+        Seed of the weights (each layer has its own stream
+        ``f"layer{k}.weight"``) and of the random inputs.
+    initializers, activations : sequence of str, optional
+        Subsets of :data:`INITIALIZER_NAMES` and :data:`ACTIVATIONS`
+        (default: all).
+    progress : bool
+        Draw a progress line on stderr.
+
+    Returns
+    -------
+    dict
+        ``config`` (the arguments) and ``results``: one dict per
+        initializer x activation as returned by :func:`diagnose_network`,
+        with an added ``initializer`` key.
+    """
+    for name, value in (("depth", depth), ("width", width), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_seed(seed)
+    inits = check_names("initializers", initializers or INITIALIZER_NAMES, INITIALIZER_NAMES)
+    acts = check_names("activations", activations or ACTIVATIONS, ACTIVATIONS)
+    x, upstream = _batch(width, batch_size, seed, np.float32)
+    bar = Progress(len(inits) * len(acts), "diagnose", enabled=progress)
+    results = []
+    with one_blas_thread():
+        for init in inits:
+            # one set of weights per initializer, shared by all activations
+            weights = init_weights([width] * (depth + 1), init, seed=seed)
+            for act in acts:
+                run = diagnose_network(weights, act, x, upstream)
+                results.append({"initializer": init, **run})
+                bar.update()
+    bar.close()
+    config = {"depth": depth, "width": width, "batch_size": batch_size, "seed": seed,
+              "initializers": list(inits), "activations": list(acts)}
+    return {"config": config, "results": results}
+
+
+def _fmt(value, spec=".2e"):
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else "inf"
+    return format(value, spec)
+
+
+def format_report(report, *, per_layer=False):
+    """Render :func:`diagnose`'s result as a plain text table.
+
+    One block per activation, one row per initializer: activation std at the
+    first, middle and last layer, weight gradient norm at the first and last
+    layer, the worst saturated/dead fraction, the two ratios and the verdict.
+
+    Parameters
+    ----------
+    report : dict
+        The result of :func:`diagnose`.
+    per_layer : bool
+        Also list every layer of every run (mean, std, saturated, dead,
+        gradient norm).
+
+    Returns
+    -------
+    str
+        The table, without a trailing newline.
+    """
+    depth = report["config"]["depth"]
+    mid = (depth + 1) // 2
+    head = (f"{'initializer':<15}{'std L1':>10}{f'std L{mid}':>10}{f'std L{depth}':>10}"
+            f"{'|dW| L1':>10}{f'|dW| L{depth}':>10}{'sat':>6}{'dead':>6}"
+            f"{'var last/1':>12}{'grad 1/last':>12}  verdict")
+    lines = []
+    for act in report["config"]["activations"]:
+        lines += ["", f"== {act} ==  (depth {depth}, width {report['config']['width']})", head]
+        for r in (r for r in report["results"] if r["activation"] == act):
+            ls = r["layers"]
+            sat = [x["saturated"] for x in ls if x["saturated"] is not None]
+            dead = [x["dead"] for x in ls if x["dead"] is not None]
+            lines.append(
+                f"{r['initializer']:<15}{_fmt(ls[0]['std']):>10}{_fmt(ls[mid - 1]['std']):>10}"
+                f"{_fmt(ls[-1]['std']):>10}{_fmt(ls[0]['grad_norm']):>10}"
+                f"{_fmt(ls[-1]['grad_norm']):>10}{_fmt(max(sat) if sat else None, '.0%'):>6}"
+                f"{_fmt(max(dead) if dead else None, '.0%'):>6}"
+                f"{_fmt(r['variance_ratio']):>12}{_fmt(r['gradient_ratio']):>12}  {r['verdict']}")
+            if per_layer:
+                lines.append(f"    {'layer':>5}{'mean':>11}{'std':>11}{'saturated':>11}"
+                             f"{'dead':>8}{'|dW|':>11}")
+                for k, x in enumerate(ls, 1):
+                    lines.append(f"    {k:>5}{_fmt(x['mean']):>11}{_fmt(x['std']):>11}"
+                                 f"{_fmt(x['saturated'], '.1%'):>11}{_fmt(x['dead'], '.0%'):>8}"
+                                 f"{_fmt(x['grad_norm']):>11}")
+    return "\n".join(lines[1:])
+
+
+def _json_safe(obj):
+    # strict JSON has no NaN/Infinity: non-finite numbers become null
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="python -m fastinit diagnose",
+        description="Per-layer activation and gradient statistics of a deep dense network "
+                    "for each initializer and activation.")
+    p.add_argument("--depth", type=int, default=20, help="dense layers (default 20)")
+    p.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
+    p.add_argument("--batch-size", type=int, default=256, help="random inputs (default 256)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (default 0)")
+    p.add_argument("--initializers", default=",".join(INITIALIZER_NAMES),
+                   help="comma-separated subset of: %(default)s")
+    p.add_argument("--activations", default=",".join(ACTIVATIONS),
+                   help="comma-separated subset of: %(default)s")
+    p.add_argument("--per-layer", action="store_true", help="also print every layer")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--plot", metavar="FILE.png", help="save a plot (needs matplotlib)")
+    p.add_argument("--no-progress", action="store_true", help="never draw the progress line")
+    return p
+
+
+def main(argv=None):
+    """Run ``python -m fastinit diagnose``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command line arguments after ``diagnose`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit code: 0 on success, 2 on an invalid argument value.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        report = diagnose(depth=args.depth, width=args.width, batch_size=args.batch_size,
+                          seed=args.seed, initializers=args.initializers.split(","),
+                          activations=args.activations.split(","),
+                          progress=not args.no_progress)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(_json_safe(report), indent=1))
+    else:
+        print(format_report(report, per_layer=args.per_layer))
+    if args.plot:
+        from fastinit._plots import plot_diagnose
+        plot_diagnose(report, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
