@@ -1,0 +1,158 @@
+# Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel Random Numbers: As Easy
+# as 1, 2, 3", SC 2011; Random123 philox.h), with Random123's constant names.
+# Mirror: fastinit/_numba/philox.py. Values: fastinit/_constants.py, checked
+# by kernels.constants(). State words live in uint64_t lanes, masked to 32
+# bits before each multiply (the form kernel-notes.md measured): this scalar
+# function is the spec for heads, tails and strided runs.
+#
+# philox_batch: the same rounds on PHILOX_BATCH consecutive blocks with x86
+# SIMD intrinsics, one pmuludq per 32x32->64 product. Why not leave it to gcc:
+# gcc 12 vectorizes the masked 64-bit product of philox4x32_10 as vpmullq when
+# AVX-512DQ is on (3 uops on Intel) and as shift/add chains with AVX2; LLVM
+# (numba) emits vpmuludq. Integer arithmetic only, so the bits cannot differ:
+# the KAT and the reference tests run through both paths.
+
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from *:
+    """
+    static const uint64_t PHILOX_M4x32_0 = 0xD2511F53u;  /* round multipliers */
+    static const uint64_t PHILOX_M4x32_1 = 0xCD9E8D57u;
+    static const uint64_t PHILOX_W32_0 = 0x9E3779B9u;    /* key bumps: golden ratio */
+    static const uint64_t PHILOX_W32_1 = 0xBB67AE85u;    /* key bumps: sqrt(3) - 1 */
+    static const uint64_t MASK32 = 0xFFFFFFFFu;
+    enum { PHILOX_ROUNDS = 10 };
+
+    /* words[i * PHILOX_BATCH + j] = word i of block q + j, j < PHILOX_BATCH */
+    enum { PHILOX_BATCH = 64 };
+    /* -DFASTINIT_NO_SIMD builds the portable fallback (what non-x86 machines run) */
+    #if !defined(FASTINIT_NO_SIMD) && (defined(__AVX512F__) || defined(__AVX2__) \
+                                       || defined(__SSE2__) || defined(_M_X64))
+    #include <immintrin.h>
+    #define PHILOX_SIMD 1
+    #if defined(__AVX512F__)
+    typedef __m512i fi_vec;
+    enum { FI_LANES = 8 };
+    #define fi_set1(x) _mm512_set1_epi64((long long)(x))
+    #define fi_iota() _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0)
+    #define fi_add _mm512_add_epi64
+    #define fi_mul _mm512_mul_epu32
+    #define fi_xor _mm512_xor_si512
+    #define fi_and _mm512_and_si512
+    #define fi_hi(a) _mm512_srli_epi64((a), 32)
+    /* the low 32 bits of each lane */
+    #define fi_store32(p, a) _mm256_storeu_si256((__m256i *)(p), _mm512_cvtepi64_epi32(a))
+    #elif defined(__AVX2__)
+    typedef __m256i fi_vec;
+    enum { FI_LANES = 4 };
+    #define fi_set1(x) _mm256_set1_epi64x((long long)(x))
+    #define fi_iota() _mm256_set_epi64x(3, 2, 1, 0)
+    #define fi_add _mm256_add_epi64
+    #define fi_mul _mm256_mul_epu32
+    #define fi_xor _mm256_xor_si256
+    #define fi_and _mm256_and_si256
+    #define fi_hi(a) _mm256_srli_epi64((a), 32)
+    #define fi_store32(p, a) _mm_storeu_si128((__m128i *)(p), _mm256_castsi256_si128( \
+        _mm256_permutevar8x32_epi32((a), _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7))))
+    #else
+    typedef __m128i fi_vec;
+    enum { FI_LANES = 2 };
+    #define fi_set1(x) _mm_set1_epi64x((long long)(x))
+    #define fi_iota() _mm_set_epi64x(1, 0)
+    #define fi_add _mm_add_epi64
+    #define fi_mul _mm_mul_epu32
+    #define fi_xor _mm_xor_si128
+    #define fi_and _mm_and_si128
+    #define fi_hi(a) _mm_srli_epi64((a), 32)
+    #define fi_store32(p, a) _mm_storel_epi64((__m128i *)(p), \
+        _mm_shuffle_epi32((a), _MM_SHUFFLE(3, 1, 2, 0)))
+    #endif
+
+    static inline void philox_batch_simd(uint32_t *words, uint64_t q, uint64_t k0,
+                                         uint64_t k1, uint64_t s0, uint64_t s1) {
+        const fi_vec m0 = fi_set1(PHILOX_M4x32_0), m1 = fi_set1(PHILOX_M4x32_1);
+        for (int j = 0; j < PHILOX_BATCH; j += FI_LANES) {
+            fi_vec qv = fi_add(fi_set1(q + j), fi_iota());
+            fi_vec c0 = fi_and(qv, fi_set1(MASK32)), c1 = fi_hi(qv);
+            fi_vec c2 = fi_set1(s0), c3 = fi_set1(s1);
+            uint64_t a = k0, b = k1;
+            for (int r = 0; r < PHILOX_ROUNDS; r++) {
+                /* mul_epu32 reads the low 32 bits of each lane: high garbage
+                   in c0..c3 never reaches a product nor the stored words */
+                fi_vec p0 = fi_mul(c0, m0), p1 = fi_mul(c2, m1);
+                c0 = fi_xor(fi_xor(fi_hi(p1), c1), fi_set1(a));
+                c2 = fi_xor(fi_xor(fi_hi(p0), c3), fi_set1(b));
+                c1 = p1;
+                c3 = p0;
+                a = (a + PHILOX_W32_0) & MASK32;
+                b = (b + PHILOX_W32_1) & MASK32;
+            }
+            fi_store32(words + j, c0);
+            fi_store32(words + PHILOX_BATCH + j, c1);
+            fi_store32(words + 2 * PHILOX_BATCH + j, c2);
+            fi_store32(words + 3 * PHILOX_BATCH + j, c3);
+        }
+    }
+    #else
+    #define PHILOX_SIMD 0
+    static inline void philox_batch_simd(uint32_t *words, uint64_t q, uint64_t k0,
+                                         uint64_t k1, uint64_t s0, uint64_t s1) {}
+    #endif
+    """
+    const uint64_t PHILOX_M4x32_0
+    const uint64_t PHILOX_M4x32_1
+    const uint64_t PHILOX_W32_0
+    const uint64_t PHILOX_W32_1
+    const uint64_t MASK32
+    enum: PHILOX_ROUNDS
+    enum: PHILOX_BATCH
+    const bint PHILOX_SIMD
+    void philox_batch_simd(uint32_t* words, uint64_t q, uint64_t k0, uint64_t k1, uint64_t s0,
+                           uint64_t s1) nogil
+
+
+ctypedef struct philox_words:
+    uint64_t w[4]  # the four output words, each in 0 .. 2**32 - 1
+
+
+cdef inline philox_words philox4x32_10(uint64_t c0, uint64_t c1, uint64_t c2, uint64_t c3,
+                                       uint64_t k0, uint64_t k1) noexcept nogil:
+    """Ten Philox rounds on counter (c0..c3) under key (k0, k1); uint64 in/out."""
+    cdef uint64_t p0, p1
+    cdef int r
+    cdef philox_words out
+    for r in range(PHILOX_ROUNDS):
+        # & MASK32: only the low 32 bits of a state word enter the product
+        p0 = PHILOX_M4x32_0 * (c0 & MASK32)
+        p1 = PHILOX_M4x32_1 * (c2 & MASK32)
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
+        # key schedule: Weyl sequence, bumped between rounds
+        k0 = (k0 + PHILOX_W32_0) & MASK32
+        k1 = (k1 + PHILOX_W32_1) & MASK32
+    out.w[0] = c0
+    out.w[1] = c1
+    out.w[2] = c2
+    out.w[3] = c3
+    return out
+
+
+cdef inline philox_words philox_block(uint64_t q, uint64_t key0, uint64_t key1,
+                                      uint64_t stream0, uint64_t stream1) noexcept nogil:
+    """The four words of block ``q`` (uint64 block index) of a stream."""
+    return philox4x32_10(q & MASK32, q >> 32, stream0, stream1, key0, key1)
+
+
+cdef inline void philox_batch(uint32_t* words, uint64_t q, uint64_t key0, uint64_t key1,
+                              uint64_t stream0, uint64_t stream1) noexcept nogil:
+    """Blocks q .. q + PHILOX_BATCH - 1, lane-major: words[i*PHILOX_BATCH + j] = word i of q + j."""
+    cdef int j
+    cdef philox_words b
+    if PHILOX_SIMD:
+        philox_batch_simd(words, q, key0, key1, stream0, stream1)
+        return
+    for j in range(PHILOX_BATCH):
+        b = philox_block(q + j, key0, key1, stream0, stream1)
+        words[j] = <uint32_t>b.w[0]
+        words[PHILOX_BATCH + j] = <uint32_t>b.w[1]
+        words[2 * PHILOX_BATCH + j] = <uint32_t>b.w[2]
+        words[3 * PHILOX_BATCH + j] = <uint32_t>b.w[3]
