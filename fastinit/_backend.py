@@ -7,6 +7,8 @@ work is cut into fixed chunks, never per thread.
 import importlib
 import os
 
+from . import _constants as C
+
 BACKENDS = ("auto", "numba", "cython")
 KERNELS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal")
 
@@ -18,13 +20,17 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def effective_n_threads(n_threads):
+def effective_n_threads(n_threads, size=None):
     """sklearn's rule: None or -1 -> all usable cores; -k -> cores + 1 - k; k -> k.
 
     Validated already: an int, never 0. Values that leave no thread give 1.
+    With None, a fill of ``size`` elements uses at most one thread per
+    ``MIN_ELEMENTS_PER_THREAD``; an explicit count is always honoured.
     """
     cores = usable_cores()
     if n_threads is None:
+        if size is not None:
+            return max(1, min(cores, -(-size // C.MIN_ELEMENTS_PER_THREAD)))
         return cores
     if n_threads < 0:
         return max(1, cores + 1 + n_threads)

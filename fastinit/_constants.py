@@ -160,3 +160,7 @@ STREAM_HASH_PERSON = b"fastinit-stream"  # blake2b personalisation (<= 16 bytes)
 
 # --- Scheduling (never changes a value) ----------------------------------------
 CHUNK_BLOCKS = 2048  # Philox blocks per parallel work item
+# n_threads=None: at least this many elements per thread. Waking a thread costs
+# more than filling a small bias vector, and on a busy machine a static
+# schedule waits for the slowest thread.
+MIN_ELEMENTS_PER_THREAD = 1 << 16

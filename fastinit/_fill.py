@@ -50,7 +50,8 @@ def prepare(out, *, seed, stream, full_shape, origin, offset, n_threads, backend
     mem = _dtypes.memory(out, fmt)
     runs = _streams.plan_runs(out, full, origin, offset) if out.size else []
     keys = (*_streams.key_words(seed), *_streams.stream_words(stream))
-    return Job(out, fmt, full, mem, runs, keys, name, _backend.effective_n_threads(n_threads))
+    return Job(out, fmt, full, mem, runs, keys, name,
+               _backend.effective_n_threads(n_threads, out.size))
 
 
 def _inward_bounds(job, lo, hi):

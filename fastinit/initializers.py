@@ -33,8 +33,9 @@ _LAYOUT = """full_shape : tuple of int, optional
         ``out`` holds consecutive elements of the flattened full tensor,
         from flat index ``offset`` (FSDP-style flat shards).
     n_threads : int, optional
-        Threads to use: None or -1 all usable cores, ``-k`` all but
-        ``k - 1``. Never changes a value.
+        Threads to use: None all usable cores (one per 65536 elements at
+        most), -1 all usable cores, ``-k`` all but ``k - 1``. Never changes
+        a value.
     backend : {"auto", "numba", "cython"}, default "auto"
         Kernel implementation ("auto": Cython when built). Never changes a
         value."""

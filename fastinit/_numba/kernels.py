@@ -336,18 +336,19 @@ def truncated_block_f32(q, key0, key1, stream0, stream1, mean, std, ea, ed, eb, 
 
 
 @njit(**_INLINE_OPTS)
-def truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c):
+def truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails):
     x = clamp(ea + ed * u01_open_open_f64(w0, w1), ea, eb)
-    return clamp(mean + std * (erfinv_f64(x) * SQRT2), lo_c, hi_c)
+    return clamp(mean + std * (erfinv_f64(x, tails) * SQRT2), lo_c, hi_c)
 
 
 @njit(**_INLINE_OPTS)
-def truncated_block_f64(q, key0, key1, stream0, stream1, mean, std, ea, ed, eb, lo_c, hi_c):
+def truncated_block_f64(q, key0, key1, stream0, stream1, mean, std, ea, ed, eb, lo_c, hi_c,
+                        tails):
     # (1) counter for block q; (2) four words, two per element
     b = philox_block(U64(q), key0, key1, stream0, stream1)
     # (3) words -> uniforms in erf space -> erfinv -> scale, shift, clamp
-    return (truncated_f64(b[0], b[1], mean, std, ea, ed, eb, lo_c, hi_c),
-            truncated_f64(b[2], b[3], mean, std, ea, ed, eb, lo_c, hi_c))
+    return (truncated_f64(b[0], b[1], mean, std, ea, ed, eb, lo_c, hi_c, tails),
+            truncated_f64(b[2], b[3], mean, std, ea, ed, eb, lo_c, hi_c, tails))
 
 
 @njit(**_NUMBA_OPTS)
@@ -376,10 +377,10 @@ def truncated_blocks_f32(out, q0, key0, key1, stream0, stream1, mean, std, ea, e
 
 @njit(**_NUMBA_OPTS)
 def truncated_blocks_f64(out, q0, key0, key1, stream0, stream1, mean, std, ea, ed, eb,
-                         lo_c, hi_c):
+                         lo_c, hi_c, tails):
     for j in range(out.size // 2):
         v = truncated_block_f64(q0 + j, key0, key1, stream0, stream1, mean, std,
-                                ea, ed, eb, lo_c, hi_c)
+                                ea, ed, eb, lo_c, hi_c, tails)
         # (4) store
         out[2 * j] = v[0]
         out[2 * j + 1] = v[1]
@@ -420,18 +421,20 @@ def truncated_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
                       lo_c, hi_c):
     n = out.size
     ed = eb - ea
+    # as in truncated_run_f32: without tails only the central polynomial runs
+    tails = max(abs(ea), abs(eb)) > ERFINV_F32_CENTRAL_MAX_X
     h = head_len(g0, n, 2, step)
     for m in range(h):
         g = g0 + m * step
         out[m] = truncated_block_f64(g >> 1, key0, key1, stream0, stream1, mean, std,
-                                     ea, ed, eb, lo_c, hi_c)[g & 1]
+                                     ea, ed, eb, lo_c, hi_c, tails)[g & 1]
     nb = (n - h) // 2
     truncated_blocks_f64(out[h:h + 2 * nb], (g0 + h) >> 1, key0, key1, stream0, stream1,
-                         mean, std, ea, ed, eb, lo_c, hi_c)
+                         mean, std, ea, ed, eb, lo_c, hi_c, tails)
     for m in range(h + 2 * nb, n):
         g = g0 + m
         out[m] = truncated_block_f64(g >> 1, key0, key1, stream0, stream1, mean, std,
-                                     ea, ed, eb, lo_c, hi_c)[g & 1]
+                                     ea, ed, eb, lo_c, hi_c, tails)[g & 1]
 
 
 @njit(parallel=True, **_NUMBA_OPTS)

@@ -197,9 +197,9 @@ def erfinv_f32(x, tails):
 
 
 @njit(**_INLINE_OPTS)
-def erfinv_f64(x):
+def erfinv_f64(x, tails):
     w = -log_f64((1.0 - x) * (1.0 + x))
-    if w < C.ERFINV_F64_SPLIT_1:
+    if not tails or w < C.ERFINV_F64_SPLIT_1:  # |x| <= 0.99: w < 3.92, never a tail
         p = horner(ERFINV_F64_P1, w - C.ERFINV_F64_SHIFT_1)
     elif w < C.ERFINV_F64_SPLIT_2:
         p = horner(ERFINV_F64_P2, np.sqrt(w) - C.ERFINV_F64_SHIFT_2)
