@@ -144,3 +144,18 @@ def test_memmap_buffer(tmp_path, backend):
     mm.flush()
     arr = fastinit.lecun_normal_(np.empty((64, 129), np.float32), seed=4, backend=backend)
     assert as_bytes(np.fromfile(tmp_path / "w.bin", np.float32).reshape(64, 129)) == as_bytes(arr)
+
+
+def test_buffer_of_more_than_2_31_elements(backend):
+    # a real 4 GiB bfloat16 buffer: memory offsets and global indices past 2**31
+    from fastinit import _dtypes
+
+    n = 2**31 + 2**13 + 3
+    big = np.empty(n, _dtypes.BFLOAT16)
+    fastinit.random_normal_(big, seed=11, stddev=1.0, backend=backend)
+    for lo, hi in ((0, 5), (2**31 - 3, 2**31 + 9), (n - 7, n)):
+        part = np.empty(hi - lo, _dtypes.BFLOAT16)
+        fastinit.random_normal_(part, seed=11, stddev=1.0, full_shape=(n,), offset=lo,
+                                backend=backend)
+        assert as_bytes(part) == as_bytes(big[lo:hi]), (lo, hi)
+    del big
