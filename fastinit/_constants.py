@@ -160,6 +160,7 @@ STREAM_HASH_PERSON = b"fastinit-stream"  # blake2b personalisation (<= 16 bytes)
 
 # --- Scheduling (never changes a value) ----------------------------------------
 CHUNK_BLOCKS = 2048  # Philox blocks per parallel work item
+PHILOX_BATCH = 64  # Philox blocks made at once, lane-major, before their transform
 # n_threads=None: at least this many elements per thread. Waking a thread costs
 # more than filling a small bias vector, and on a busy machine a static
 # schedule waits for the slowest thread.

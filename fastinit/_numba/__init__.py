@@ -9,5 +9,8 @@ Every kernel here has a twin of the same name and argument order in
 # of Python semantics, which stops LLVM from vectorizing any loop with a
 # division (no divisor here can be zero). cache: a fresh process skips the JIT.
 _NUMBA_OPTS = dict(cache=True, nogil=True, error_model="numpy")
-# Scalar helpers are inlined into the kernels at Numba IR level.
+# Scalar helpers are inlined into the kernels at Numba IR level. Numba's cache
+# checks only the kernel's own file: after editing transforms.py or philox.py,
+# delete fastinit/_numba/__pycache__ (tests/test_backend_parity.py would catch
+# a stale kernel against the reference).
 _INLINE_OPTS = dict(inline="always", cache=True, error_model="numpy")

@@ -9,21 +9,21 @@ column ``k = m % row_len``, and holds global element
 ``g = first + row*row_step + k*step``; its value depends only on
 (key, stream, g). Word ``w`` is lane ``w % 4`` of Philox block ``q = w // 4``
 under counter ``(q_lo, q_hi, stream0, stream1)``. Work is cut into chunks of
-rows, never into threads, so the thread count cannot change a bit.
-
-Each distribution has: ``*_block_*`` (steps 1-3: the values of one Philox
-block), ``*_blocks`` (step 4: a plain loop over whole blocks; a function of its
-own, with one loop per output format, because LLVM vectorizes only such
-loops), ``*_run`` (one contiguous chunk: unaligned head and tail element by
-element, whole blocks in between; strided runs element by element) and the
-parallel ``fill_*``.
+rows, never into threads, so the thread count cannot change a bit. Whole
+blocks are made PHILOX_BATCH at a time by ``philox_batch``, then transformed
+by a ``*_batch_*`` loop; heads, tails and strided runs take one block per
+element. Where the Cython twin writes the transform loop inline, this side
+gives it a function of its own with one loop per output format: LLVM
+vectorizes only such loops (an index it cannot prove non-negative, or a
+branch on the format inside the loop, keeps it scalar).
 """
 
+import numpy as np
 from numba import njit, prange
 
 from .. import _constants as C
 from . import _INLINE_OPTS, _NUMBA_OPTS
-from .philox import philox_block
+from .philox import PHILOX_BATCH, philox_batch, philox_block
 from .transforms import (
     F32,
     U64,
@@ -59,11 +59,11 @@ def work_item(t, per_row, row_len, first, row_step, step):
 
 
 @njit(**_INLINE_OPTS)
-def head_len(g0, n, per, step):
-    """Elements done one by one before the first whole block (all if strided)."""
-    if step != 1:
-        return n
-    return min((per - g0 % per) % per, n)
+def word_pair(w, key0, key1, stream0, stream1):
+    """Words w and w+1 (w even) of a stream."""
+    b = philox_block(U64(w >> 2), key0, key1, stream0, stream1)
+    lane = w & 3
+    return b[lane], b[lane + 1]
 
 
 @njit(**_INLINE_OPTS)
@@ -75,7 +75,7 @@ def clamp(x, lo_c, hi_c):
 
 @njit(**_INLINE_OPTS)
 def store(out, m, x, fmt):
-    """Element-wise store; 16-bit formats round to nearest even."""
+    """Write float32/float64 ``x``; 16-bit formats round to nearest even."""
     if fmt == FMT_BF16:
         out[m] = f32_to_bf16_bits(x)
     elif fmt == FMT_F16:
@@ -84,34 +84,48 @@ def store(out, m, x, fmt):
         out[m] = x
 
 
-# --- raw words ------------------------------------------------------------------
 @njit(**_INLINE_OPTS)
-def bits_block(q, key0, key1, stream0, stream1):
-    # (1) counter for block q; (2) four words; (3) no transform
-    return philox_block(U64(q), key0, key1, stream0, stream1)
+def head_len(g0, n, per):
+    """Elements before the first whole Philox block (g0 >= 0)."""
+    return min((per - g0 % per) % per, n)
 
 
+@njit(**_INLINE_OPTS)
+def batch_count(nb):
+    return (nb + PHILOX_BATCH - 1) // PHILOX_BATCH
+
+
+# --- raw words ------------------------------------------------------------------
 @njit(**_NUMBA_OPTS)
-def bits_blocks(out, q0, key0, key1, stream0, stream1):
+def bits_batch(out, words):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 4):
-        b = bits_block(q0 + j, key0, key1, stream0, stream1)
-        # (4) store the block
-        for i in range(4):
-            out[4 * j + i] = b[i]
+        # (3) no transform; (4) store the block
+        out[4 * j] = w0[j]
+        out[4 * j + 1] = w1[j]
+        out[4 * j + 2] = w2[j]
+        out[4 * j + 3] = w3[j]
 
 
 @njit(**_NUMBA_OPTS)
 def bits_run(out, key0, key1, stream0, stream1, g0, step):
     n = out.size
-    h = head_len(g0, n, 4, step)
+    h = head_len(g0, n, 4) if step == 1 else n
     for m in range(h):
+        # (1) counter for the block of word g; (2) its four words
         g = g0 + m * step
-        out[m] = bits_block(g >> 2, key0, key1, stream0, stream1)[g & 3]
+        out[m] = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
     nb = (n - h) // 4
-    bits_blocks(out[h:h + 4 * nb], (g0 + h) >> 2, key0, key1, stream0, stream1)
+    q0 = (g0 + h) >> 2
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        bits_batch(out[h + 4 * jb:h + 4 * min(nb, jb + PHILOX_BATCH)], words)
     for m in range(h + 4 * nb, n):
         g = g0 + m
-        out[m] = bits_block(g >> 2, key0, key1, stream0, stream1)[g & 3]
+        out[m] = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
 
 
 @njit(parallel=True, **_NUMBA_OPTS)
@@ -130,82 +144,85 @@ def uniform_f32(w, lo, span, lo_c, hi_c):
 
 
 @njit(**_INLINE_OPTS)
-def uniform_block_f32(q, key0, key1, stream0, stream1, lo, span, lo_c, hi_c):
-    # (1) counter for block q; (2) four words, one per element
-    b = philox_block(U64(q), key0, key1, stream0, stream1)
-    # (3) words -> uniforms -> scale, shift, clamp
-    return (uniform_f32(b[0], lo, span, lo_c, hi_c), uniform_f32(b[1], lo, span, lo_c, hi_c),
-            uniform_f32(b[2], lo, span, lo_c, hi_c), uniform_f32(b[3], lo, span, lo_c, hi_c))
-
-
-@njit(**_INLINE_OPTS)
-def uniform_block_f64(q, key0, key1, stream0, stream1, lo, span, lo_c, hi_c):
-    # (1) counter for block q; (2) four words, two per element
-    b = philox_block(U64(q), key0, key1, stream0, stream1)
-    # (3) words -> uniforms -> scale, shift, clamp
-    return (clamp(lo + span * u01_closed_open_f64(b[0], b[1]), lo_c, hi_c),
-            clamp(lo + span * u01_closed_open_f64(b[2], b[3]), lo_c, hi_c))
+def uniform_f64(w0, w1, lo, span, lo_c, hi_c):
+    return clamp(lo + span * u01_closed_open_f64(w0, w1), lo_c, hi_c)
 
 
 @njit(**_NUMBA_OPTS)
-def uniform_blocks_f32(out, q0, key0, key1, stream0, stream1, lo, span, lo_c, hi_c, fmt):
-    # (4) store: one loop per format, so that each loop vectorizes
+def uniform_batch_f32(out, words, lo, span, lo_c, hi_c, fmt):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
+    # (3) words -> uniforms -> scale, shift, clamp; (4) store, one loop per format
     if fmt == FMT_BF16:
         for j in range(out.size // 4):
-            v = uniform_block_f32(q0 + j, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)
-            for i in range(4):
-                out[4 * j + i] = f32_to_bf16_bits(v[i])
+            out[4 * j] = f32_to_bf16_bits(uniform_f32(w0[j], lo, span, lo_c, hi_c))
+            out[4 * j + 1] = f32_to_bf16_bits(uniform_f32(w1[j], lo, span, lo_c, hi_c))
+            out[4 * j + 2] = f32_to_bf16_bits(uniform_f32(w2[j], lo, span, lo_c, hi_c))
+            out[4 * j + 3] = f32_to_bf16_bits(uniform_f32(w3[j], lo, span, lo_c, hi_c))
     elif fmt == FMT_F16:
         for j in range(out.size // 4):
-            v = uniform_block_f32(q0 + j, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)
-            for i in range(4):
-                out[4 * j + i] = f32_to_f16_bits(v[i])
+            out[4 * j] = f32_to_f16_bits(uniform_f32(w0[j], lo, span, lo_c, hi_c))
+            out[4 * j + 1] = f32_to_f16_bits(uniform_f32(w1[j], lo, span, lo_c, hi_c))
+            out[4 * j + 2] = f32_to_f16_bits(uniform_f32(w2[j], lo, span, lo_c, hi_c))
+            out[4 * j + 3] = f32_to_f16_bits(uniform_f32(w3[j], lo, span, lo_c, hi_c))
     else:
         for j in range(out.size // 4):
-            v = uniform_block_f32(q0 + j, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)
-            for i in range(4):
-                out[4 * j + i] = v[i]
+            out[4 * j] = uniform_f32(w0[j], lo, span, lo_c, hi_c)
+            out[4 * j + 1] = uniform_f32(w1[j], lo, span, lo_c, hi_c)
+            out[4 * j + 2] = uniform_f32(w2[j], lo, span, lo_c, hi_c)
+            out[4 * j + 3] = uniform_f32(w3[j], lo, span, lo_c, hi_c)
 
 
 @njit(**_NUMBA_OPTS)
-def uniform_blocks_f64(out, q0, key0, key1, stream0, stream1, lo, span, lo_c, hi_c):
+def uniform_batch_f64(out, words, lo, span, lo_c, hi_c):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 2):
-        v = uniform_block_f64(q0 + j, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)
-        # (4) store
-        out[2 * j] = v[0]
-        out[2 * j + 1] = v[1]
+        # (3) words -> uniforms -> scale, shift, clamp; (4) store
+        out[2 * j] = uniform_f64(w0[j], w1[j], lo, span, lo_c, hi_c)
+        out[2 * j + 1] = uniform_f64(w2[j], w3[j], lo, span, lo_c, hi_c)
 
 
 @njit(**_NUMBA_OPTS)
 def uniform_run_f32(out, key0, key1, stream0, stream1, g0, step, lo, span, lo_c, hi_c, fmt):
     n = out.size
-    h = head_len(g0, n, 4, step)
+    h = head_len(g0, n, 4) if step == 1 else n
     for m in range(h):
         g = g0 + m * step
-        v = uniform_block_f32(g >> 2, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)
-        store(out, m, v[g & 3], fmt)
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        store(out, m, uniform_f32(w, lo, span, lo_c, hi_c), fmt)
     nb = (n - h) // 4
-    uniform_blocks_f32(out[h:h + 4 * nb], (g0 + h) >> 2, key0, key1, stream0, stream1,
-                       lo, span, lo_c, hi_c, fmt)
+    q0 = (g0 + h) >> 2
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        uniform_batch_f32(out[h + 4 * jb:h + 4 * min(nb, jb + PHILOX_BATCH)], words,
+                          lo, span, lo_c, hi_c, fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
-        v = uniform_block_f32(g >> 2, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)
-        store(out, m, v[g & 3], fmt)
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        store(out, m, uniform_f32(w, lo, span, lo_c, hi_c), fmt)
 
 
 @njit(**_NUMBA_OPTS)
 def uniform_run_f64(out, key0, key1, stream0, stream1, g0, step, lo, span, lo_c, hi_c):
     n = out.size
-    h = head_len(g0, n, 2, step)
+    h = head_len(g0, n, 2) if step == 1 else n
     for m in range(h):
-        g = g0 + m * step
-        out[m] = uniform_block_f64(g >> 1, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)[g & 1]
+        w0, w1 = word_pair(2 * (g0 + m * step), key0, key1, stream0, stream1)
+        out[m] = uniform_f64(w0, w1, lo, span, lo_c, hi_c)
     nb = (n - h) // 2
-    uniform_blocks_f64(out[h:h + 2 * nb], (g0 + h) >> 1, key0, key1, stream0, stream1,
-                       lo, span, lo_c, hi_c)
+    q0 = (g0 + h) >> 1
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        uniform_batch_f64(out[h + 2 * jb:h + 2 * min(nb, jb + PHILOX_BATCH)], words,
+                          lo, span, lo_c, hi_c)
     for m in range(h + 2 * nb, n):
-        g = g0 + m
-        out[m] = uniform_block_f64(g >> 1, key0, key1, stream0, stream1, lo, span, lo_c, hi_c)[g & 1]
+        w0, w1 = word_pair(2 * (g0 + m), key0, key1, stream0, stream1)
+        out[m] = uniform_f64(w0, w1, lo, span, lo_c, hi_c)
 
 
 @njit(parallel=True, **_NUMBA_OPTS)
@@ -224,82 +241,94 @@ def fill_uniform(out, key0, key1, stream0, stream1, first, row_len, row_step, st
 
 
 # --- normal (Box-Muller) ----------------------------------------------------------
-@njit(**_INLINE_OPTS)
-def normal_block_f32(q, key0, key1, stream0, stream1, mean, std):
-    # (1) counter for block q; (2) four words = two pairs
-    b = philox_block(U64(q), key0, key1, stream0, stream1)
-    # (3) each pair of words -> Box-Muller -> two normals -> scale, shift
-    z0, z1 = box_muller_f32(b[0], b[1])
-    z2, z3 = box_muller_f32(b[2], b[3])
-    return mean + std * z0, mean + std * z1, mean + std * z2, mean + std * z3
-
-
-@njit(**_INLINE_OPTS)
-def normal_block_f64(q, key0, key1, stream0, stream1, mean, std):
-    # (1) counter for block q; (2) four words = one pair
-    b = philox_block(U64(q), key0, key1, stream0, stream1)
-    # (3) Box-Muller -> two normals -> scale, shift
-    z0, z1 = box_muller_f64(b[0], b[1], b[2], b[3])
-    return mean + std * z0, mean + std * z1
-
-
 @njit(**_NUMBA_OPTS)
-def normal_blocks_f32(out, q0, key0, key1, stream0, stream1, mean, std, fmt):
-    # (4) store: one loop per format, so that each loop vectorizes
+def normal_batch_f32(out, words, mean, std, fmt):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
+    # (3) each pair of words -> Box-Muller -> two normals; (4) scale, shift and
+    # store, one loop per format
     if fmt == FMT_BF16:
         for j in range(out.size // 4):
-            v = normal_block_f32(q0 + j, key0, key1, stream0, stream1, mean, std)
-            for i in range(4):
-                out[4 * j + i] = f32_to_bf16_bits(v[i])
+            z0, z1 = box_muller_f32(w0[j], w1[j])
+            z2, z3 = box_muller_f32(w2[j], w3[j])
+            out[4 * j] = f32_to_bf16_bits(mean + std * z0)
+            out[4 * j + 1] = f32_to_bf16_bits(mean + std * z1)
+            out[4 * j + 2] = f32_to_bf16_bits(mean + std * z2)
+            out[4 * j + 3] = f32_to_bf16_bits(mean + std * z3)
     elif fmt == FMT_F16:
         for j in range(out.size // 4):
-            v = normal_block_f32(q0 + j, key0, key1, stream0, stream1, mean, std)
-            for i in range(4):
-                out[4 * j + i] = f32_to_f16_bits(v[i])
+            z0, z1 = box_muller_f32(w0[j], w1[j])
+            z2, z3 = box_muller_f32(w2[j], w3[j])
+            out[4 * j] = f32_to_f16_bits(mean + std * z0)
+            out[4 * j + 1] = f32_to_f16_bits(mean + std * z1)
+            out[4 * j + 2] = f32_to_f16_bits(mean + std * z2)
+            out[4 * j + 3] = f32_to_f16_bits(mean + std * z3)
     else:
         for j in range(out.size // 4):
-            v = normal_block_f32(q0 + j, key0, key1, stream0, stream1, mean, std)
-            for i in range(4):
-                out[4 * j + i] = v[i]
+            z0, z1 = box_muller_f32(w0[j], w1[j])
+            z2, z3 = box_muller_f32(w2[j], w3[j])
+            out[4 * j] = mean + std * z0
+            out[4 * j + 1] = mean + std * z1
+            out[4 * j + 2] = mean + std * z2
+            out[4 * j + 3] = mean + std * z3
 
 
 @njit(**_NUMBA_OPTS)
-def normal_blocks_f64(out, q0, key0, key1, stream0, stream1, mean, std):
+def normal_batch_f64(out, words, mean, std):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 2):
-        v = normal_block_f64(q0 + j, key0, key1, stream0, stream1, mean, std)
-        # (4) store
-        out[2 * j] = v[0]
-        out[2 * j + 1] = v[1]
+        # (3) Box-Muller -> two normals; (4) scale, shift and store
+        z0, z1 = box_muller_f64(w0[j], w1[j], w2[j], w3[j])
+        out[2 * j] = mean + std * z0
+        out[2 * j + 1] = mean + std * z1
 
 
 @njit(**_NUMBA_OPTS)
 def normal_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, fmt):
     n = out.size
-    h = head_len(g0, n, 4, step)
+    h = head_len(g0, n, 4) if step == 1 else n
     for m in range(h):
         g = g0 + m * step
-        store(out, m, normal_block_f32(g >> 2, key0, key1, stream0, stream1, mean, std)[g & 3], fmt)
+        w0, w1 = word_pair(g & ~1, key0, key1, stream0, stream1)
+        z0, z1 = box_muller_f32(w0, w1)
+        store(out, m, mean + std * (z0 if (g & 1) == 0 else z1), fmt)
     nb = (n - h) // 4
-    normal_blocks_f32(out[h:h + 4 * nb], (g0 + h) >> 2, key0, key1, stream0, stream1,
-                      mean, std, fmt)
+    q0 = (g0 + h) >> 2
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) four words = two pairs, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        normal_batch_f32(out[h + 4 * jb:h + 4 * min(nb, jb + PHILOX_BATCH)], words,
+                         mean, std, fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
-        store(out, m, normal_block_f32(g >> 2, key0, key1, stream0, stream1, mean, std)[g & 3], fmt)
+        w0, w1 = word_pair(g & ~1, key0, key1, stream0, stream1)
+        z0, z1 = box_muller_f32(w0, w1)
+        store(out, m, mean + std * (z0 if (g & 1) == 0 else z1), fmt)
 
 
 @njit(**_NUMBA_OPTS)
 def normal_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std):
     n = out.size
-    h = head_len(g0, n, 2, step)
+    h = head_len(g0, n, 2) if step == 1 else n
     for m in range(h):
         g = g0 + m * step
-        out[m] = normal_block_f64(g >> 1, key0, key1, stream0, stream1, mean, std)[g & 1]
+        b = philox_block(U64(g >> 1), key0, key1, stream0, stream1)
+        z0, z1 = box_muller_f64(b[0], b[1], b[2], b[3])
+        out[m] = mean + std * (z0 if (g & 1) == 0 else z1)
     nb = (n - h) // 2
-    normal_blocks_f64(out[h:h + 2 * nb], (g0 + h) >> 1, key0, key1, stream0, stream1,
-                      mean, std)
+    q0 = (g0 + h) >> 1
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) four words = one pair, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        normal_batch_f64(out[h + 2 * jb:h + 2 * min(nb, jb + PHILOX_BATCH)], words, mean, std)
     for m in range(h + 2 * nb, n):
         g = g0 + m
-        out[m] = normal_block_f64(g >> 1, key0, key1, stream0, stream1, mean, std)[g & 1]
+        b = philox_block(U64(g >> 1), key0, key1, stream0, stream1)
+        z0, z1 = box_muller_f64(b[0], b[1], b[2], b[3])
+        out[m] = mean + std * (z0 if (g & 1) == 0 else z1)
 
 
 @njit(parallel=True, **_NUMBA_OPTS)
@@ -324,66 +353,51 @@ def truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails):
 
 
 @njit(**_INLINE_OPTS)
-def truncated_block_f32(q, key0, key1, stream0, stream1, mean, std, ea, ed, eb, lo_c, hi_c,
-                        tails):
-    # (1) counter for block q; (2) four words, one per element
-    b = philox_block(U64(q), key0, key1, stream0, stream1)
-    # (3) words -> uniforms in erf space -> erfinv -> scale, shift, clamp
-    return (truncated_f32(b[0], mean, std, ea, ed, eb, lo_c, hi_c, tails),
-            truncated_f32(b[1], mean, std, ea, ed, eb, lo_c, hi_c, tails),
-            truncated_f32(b[2], mean, std, ea, ed, eb, lo_c, hi_c, tails),
-            truncated_f32(b[3], mean, std, ea, ed, eb, lo_c, hi_c, tails))
-
-
-@njit(**_INLINE_OPTS)
 def truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails):
     x = clamp(ea + ed * u01_open_open_f64(w0, w1), ea, eb)
     return clamp(mean + std * (erfinv_f64(x, tails) * SQRT2), lo_c, hi_c)
 
 
-@njit(**_INLINE_OPTS)
-def truncated_block_f64(q, key0, key1, stream0, stream1, mean, std, ea, ed, eb, lo_c, hi_c,
-                        tails):
-    # (1) counter for block q; (2) four words, two per element
-    b = philox_block(U64(q), key0, key1, stream0, stream1)
-    # (3) words -> uniforms in erf space -> erfinv -> scale, shift, clamp
-    return (truncated_f64(b[0], b[1], mean, std, ea, ed, eb, lo_c, hi_c, tails),
-            truncated_f64(b[2], b[3], mean, std, ea, ed, eb, lo_c, hi_c, tails))
-
-
 @njit(**_NUMBA_OPTS)
-def truncated_blocks_f32(out, q0, key0, key1, stream0, stream1, mean, std, ea, ed, eb,
-                         lo_c, hi_c, tails, fmt):
-    # (4) store: one loop per format, so that each loop vectorizes
+def truncated_batch_f32(out, words, mean, std, ea, ed, eb, lo_c, hi_c, tails, fmt):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
+    # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store, one
+    # loop per format
     if fmt == FMT_BF16:
         for j in range(out.size // 4):
-            v = truncated_block_f32(q0 + j, key0, key1, stream0, stream1, mean, std,
-                                    ea, ed, eb, lo_c, hi_c, tails)
-            for i in range(4):
-                out[4 * j + i] = f32_to_bf16_bits(v[i])
+            x = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j] = f32_to_bf16_bits(x)
+            x = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 1] = f32_to_bf16_bits(x)
+            x = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 2] = f32_to_bf16_bits(x)
+            x = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 3] = f32_to_bf16_bits(x)
     elif fmt == FMT_F16:
         for j in range(out.size // 4):
-            v = truncated_block_f32(q0 + j, key0, key1, stream0, stream1, mean, std,
-                                    ea, ed, eb, lo_c, hi_c, tails)
-            for i in range(4):
-                out[4 * j + i] = f32_to_f16_bits(v[i])
+            x = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j] = f32_to_f16_bits(x)
+            x = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 1] = f32_to_f16_bits(x)
+            x = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 2] = f32_to_f16_bits(x)
+            x = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 3] = f32_to_f16_bits(x)
     else:
         for j in range(out.size // 4):
-            v = truncated_block_f32(q0 + j, key0, key1, stream0, stream1, mean, std,
-                                    ea, ed, eb, lo_c, hi_c, tails)
-            for i in range(4):
-                out[4 * j + i] = v[i]
+            out[4 * j] = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 1] = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 2] = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 3] = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
 
 
 @njit(**_NUMBA_OPTS)
-def truncated_blocks_f64(out, q0, key0, key1, stream0, stream1, mean, std, ea, ed, eb,
-                         lo_c, hi_c, tails):
+def truncated_batch_f64(out, words, mean, std, ea, ed, eb, lo_c, hi_c, tails):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 2):
-        v = truncated_block_f64(q0 + j, key0, key1, stream0, stream1, mean, std,
-                                ea, ed, eb, lo_c, hi_c, tails)
-        # (4) store
-        out[2 * j] = v[0]
-        out[2 * j + 1] = v[1]
+        # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store
+        out[2 * j] = truncated_f64(w0[j], w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+        out[2 * j + 1] = truncated_f64(w2[j], w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
 
 
 @njit(**_NUMBA_OPTS)
@@ -391,29 +405,30 @@ def truncated_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
                       lo_c, hi_c, fmt):
     n = out.size
     ed = eb - ea
-    # skip the Giles tail branch when no x can reach it: same bits, faster
+    # the Giles tail branch is skipped when no x can reach it: same bits, faster
     tails = max(abs(ea), abs(eb)) > ERFINV_F32_CENTRAL_MAX_X
-    h = head_len(g0, n, 4, step)
+    h = head_len(g0, n, 4) if step == 1 else n
     for m in range(h):
         g = g0 + m * step
-        v = truncated_block_f32(g >> 2, key0, key1, stream0, stream1, mean, std,
-                                ea, ed, eb, lo_c, hi_c, tails)
-        store(out, m, v[g & 3], fmt)
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        store(out, m, truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails), fmt)
     nb = (n - h) // 4
-    o = out[h:h + 4 * nb]
     q0 = (g0 + h) >> 2
-    # literal flags: LLVM then compiles a select-free loop for the central case
-    if tails:
-        truncated_blocks_f32(o, q0, key0, key1, stream0, stream1, mean, std, ea, ed, eb,
-                             lo_c, hi_c, True, fmt)
-    else:
-        truncated_blocks_f32(o, q0, key0, key1, stream0, stream1, mean, std, ea, ed, eb,
-                             lo_c, hi_c, False, fmt)
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        o = out[h + 4 * jb:h + 4 * min(nb, jb + PHILOX_BATCH)]
+        # literal flags: without tails LLVM drops the tail polynomial and its select
+        if tails:
+            truncated_batch_f32(o, words, mean, std, ea, ed, eb, lo_c, hi_c, True, fmt)
+        else:
+            truncated_batch_f32(o, words, mean, std, ea, ed, eb, lo_c, hi_c, False, fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
-        v = truncated_block_f32(g >> 2, key0, key1, stream0, stream1, mean, std,
-                                ea, ed, eb, lo_c, hi_c, tails)
-        store(out, m, v[g & 3], fmt)
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        store(out, m, truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails), fmt)
 
 
 @njit(**_NUMBA_OPTS)
@@ -423,18 +438,22 @@ def truncated_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
     ed = eb - ea
     # as in truncated_run_f32: without tails only the central polynomial runs
     tails = max(abs(ea), abs(eb)) > ERFINV_F32_CENTRAL_MAX_X
-    h = head_len(g0, n, 2, step)
+    h = head_len(g0, n, 2) if step == 1 else n
     for m in range(h):
-        g = g0 + m * step
-        out[m] = truncated_block_f64(g >> 1, key0, key1, stream0, stream1, mean, std,
-                                     ea, ed, eb, lo_c, hi_c, tails)[g & 1]
+        w0, w1 = word_pair(2 * (g0 + m * step), key0, key1, stream0, stream1)
+        out[m] = truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails)
     nb = (n - h) // 2
-    truncated_blocks_f64(out[h:h + 2 * nb], (g0 + h) >> 1, key0, key1, stream0, stream1,
-                         mean, std, ea, ed, eb, lo_c, hi_c, tails)
+    q0 = (g0 + h) >> 1
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        truncated_batch_f64(out[h + 2 * jb:h + 2 * min(nb, jb + PHILOX_BATCH)], words,
+                            mean, std, ea, ed, eb, lo_c, hi_c, tails)
     for m in range(h + 2 * nb, n):
-        g = g0 + m
-        out[m] = truncated_block_f64(g >> 1, key0, key1, stream0, stream1, mean, std,
-                                     ea, ed, eb, lo_c, hi_c, tails)[g & 1]
+        w0, w1 = word_pair(2 * (g0 + m), key0, key1, stream0, stream1)
+        out[m] = truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails)
 
 
 @njit(parallel=True, **_NUMBA_OPTS)

@@ -2,14 +2,15 @@
 
 Mirror: ``fastinit/_cython/philox.pxd``. State words live in uint64 lanes,
 masked to 32 bits, so one 64-bit multiply gives both halves of the 32x32
-product and LLVM vectorizes it as ``vpmuludq``.
+product and LLVM vectorizes it as ``vpmuludq`` (the Cython twin uses
+``_mm*_mul_epu32`` intrinsics for the same instruction).
 """
 
 import numpy as np
 from numba import njit
 
 from .. import _constants as C
-from . import _INLINE_OPTS
+from . import _INLINE_OPTS, _NUMBA_OPTS
 
 PHILOX_M4x32_0 = np.uint64(C.PHILOX_M4x32_0)
 PHILOX_M4x32_1 = np.uint64(C.PHILOX_M4x32_1)
@@ -18,6 +19,7 @@ PHILOX_W32_1 = np.uint64(C.PHILOX_W32_1)
 MASK32 = np.uint64(C.MASK32)
 S32 = np.uint64(32)
 PHILOX_ROUNDS = C.PHILOX_ROUNDS
+PHILOX_BATCH = C.PHILOX_BATCH
 
 
 @njit(**_INLINE_OPTS)
@@ -37,3 +39,18 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 def philox_block(q, key0, key1, stream0, stream1):
     """The four words of block ``q`` (uint64 block index) of a stream."""
     return philox4x32_10(q & MASK32, q >> S32, stream0, stream1, key0, key1)
+
+
+@njit(**_NUMBA_OPTS)
+def philox_batch(words, q, key0, key1, stream0, stream1):
+    """words[i, j] = word i of block q + j, j < PHILOX_BATCH (lane-major).
+
+    A loop of its own: LLVM vectorizes it over j, and the transform loops that
+    read ``words`` then run at the float width (16 lanes), not Philox's 64-bit one.
+    """
+    for j in range(PHILOX_BATCH):
+        b = philox_block(np.uint64(q + j), key0, key1, stream0, stream1)
+        words[0, j] = b[0]
+        words[1, j] = b[1]
+        words[2, j] = b[2]
+        words[3, j] = b[3]

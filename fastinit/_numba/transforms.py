@@ -15,7 +15,9 @@ from . import _INLINE_OPTS
 
 F32 = np.float32
 F64 = np.float64
+U32 = np.uint32
 U64 = np.uint64
+I32 = np.int32
 
 TWO_M24 = F32(C.TWO_M24)
 TWO_M53 = F64(C.TWO_M53)
@@ -26,7 +28,7 @@ NEG_TWO_F = F32(-2.0)
 LOGF_LG0, LOGF_LG1, LOGF_LG2, LOGF_LG3 = (F32(c) for c in C.LOGF_LG)
 LOGF_LN2_HI = F32(C.LOGF_LN2_HI)
 LOGF_LN2_LO = F32(C.LOGF_LN2_LO)
-LOGF_SQRT_HALF_BITS = C.LOGF_SQRT_HALF_BITS
+LOGF_SQRT_HALF_BITS = np.int32(C.LOGF_SQRT_HALF_BITS)
 LOG_SQRT_HALF_BITS = np.int64(C.LOG_SQRT_HALF_BITS)
 LOG_E0, LOG_E1, LOG_E2 = C.LOG_LG_EVEN
 LOG_O0, LOG_O1, LOG_O2, LOG_O3 = C.LOG_LG_ODD
@@ -36,7 +38,7 @@ SIN_F64 = C.SIN_F64
 COS_F64 = C.COS_F64
 ANGLE_SCALE_F32 = F32(C.ANGLE_SCALE_F32)
 ANGLE_SCALE_F64 = C.ANGLE_SCALE_F64
-ANGLE_HALF_F32 = 1 << (C.ANGLE_BITS_F32 - 1)
+ANGLE_HALF_F32 = np.int32(1 << (C.ANGLE_BITS_F32 - 1))
 ANGLE_HALF_F64 = 1 << (C.ANGLE_BITS_F64 - 1)
 ERFINV_F32_CENTRAL = tuple(F32(c) for c in C.ERFINV_F32_CENTRAL)
 ERFINV_F32_TAIL = tuple(F32(c) for c in C.ERFINV_F32_TAIL)
@@ -59,20 +61,21 @@ F16_INF = np.uint32(C.F16_INF)
 # --- words -> uniforms (the interval is in the name) ---------------------------
 @njit(**_INLINE_OPTS)
 def u01_closed_open_f32(w):
-    # >> 8: keep 24 bits, exactly the float32 significand
-    return F32(w >> U64(8)) * TWO_M24
+    # >> 8: keep 24 bits, exactly the float32 significand (32-bit integer ops
+    # throughout, so the float loop vectorizes 16 lanes wide)
+    return F32(np.int32(U32(w) >> U32(8))) * TWO_M24
 
 
 @njit(**_INLINE_OPTS)
 def u01_open_closed_f32(w):
     # +1: never 0, so log stays finite
-    return F32((w >> U64(8)) + U64(1)) * TWO_M24
+    return F32(np.int32(U32(w) >> U32(8)) + np.int32(1)) * TWO_M24
 
 
 @njit(**_INLINE_OPTS)
 def u01_open_open_f32(w):
     # 23 bits and a half step: (2k+1)/2**24 is never 0 nor 1
-    return F32(((w >> U64(9)) << U64(1)) + U64(1)) * TWO_M24
+    return F32(np.int32(((U32(w) >> U32(9)) << U32(1)) + U32(1))) * TWO_M24
 
 
 @njit(**_INLINE_OPTS)
@@ -100,9 +103,9 @@ def u01_open_open_f64(w0, w1):
 @njit(**_INLINE_OPTS)
 def log_f32(x):
     # subtracting sqrt(1/2)'s bits centres m on 1 without a branch
-    ix = np.int64(F32(x).view(np.uint32)) - LOGF_SQRT_HALF_BITS
-    k = F32(ix >> 23)
-    m = np.uint32((ix & 0x7FFFFF) + LOGF_SQRT_HALF_BITS).view(np.float32)
+    ix = F32(x).view(np.int32) - LOGF_SQRT_HALF_BITS
+    k = F32(ix >> I32(23))
+    m = I32((ix & I32(0x7FFFFF)) + LOGF_SQRT_HALF_BITS).view(np.float32)
     f = m - ONE_F
     s = f / (TWO_F + f)
     z = s * s
@@ -155,10 +158,11 @@ def sincos_f64(x):
 @njit(**_INLINE_OPTS)
 def rotate(q, s, c):
     """(cos, sin) of q*pi/2 + theta from (sin theta, cos theta); q in 0..3."""
-    cos_a = s if (q & 1) == 1 else c
-    sin_a = c if (q & 1) == 1 else s
-    cos_a = -cos_a if (q == 1 or q == 2) else cos_a
-    sin_a = -sin_a if q >= 2 else sin_a
+    swap = (q & 1) == 1
+    cos_a = s if swap else c
+    sin_a = c if swap else s
+    cos_a = -cos_a if ((q + 1) & 2) != 0 else cos_a  # q = 1, 2: cos < 0
+    sin_a = -sin_a if (q & 2) != 0 else sin_a  # q = 2, 3: sin < 0
     return cos_a, sin_a
 
 
@@ -166,8 +170,9 @@ def rotate(q, s, c):
 @njit(**_INLINE_OPTS)
 def box_muller_f32(w0, w1):
     r = np.sqrt(NEG_TWO_F * log_f32(u01_open_closed_f32(w0)))
-    q = np.int64(w1 >> U64(30))  # 2 bits: the quadrant
-    frac = np.int64((w1 >> U64(8)) & U64(0x3FFFFF))  # 22 bits: the offset
+    w1 = U32(w1)
+    q = I32(w1 >> U32(30))  # 2 bits: the quadrant
+    frac = I32((w1 >> U32(8)) & U32(0x3FFFFF))  # 22 bits: the offset
     theta = F32(frac - ANGLE_HALF_F32) * ANGLE_SCALE_F32
     s, c = sincos_f32(theta)
     cos_a, sin_a = rotate(q, s, c)
