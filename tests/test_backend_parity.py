@@ -154,3 +154,21 @@ def test_no_fastmath_anywhere():
             opts = getattr(obj, "targetoptions", None)
             if opts is not None:
                 assert not opts.get("fastmath", False), name
+
+
+def test_kernel_files_mirror_name_for_name():
+    # every function of one kernels file has its twin in the other; the only
+    # extras are the Numba transform loops (the Cython twin writes them inline)
+    # and the Cython test hooks
+    import pathlib
+    import re
+
+    root = pathlib.Path(fastinit.__file__).parent
+    cy = set(re.findall(r"^(?:cdef inline \w+ |def )(\w+)\(",
+                        (root / "_cython" / "kernels.pyx").read_text(), re.M))
+    nb = set(re.findall(r"^def (\w+)\(", (root / "_numba" / "kernels.py").read_text(), re.M))
+    nb_only = {n for n in nb - cy if not (n.endswith(("_batch", "_batch_f32", "_batch_f64"))
+                                          or n == "batch_count")}
+    assert nb_only == set()
+    assert cy - nb == {"constants", "philox4x32_10_words"}
+    assert len(cy & nb) >= 18
