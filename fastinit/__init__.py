@@ -1,8 +1,32 @@
 """fastinit: fill huge preallocated buffers in place with weight initializations.
 
 Fast on all cores, bit-for-bit reproducible whatever the thread count,
-backend or sharding: element ``i`` of a tensor depends only on
-``(seed, stream, i)`` (Philox4x32-10, counter-based).
+backend or sharding.
+
+The randomness contract (README, "The randomness contract", has the full
+text; ``tests/reference.py`` is its executable form):
+
+- Every sample is a pure function of (seed, stream, i, initializer
+  parameters, dtype), where ``i`` is the element's row-major index in the full
+  logical tensor (``full_shape``), whatever part of it the buffer holds and
+  however the buffer is laid out in memory.
+- Generator: Philox4x32-10. Key ``(seed & 0xFFFFFFFF, seed >> 32)``; raw word
+  ``w`` of stream ``s`` is lane ``w % 4`` of the block with counter
+  ``(q & 0xFFFFFFFF, q >> 32, s & 0xFFFFFFFF, s >> 32)``, ``q = w // 4``. A str
+  stream is ``int.from_bytes(blake2b(name.encode(), digest_size=8,
+  person=b"fastinit-stream").digest(), "little")``.
+- Words per element: uniform and truncated normal take word ``i`` (float32,
+  float16, bfloat16) or words ``2i, 2i+1`` (float64); normal elements ``2j``
+  and ``2j+1`` share the words of pair ``j`` (``2j, 2j+1``; ``4j..4j+3`` in
+  float64): Box-Muller, cosine for ``2j``, sine for ``2j+1``.
+- Transforms: uniform ``clamp(lo + span*u)`` with ``u = (w >> 8) * 2**-24``;
+  Box-Muller with ``u1 = ((w >> 8) + 1) * 2**-24`` and a quadrant-plus-offset
+  angle; truncated normal by ``sqrt(2) * erfinv(ea + (eb - ea)*u)`` in erf
+  space (Giles). ``log``, ``sincos`` and ``erfinv`` are the project's own
+  polynomials (coefficients in ``fastinit/_constants.py``), the same
+  operations in the same order in both backends, no fused multiply-add.
+- float16/bfloat16 are the float32 value rounded to nearest even; bounded
+  distributions clamp to bounds rounded inward to the output dtype first.
 """
 
 from ._config import show_config as show_config
