@@ -20,12 +20,17 @@ _F32_MAX = float(np.finfo(np.float32).max)
 _F64_MAX = float(np.finfo(np.float64).max)
 
 
+# F-ordered buffers are filled through a C-ordered scratch block of at most this
+# many elements (4 MiB of float32), then copied in: bounded, not proportional.
+TILE_ELEMENTS = 1 << 20
+
+
 class Job(NamedTuple):
     out: np.ndarray
     fmt: int
     full: tuple
-    mem: np.ndarray
-    runs: list
+    gstrides: list
+    first: int
     keys: tuple
     backend: str
     n_threads: int
@@ -47,11 +52,31 @@ def prepare(out, *, seed, stream, full_shape, origin, offset, n_threads, backend
     if name == "cython" and not _backend.cython_available():
         raise ValueError("backend must be 'numba' or 'auto' here: the Cython extension is "
                          "not built, got 'cython' (reinstall with a C compiler)")
-    mem = _dtypes.memory(out, fmt)
-    runs = _streams.plan_runs(out, full, origin, offset) if out.size else []
+    gstrides, first = _streams.global_geometry(out.shape, full, origin, offset)
     keys = (*_streams.key_words(seed), *_streams.stream_words(stream))
-    return Job(out, fmt, full, mem, runs, keys, name,
+    return Job(out, fmt, full, gstrides, first, keys, name,
                _backend.effective_n_threads(n_threads, out.size))
+
+
+def _run(job, name, params):
+    """Kernel ``name`` over the whole buffer: directly, or tile by tile if F-ordered."""
+    out = job.out
+    if out.size == 0:
+        return
+    if out.flags.c_contiguous:
+        runs = _streams.plan_runs(out.shape, job.gstrides, _streams.c_strides(out.shape),
+                                  job.first)
+        _backend.call(job.backend, name, job.n_threads, _dtypes.memory(out, job.fmt), runs,
+                      job.keys, params)
+        return
+    scratch = np.empty(min(out.size, TILE_ELEMENTS), out.dtype)
+    for index, shape, first in _streams.f_order_tiles(out.shape, job.gstrides, job.first,
+                                                      TILE_ELEMENTS):
+        tile = scratch[:math.prod(shape)].reshape(shape)
+        runs = _streams.plan_runs(shape, job.gstrides, _streams.c_strides(shape), first)
+        _backend.call(job.backend, name, job.n_threads, _dtypes.memory(tile, job.fmt), runs,
+                      job.keys, params)
+        out[index] = tile
 
 
 def _inward_bounds(job, lo, hi):
@@ -65,8 +90,7 @@ def _inward_bounds(job, lo, hi):
 
 
 def bits(job):
-    if job.runs:
-        _backend.call(job.backend, "fill_bits", job.n_threads, job.mem, job.runs, job.keys, ())
+    _run(job, "fill_bits", ())
     return job.out
 
 
@@ -79,16 +103,12 @@ def uniform(job, low, high):
         raise ValueError(f"maxval - minval must be at most {limit:.4g} for {job.out.dtype}, "
                          f"got {span}")
     lo_c, hi_c = _inward_bounds(job, low, high)
-    if job.runs:
-        _backend.call(job.backend, "fill_uniform", job.n_threads, job.mem, job.runs, job.keys,
-                      (low, span, lo_c, hi_c, job.fmt))
+    _run(job, "fill_uniform", (low, span, lo_c, hi_c, job.fmt))
     return job.out
 
 
 def normal(job, mean, std):
-    if job.runs:
-        _backend.call(job.backend, "fill_normal", job.n_threads, job.mem, job.runs, job.keys,
-                      (mean, std, job.fmt))
+    _run(job, "fill_normal", (mean, std, job.fmt))
     return job.out
 
 
@@ -98,7 +118,5 @@ def truncated_normal(job, mean, std, lower, upper):
     ea = min(max(math.erf(lower / C.SQRT2), -limit), limit)
     eb = min(max(math.erf(upper / C.SQRT2), -limit), limit)
     lo_c, hi_c = _inward_bounds(job, mean + std * lower, mean + std * upper)
-    if job.runs:
-        _backend.call(job.backend, "fill_truncated_normal", job.n_threads, job.mem, job.runs,
-                      job.keys, (mean, std, ea, eb, lo_c, hi_c, job.fmt))
+    _run(job, "fill_truncated_normal", (mean, std, ea, eb, lo_c, hi_c, job.fmt))
     return job.out

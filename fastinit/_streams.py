@@ -50,24 +50,23 @@ def stream_words(stream):
     return s & C.MASK32, s >> 32
 
 
-def _dims(out, full, origin, offset):
-    """(size, global stride, memory stride) per axis, and the first index."""
-    shape = out.shape
+def global_geometry(shape, full, origin, offset):
+    """Global stride of each axis of a buffer of ``shape``, and its first index."""
     if offset is not None:
-        gstrides = [math.prod(shape[d + 1:]) for d in range(len(shape))]
-        first = offset
-    else:
-        gstrides = [math.prod(full[d + 1:]) for d in range(len(full))]
-        first = sum(o * g for o, g in zip(origin or (0,) * len(full), gstrides))
-    mstrides = [s // out.itemsize for s in out.strides]
-    dims = [(n, g, m) for n, g, m in zip(shape, gstrides, mstrides) if n != 1]
-    return dims, first
+        return [math.prod(shape[d + 1:]) for d in range(len(shape))], offset
+    gstrides = [math.prod(full[d + 1:]) for d in range(len(full))]
+    return gstrides, sum(o * g for o, g in zip(origin or (0,) * len(full), gstrides))
 
 
-def plan_runs(out, full, origin, offset):
-    """Runs covering every element of ``out`` (which is C- or F-contiguous)."""
-    dims, first = _dims(out, full, origin, offset)
-    dims.sort(key=lambda d: d[2])  # innermost in memory first
+def plan_runs(shape, gstrides, mstrides, first):
+    """Runs covering every element of a contiguous buffer.
+
+    ``mstrides`` are the memory strides in elements; the innermost memory axis
+    becomes the run's row (its global step may exceed 1), the next one its rows,
+    any others are looped over here.
+    """
+    dims = sorted(((n, g, m) for n, g, m in zip(shape, gstrides, mstrides) if n != 1),
+                  key=lambda d: d[2])  # innermost in memory first
     merged = []
     for n, g, m in dims:
         if merged:
@@ -86,6 +85,38 @@ def plan_runs(out, full, origin, offset):
         g0 = first + sum(i * g for i, (_, g, _) in zip(idx, outer))
         runs.append(Run(start, rows * row_len, g0, row_len, row_step, step))
     return runs
+
+
+def c_strides(shape):
+    """Memory strides, in elements, of a C-contiguous array of ``shape``."""
+    return [math.prod(shape[d + 1:]) for d in range(len(shape))]
+
+
+def f_order_tiles(shape, gstrides, first, budget):
+    """Blocks of a buffer, in C order, of at most ``budget`` elements.
+
+    Yields ``(index, tile_shape, tile_first)``: the block is ``out[index]``.
+    The trailing axes are taken whole, so each block holds long runs of
+    consecutive global indices (whole Philox blocks); an F-ordered buffer is
+    filled block by block through a C-ordered scratch and a copy, instead of
+    one Philox block per element.
+    """
+    nd = len(shape)
+    k = nd  # axes [k, nd) are taken whole
+    while k > 0 and math.prod(shape[k - 1:]) <= budget:
+        k -= 1
+    if k == 0:
+        yield (slice(None),) * nd, tuple(shape), first
+        return
+    inner = math.prod(shape[k:])
+    chunk = max(1, budget // inner)
+    for lead in itertools.product(*(range(n) for n in shape[:k - 1])):
+        for a in range(0, shape[k - 1], chunk):
+            b = min(a + chunk, shape[k - 1])
+            index = tuple(slice(i, i + 1) for i in lead) + (slice(a, b),) + (slice(None),) * (nd - k)
+            tile_first = first + a * gstrides[k - 1] + sum(
+                i * g for i, g in zip(lead, gstrides[:k - 1]))
+            yield index, (1,) * len(lead) + (b - a,) + tuple(shape[k:]), tile_first
 
 
 def global_indices(shape, full, origin=None, offset=None):

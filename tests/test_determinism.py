@@ -159,3 +159,23 @@ def test_buffer_of_more_than_2_31_elements(backend):
                                 backend=backend)
         assert as_bytes(part) == as_bytes(big[lo:hi]), (lo, hi)
     del big
+
+
+@pytest.mark.parametrize("budget", [1, 97, 1000, 5000])
+def test_fortran_order_blocks_of_any_size(budget, backend, monkeypatch):
+    # F-ordered buffers go through C-ordered scratch blocks of at most `budget`
+    # elements: small budgets split leading axes and chunk the next one
+    from fastinit import _fill
+
+    monkeypatch.setattr(_fill, "TILE_ELEMENTS", budget)
+    full = (6, 35, 41)
+    c = fastinit.truncated_normal_(np.empty(full, np.float32), seed=2, backend=backend)
+    f = fastinit.truncated_normal_(np.empty(full, np.float32, order="F"), seed=2,
+                                   backend=backend)
+    assert as_bytes(np.ascontiguousarray(f)) == as_bytes(c)
+    part = np.empty((4, 20, 33), np.float32, order="F")
+    fastinit.truncated_normal_(part, seed=2, full_shape=full, origin=(1, 9, 5), backend=backend)
+    assert as_bytes(np.ascontiguousarray(part)) == as_bytes(c[1:5, 9:29, 5:38])
+    flat = np.empty((7, 9), np.float32, order="F")
+    fastinit.truncated_normal_(flat, seed=2, full_shape=full, offset=101, backend=backend)
+    assert as_bytes(np.ascontiguousarray(flat).ravel()) == as_bytes(c.ravel()[101:164])
