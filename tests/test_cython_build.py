@@ -166,6 +166,10 @@ def all_fills(n_threads):
             continue
         for t, fmt in OUT_FORMATS:
             outs.append(fill(kind, np.empty(n, t), geometry, params, fmt, n_threads))
+    # whole-block batches whose counters cross 2**32 blocks (the high word changes)
+    carry = (1, 4 * 600, 4 * (2**32 - 3) - 1, 0, 1)
+    outs.append(np.empty(carry[1], np.uint32))
+    K.fill_bits(outs[-1], *KEYS, *kernel_geometry(carry), n_threads)
     return outs
 
 

@@ -179,3 +179,17 @@ def test_fortran_order_blocks_of_any_size(budget, backend, monkeypatch):
     flat = np.empty((7, 9), np.float32, order="F")
     fastinit.truncated_normal_(flat, seed=2, full_shape=full, offset=101, backend=backend)
     assert as_bytes(np.ascontiguousarray(flat).ravel()) == as_bytes(c.ravel()[101:164])
+
+
+@pytest.mark.parametrize("lead", [0, 3, 100, 257])
+def test_batches_across_the_2_32_block_carry(lead, backend):
+    # whole-block batches (64 blocks) whose counters cross q = 2**32, where the
+    # high counter word changes inside the batch, at several alignments
+    import reference
+
+    start = 4 * (2**32 - lead) - 1
+    out = fastinit.random_bits_(np.empty(4 * 600, np.uint32), seed=0xABCDEF0123,
+                                stream=77, full_shape=(start + 4 * 600,), offset=start,
+                                backend=backend)
+    ref = reference.words(0xABCDEF0123, 77, np.arange(start, start + 4 * 600))
+    assert as_bytes(out) == as_bytes(ref)
