@@ -3,8 +3,9 @@
 A run is a piece of the buffer's memory that a kernel fills in one call:
 ``rows`` rows of ``row_len`` elements, contiguous in memory, where element
 ``k`` of row ``r`` is global element ``first + r*row_step + k*step`` of the
-full logical tensor (its row-major index). Sub-blocks (``origin``), flat
-shards (``offset``) and F-ordered buffers all reduce to a few runs.
+full logical tensor (its row-major index). Sub-blocks (``origin``) and flat
+shards (``offset``) reduce to a few runs; F-ordered buffers are cut into
+C-ordered blocks (``f_order_tiles``) that are filled in a scratch and copied.
 """
 
 import hashlib
