@@ -84,7 +84,8 @@ def _compare_numpy(params, buffers, dtype, args, t):
     seconds = nt.seconds * t.n_params / nt.n_params
     how = f"estimated from {nt.n_params / t.n_params:.0%} of the elements" if sample else "measured"
     print(f"NumPy Generator(PCG64), 1 thread, same buffers: {seconds:.3f} s ({how}) = "
-          f"{t.n_params / seconds / 1e9:.2f} Gsamples/s; fastinit is {seconds / t.seconds:.1f}x faster")
+          f"{t.n_params / seconds / 1e9:.2f} Gsamples/s; "
+          f"fastinit is {seconds / t.seconds:.1f}x faster")
 
 
 def main(argv=None):

@@ -33,7 +33,8 @@ def spec(d_model, layers, vocab=VOCAB, context=CONTEXT):
     for i in range(layers):
         p = f"layers.{i}."
         params += [
-            Param(p + "attn.norm.gain", (d,), "norm_gain"), Param(p + "attn.norm.bias", (d,), "bias"),
+            Param(p + "attn.norm.gain", (d,), "norm_gain"),
+            Param(p + "attn.norm.bias", (d,), "bias"),
             Param(p + "attn.qkv.weight", (d, 3 * d), "attention"),
             Param(p + "attn.qkv.bias", (3 * d,), "bias"),
             Param(p + "attn.out.weight", (d, d), "residual_out"),
@@ -109,7 +110,7 @@ class Timing(NamedTuple):
 
 def run(params, buffers, fill):
     t0 = time.perf_counter()
-    for p, buf in zip(params, buffers):
+    for p, buf in zip(params, buffers, strict=True):
         fill(p, buf)
     dt = time.perf_counter() - t0
     return Timing(sum(b.size for b in buffers), sum(b.nbytes for b in buffers), dt)

@@ -56,7 +56,7 @@ def global_geometry(shape, full, origin, offset):
     if offset is not None:
         return [math.prod(shape[d + 1:]) for d in range(len(shape))], offset
     gstrides = [math.prod(full[d + 1:]) for d in range(len(full))]
-    return gstrides, sum(o * g for o, g in zip(origin or (0,) * len(full), gstrides))
+    return gstrides, sum(o * g for o, g in zip(origin or (0,) * len(full), gstrides, strict=True))
 
 
 def plan_runs(shape, gstrides, mstrides, first):
@@ -66,7 +66,8 @@ def plan_runs(shape, gstrides, mstrides, first):
     becomes the run's row (its global step may exceed 1), the next one its rows,
     any others are looped over here.
     """
-    dims = sorted(((n, g, m) for n, g, m in zip(shape, gstrides, mstrides) if n != 1),
+    dims = sorted(((n, g, m) for n, g, m in zip(shape, gstrides, mstrides, strict=True)
+                   if n != 1),
                   key=lambda d: d[2])  # innermost in memory first
     merged = []
     for n, g, m in dims:
@@ -82,8 +83,8 @@ def plan_runs(shape, gstrides, mstrides, first):
     outer = merged[2:]
     runs = []
     for idx in itertools.product(*(range(n) for n, _, _ in outer)):
-        start = sum(i * m for i, (_, _, m) in zip(idx, outer))
-        g0 = first + sum(i * g for i, (_, g, _) in zip(idx, outer))
+        start = sum(i * m for i, (_, _, m) in zip(idx, outer, strict=True))
+        g0 = first + sum(i * g for i, (_, g, _) in zip(idx, outer, strict=True))
         runs.append(Run(start, rows * row_len, g0, row_len, row_step, step))
     return runs
 
@@ -114,9 +115,10 @@ def f_order_tiles(shape, gstrides, first, budget):
     for lead in itertools.product(*(range(n) for n in shape[:k - 1])):
         for a in range(0, shape[k - 1], chunk):
             b = min(a + chunk, shape[k - 1])
-            index = tuple(slice(i, i + 1) for i in lead) + (slice(a, b),) + (slice(None),) * (nd - k)
+            index = (tuple(slice(i, i + 1) for i in lead) + (slice(a, b),)
+                     + (slice(None),) * (nd - k))
             tile_first = first + a * gstrides[k - 1] + sum(
-                i * g for i, g in zip(lead, gstrides[:k - 1]))
+                i * g for i, g in zip(lead, gstrides[:k - 1], strict=True))
             yield index, (1,) * len(lead) + (b - a,) + tuple(shape[k:]), tile_first
 
 
@@ -125,5 +127,5 @@ def global_indices(shape, full, origin=None, offset=None):
     if offset is not None:
         return offset + np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
     origin = origin or (0,) * len(full)
-    grids = np.ix_(*(np.arange(o, o + n) for o, n in zip(origin, shape)))
+    grids = np.ix_(*(np.arange(o, o + n) for o, n in zip(origin, shape, strict=True)))
     return np.ravel_multi_index(grids, full).astype(np.int64) if shape else np.zeros((), np.int64)

@@ -186,7 +186,7 @@ def check_geometry(out_shape, full_shape, origin, offset):
             f"origin must have one entry per axis of full_shape {full} and out must have as "
             f"many axes, got origin {origin} and out.shape {tuple(out_shape)}"
         )
-    for o, s, f in zip(origin, out_shape, full):
+    for o, s, f in zip(origin, out_shape, full, strict=True):
         if o + s > f:
             raise ValueError(
                 f"origin must keep the buffer inside full_shape {full}, got origin {origin} "

@@ -45,13 +45,16 @@ def _capture(call):
 
 def test_bench_prints_header_tables_and_footer(float32_run):
     out, _ = float32_run
-    assert "machine:" in out and "versions: numpy" in out
+    assert "machine:" in out
+    assert "versions: numpy" in out
     for workload in ("write |", "uniform |", "normal |", "truncated |"):
         assert workload in out
     for label in ("fastinit/numba", "numpy Generator(PCG64)", "numpy resample loop",
                   "numpy docs threaded recipe", "scipy.stats.truncnorm", "buf.fill(0)"):
         assert label in out
-    assert "Gsamples/s" in out and "x numpy 1t" in out and "+MiB RSS" in out
+    assert "Gsamples/s" in out
+    assert "x numpy 1t" in out
+    assert "+MiB RSS" in out
     assert "tracemalloc" in out  # the footer says what the memory columns measure
     assert "targets (core issue, float32" in out
 
@@ -74,26 +77,32 @@ def test_bench_fastinit_rows_are_right(float32_run):
     assert {r["threads"] for r in rows} == {1, 2}
     for r in rows:
         assert r["check"] is None
-        assert r["ratio_to_numpy"] > 0 and r["fraction_of_bound"] > 0
-        assert r["gsamples_per_s"] > 0 and r["gb_per_s"] > 0
+        assert r["ratio_to_numpy"] > 0
+        assert r["fraction_of_bound"] > 0
+        assert r["gsamples_per_s"] > 0
+        assert r["gb_per_s"] > 0
         assert r["gb_per_s"] == pytest.approx(r["gsamples_per_s"] * 4)
         assert r["allocates"] == ""
         assert r["peak_extra_traced_bytes"] < 2**20  # fills in place
     for workload in P.WORKLOADS:
         first, *rest = [r for r in rows if r["workload"] == workload]
         assert first["bits_equal_first_fastinit"] is None
-        assert rest and all(r["bits_equal_first_fastinit"] is True for r in rest)
+        assert rest
+        assert all(r["bits_equal_first_fastinit"] is True for r in rest)
 
 
 def test_bench_peer_rows_are_marked(float32_run):
     _, doc = float32_run
     by = {(r["workload"], r["label"], r["threads"]): r for r in doc["results"]}
     numpy1 = by[("uniform", "numpy Generator(PCG64)", 1)]
-    assert numpy1["ratio_to_numpy"] == pytest.approx(1.0) and numpy1["allocates"] == ""
+    assert numpy1["ratio_to_numpy"] == pytest.approx(1.0)
+    assert numpy1["allocates"] == ""
     resample = by[("truncated", "numpy resample loop", 1)]
-    assert resample["allocates"] and resample["peak_extra_traced_bytes"] > 0
+    assert resample["allocates"]
+    assert resample["peak_extra_traced_bytes"] > 0
     scipy = by[("truncated", "scipy.stats.truncnorm", 1)]
-    assert scipy["samples"] == min(2**12, P.SCIPY_MAX) and scipy["allocates"]
+    assert scipy["samples"] == min(2**12, P.SCIPY_MAX)
+    assert scipy["allocates"]
     bound = [r for r in doc["results"] if r["workload"] == "write"]
     assert {r["threads"] for r in bound} == {1, 2}
     assert all(r["write_bound_gb_per_s"] == max(b["best_gb_per_s"] for b in bound)
@@ -131,7 +140,8 @@ def test_bench_failed_check_exits_1(monkeypatch, capsys):
     rc = _bench_cli.main([*TINY, "--workload", "uniform", "--peers", "numpy"])
     out = capsys.readouterr().out
     assert rc == 1
-    assert "CHECK FAILED: wrong on purpose" in out and "FAILED uniform" in out
+    assert "CHECK FAILED: wrong on purpose" in out
+    assert "FAILED uniform" in out
 
 
 @pytest.mark.parametrize("bad", [["--size", "1000"], ["--size", "2**x"], ["--repeats", "0"],
@@ -168,4 +178,5 @@ def test_python_m_fastinit_bench_dispatches(tmp_path):
          "fastinit", "numpy", "--backend", "numba"],
         capture_output=True, text=True, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "fastinit/numba" in proc.stdout and "done in" in proc.stdout
+    assert "fastinit/numba" in proc.stdout
+    assert "done in" in proc.stdout

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import reference as R
+
 from fastinit import _constants as C
 
 K = pytest.importorskip("fastinit._cython", reason="the Cython kernels are not built")
@@ -211,7 +211,7 @@ def test_every_kernel_variant_gives_identical_bytes():
 
 # --- 16-bit outputs ----------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", [C.FMT_F16, C.FMT_BF16], ids=["f16", "bf16"])
-@pytest.mark.parametrize("kind, params", [
+@pytest.mark.parametrize(("kind", "params"), [
     ("uniform", (-0.1, 0.2, -0.099609375, 0.099609375)),  # bounds exact in both formats
     ("normal", (0.0, 1.0)),
     ("normal", (0.0, 3e4)),  # overflow to inf in float16
@@ -231,4 +231,5 @@ def test_16bit_output_is_float32_output_rounded_to_nearest_even(kind, params, fm
     if kind != "normal":  # bounded: the clamp in float32 keeps the bound after rounding
         lo_c, hi_c = params[-2:]
         values = bits.view(t).astype(np.float64)
-        assert values.min() >= lo_c and values.max() <= hi_c
+        assert values.min() >= lo_c
+        assert values.max() <= hi_c

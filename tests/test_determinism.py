@@ -78,7 +78,7 @@ def test_flat_shards_at_odd_offsets(case, dtype, backend):
     flat = _whole(case, dtype, backend).reshape(-1)
     # FSDP-style: consecutive elements, boundaries that split Box-Muller pairs
     bounds = [0, 1, 3, 8194, 8195, 40001, flat.size]
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         shard = np.empty(hi - lo, dtype)
         func(shard, seed=SEED, stream="w", full_shape=FULL, offset=lo, backend=backend, **kw)
         assert as_bytes(shard) == as_bytes(flat[lo:hi]), (lo, hi)
@@ -128,6 +128,7 @@ def test_counter_carries_past_2_32_blocks(backend):
 def test_more_than_2_31_elements_index_space(backend):
     # the last elements of a 2**31 + 5 element tensor, filled as a shard, equal the reference
     import reference
+
     from fastinit import _dtypes
 
     n = 2**31 + 5

@@ -33,7 +33,8 @@ def _cases():
                     stats.uniform(-0.3, 1.0), (-0.3, 0.7)),
         "normal": (lambda o, **k: fastinit.random_normal_(o, mean=0.5, stddev=2.0, **k),
                    stats.norm(0.5, 2.0), None),
-        "truncated_2sigma": (lambda o, **k: fastinit.truncated_normal_(o, mean=0.1, stddev=0.7, **k),
+        "truncated_2sigma": (lambda o, **k: fastinit.truncated_normal_(o, mean=0.1, stddev=0.7,
+                                                                       **k),
                              stats.truncnorm(-2, 2, loc=0.1, scale=0.7), (0.1 - 1.4, 0.1 + 1.4)),
         "truncated_asym": (lambda o, **k: fastinit.truncated_normal_(o, lower=-1.0, upper=4.5,
                                                                      stddev=1.0, **k),
@@ -91,7 +92,8 @@ def test_ks_against_exact_cdf(name, backend):
 def test_bounds_hold_after_rounding(name, dtype, backend):
     lo, hi = CASES[name][2]
     x = _sample(name, dtype, backend)
-    assert lo <= x.min() and x.max() <= hi
+    assert lo <= x.min()
+    assert x.max() <= hi
     if name != "truncated_tail":  # its upper bound has density ~1e-8: never reached
         # the bounds are nearly reached: the clamp is not cutting a wide margin
         width = hi - lo
@@ -105,17 +107,20 @@ def test_uniform_unit_interval_never_exceeds_one_in_16_bit(backend):
     for dtype in (np.float16, _dtypes.BFLOAT16):
         x = fastinit.random_uniform_(np.empty(N, dtype), seed=5, minval=0.0, maxval=1.0,
                                      backend=backend).astype(np.float64)
-        assert x.min() >= 0.0 and x.max() <= 1.0
+        assert x.min() >= 0.0
+        assert x.max() <= 1.0
     for maxval in (0.05, 0.1, 1 / 3):  # bounds that no 16-bit format represents
         x = fastinit.random_uniform_(np.empty(N, _dtypes.BFLOAT16), seed=6, minval=-maxval,
                                      maxval=maxval, backend=backend).astype(np.float64)
-        assert -maxval <= x.min() and x.max() <= maxval
+        assert -maxval <= x.min()
+        assert x.max() <= maxval
 
 
 def test_sixteen_bit_is_the_rounded_float32_value(backend):
     import ml_dtypes
 
-    for kw in (dict(stddev=1.0), dict(stddev=3e4), dict(stddev=1e-6)):  # normal, overflow, subnormal
+    # normal range, float16 overflow, float16 subnormals
+    for kw in (dict(stddev=1.0), dict(stddev=3e4), dict(stddev=1e-6)):
         f32 = fastinit.random_normal_(np.empty(N, np.float32), seed=8, backend=backend, **kw)
         with np.errstate(over="ignore"):
             for dtype in (np.float16, ml_dtypes.bfloat16):

@@ -281,19 +281,12 @@ def test_uniform_span_overflowing_raises_value_error():
 @pytest.mark.parametrize("bound", [2e38, 1.8e38])
 def test_uniform_span_overflowing_float32_is_not_a_silent_constant(dtype, bound, backend):
     # maxval - minval is finite in float64 but not in float32, where the 32-bit kernels
-    # compute lo + span*u. Either fix passes: reject before writing, or a real spread.
+    # compute lo + span*u: rejected before a byte is written
     out = sentinel(dtype, (64, 64))
     before = as_bytes(out)
-    try:
+    with pytest.raises(ValueError, match=r"^maxval - minval must be .+, got "):
         fastinit.random_uniform_(out, seed=0, minval=-bound, maxval=bound, backend=backend)
-    except ValueError as exc:
-        assert re.match(r"^maxval - minval must be .+, got ", str(exc)), str(exc)
-        assert as_bytes(out) == before
-        return
-    x = out.astype(np.float64)
-    # 4096 uniforms on a symmetric interval: fraction below 0 is 0.5 +- 0.008 (1 sd)
-    assert 0.4 < np.mean(x < 0) < 0.6
-    assert len(np.unique(x)) > 100
+    assert as_bytes(out) == before
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)

@@ -218,7 +218,8 @@ def erfinv_f64(x, tails):
 def f32_to_bf16_bits(x):
     b = F32(x).view(np.uint32)
     # +0x7FFF and the kept lsb: ties go to even
-    return np.uint16((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+    lsb = (b >> np.uint32(16)) & np.uint32(1)
+    return np.uint16((b + np.uint32(0x7FFF) + lsb) >> np.uint32(16))
 
 
 @njit(**_INLINE_OPTS)
@@ -229,7 +230,8 @@ def f32_to_f16_bits(x):
     b = b ^ sign
     # subnormal result: the float add aligns the 10 kept bits at the bottom,
     # rounding to nearest even
-    sub = F32(np.uint32(b).view(np.float32) + F16_DENORM_MAGIC).view(np.uint32) - F16_DENORM_MAGIC_BITS
+    sub = F32(np.uint32(b).view(np.float32) + F16_DENORM_MAGIC).view(np.uint32)
+    sub = sub - F16_DENORM_MAGIC_BITS
     # normal result: rebias the exponent; +0xFFF and the kept lsb round to even
     nrm = ((b + F16_REBIAS) + ((b >> np.uint32(13)) & np.uint32(1))) >> np.uint32(13)
     o = sub if b < F16_MIN_NORMAL_BITS else nrm
