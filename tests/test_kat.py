@@ -66,3 +66,23 @@ def test_random_bits(ctr, key, expect, backend):
     fastinit.random_bits_(out, seed=key[0] | key[1] << 32, stream=ctr[2] | ctr[3] << 32,
                           full_shape=(4 * q + 4,), offset=4 * q, backend=backend)
     assert tuple(int(x) for x in out) == expect
+
+
+@pytest.mark.parametrize(("seed", "stream", "q0"), [
+    (0, 0, 0),
+    (0x0123456789ABCDEF, 0x1122334455667788, 5),
+    (2**64 - 1, 2**64 - 1, 2**32 - 3),  # the block counter carries into its 2nd word
+    (12345, 7, 2**40 + 11),
+])
+def test_independent_implementation_randomgen(seed, stream, q0, backend):
+    # randomgen's Philox4x32-10 (independent C code) with counter words
+    # (q_lo, q_hi, stream_lo, stream_hi) and key = seed; it increments its
+    # counter before each block, hence counter - 1
+    import randomgen
+
+    counter = (((stream << 64) | q0) - 1) % 2**128
+    bg = randomgen.Philox(key=seed, counter=counter, number=4, width=32)
+    expect = bg.random_raw(4 * 300).astype(np.uint32)
+    out = fastinit.random_bits_(np.empty(4 * 300, np.uint32), seed=seed, stream=stream,
+                                full_shape=(4 * q0 + 4 * 300,), offset=4 * q0, backend=backend)
+    assert out.tobytes() == expect.tobytes()
