@@ -10,9 +10,9 @@ import math
 import time
 from typing import NamedTuple
 
-import numpy as np
-
 from . import initializers as init
+from ._constants import TRUNC_NORMAL_STD_CORRECTION
+from ._peers import numpy_normal, numpy_uniform
 
 VOCAB = 50304  # GPT-2's 50257, padded to a multiple of 64
 CONTEXT = 2048
@@ -75,29 +75,15 @@ def initialize(param, out, *, seed, layers, n_threads=None, backend="auto"):
 
 def numpy_initialize(param, out, rng, layers):
     """What a user writes with NumPy's Generator for the same parameter."""
-    if param.kind in ("embedding", "residual_out"):
-        std = RESIDUAL_STD if param.kind == "embedding" else RESIDUAL_STD / math.sqrt(2 * layers)
-        rng.standard_normal(out=out, dtype=out.dtype)
-        if param.kind == "residual_out":  # truncated at 2 std: resample the outliers
-            bad = np.abs(out) > 2.0
-            while bad.any():
-                out[bad] = rng.standard_normal(int(bad.sum()), dtype=out.dtype)
-                bad = np.abs(out) > 2.0
-        out *= std
+    if param.kind == "embedding":
+        numpy_normal(out, rng, RESIDUAL_STD)
+    elif param.kind == "residual_out":
+        numpy_normal(out, rng, RESIDUAL_STD / math.sqrt(2 * layers), truncated=True)
     elif param.kind == "attention":
-        fan_in, fan_out = param.shape
-        b = math.sqrt(6.0 / (fan_in + fan_out))
-        rng.random(out=out, dtype=out.dtype)
-        out *= 2 * b
-        out -= b
+        numpy_uniform(out, rng, math.sqrt(6.0 / sum(param.shape)))
     elif param.kind == "mlp_in":
-        std = math.sqrt(2.0 / param.shape[0]) / 0.87962566103423978
-        rng.standard_normal(out=out, dtype=out.dtype)
-        bad = np.abs(out) > 2.0
-        while bad.any():
-            out[bad] = rng.standard_normal(int(bad.sum()), dtype=out.dtype)
-            bad = np.abs(out) > 2.0
-        out *= std
+        numpy_normal(out, rng, math.sqrt(2.0 / param.shape[0]) / TRUNC_NORMAL_STD_CORRECTION,
+                     truncated=True)
     else:
         out.fill(1.0 if param.kind == "norm_gain" else 0.0)
 

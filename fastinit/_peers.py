@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _backend, _dtypes
+from ._constants import TRUNC_NORMAL_STD_CORRECTION
 
 UNIFORM, NORMAL, TRUNCATED, WRITE = "uniform", "normal", "truncated", "write"
 WORKLOADS = (UNIFORM, NORMAL, TRUNCATED)
@@ -40,7 +41,8 @@ BACKENDS = ("cython", "numba")
 FAN_IN = 1024
 UNIFORM_BOUND = math.sqrt(6.0 / FAN_IN)  # he_uniform_, torch kaiming_uniform_(relu)
 NORMAL_STD = 0.02
-TRUNC_SIGMA = math.sqrt(2.0 / FAN_IN) / 0.87962566103423978  # he_normal_, before truncation
+# he_normal_'s std before truncation
+TRUNC_SIGMA = math.sqrt(2.0 / FAN_IN) / TRUNC_NORMAL_STD_CORRECTION
 SCIPY_MAX = 2**20  # scipy.stats.truncnorm runs on at most this many elements
 WARM_SIZE = 4 * FAN_IN
 _EXPECTED_STD = {UNIFORM: UNIFORM_BOUND / math.sqrt(3.0), NORMAL: NORMAL_STD,
@@ -144,22 +146,33 @@ def _fastinit_run(workload, buf, seed, threads, backend):
     return lambda: fastinit.he_normal_(w, **kw)
 
 
+def numpy_uniform(out, rng, bound):
+    """What a NumPy user writes for U(-bound, bound): ``random(out=)``, then scaling."""
+    rng.random(out=out, dtype=out.dtype)
+    out *= 2.0 * bound
+    out -= bound
+
+
+def numpy_normal(out, rng, std, *, truncated=False):
+    """N(0, std**2) with ``standard_normal(out=)``; truncated at ±2σ by resampling."""
+    rng.standard_normal(out=out, dtype=out.dtype)
+    if truncated:
+        flat = out.reshape(-1)  # a view: out is contiguous
+        bad = np.flatnonzero(np.abs(flat) > 2.0)
+        while bad.size:  # resample what fell outside ±2σ
+            flat[bad] = rng.standard_normal(bad.size, dtype=out.dtype)
+            bad = bad[np.abs(flat[bad]) > 2.0]
+    out *= std
+
+
 def _draw(workload, out, rng):
     """What a NumPy user writes: draw with ``out=``, then the scaling passes."""
     if workload == UNIFORM:
-        rng.random(out=out, dtype=out.dtype)
-        out *= 2.0 * UNIFORM_BOUND
-        out -= UNIFORM_BOUND
+        numpy_uniform(out, rng, UNIFORM_BOUND)
     elif workload == NORMAL:
-        rng.standard_normal(out=out, dtype=out.dtype)
-        out *= NORMAL_STD
+        numpy_normal(out, rng, NORMAL_STD)
     else:
-        rng.standard_normal(out=out, dtype=out.dtype)
-        bad = np.flatnonzero(np.abs(out) > 2.0)
-        while bad.size:  # resample what fell outside ±2σ
-            out[bad] = rng.standard_normal(bad.size, dtype=out.dtype)
-            bad = bad[np.abs(out[bad]) > 2.0]
-        out *= TRUNC_SIGMA
+        numpy_normal(out, rng, TRUNC_SIGMA, truncated=True)
 
 
 def _numpy_native(buf):
