@@ -16,15 +16,6 @@ from fastinit import _peers as P
 SEED = 0
 
 
-def _warm(workload, row, buf):
-    warm = P.make_fill(workload, row, buf[:P.WARM_SIZE], SEED)
-    warm.setup()
-    try:
-        warm.run()  # numba JIT or cache load, thread pools, torch's first call
-    finally:
-        warm.teardown()
-
-
 def _single_thread_copy(workload, row, like):
     ref = np.empty_like(like)
     P.make_fill(workload, row._replace(threads=1), ref, SEED).run()
@@ -37,7 +28,7 @@ def test_fill(benchmark, case, buffers, rounds):
     if reason:
         pytest.skip(reason)
     buf = buffers.get(dtype_name, size)
-    _warm(workload, row, buf)
+    P.warm_up(workload, row, buf, SEED)
     fill = P.make_fill(workload, row, buf, SEED)
     benchmark.group = f"{workload} {dtype_name} 2**{size.bit_length() - 1}"
     benchmark.extra_info.update(

@@ -10,7 +10,6 @@ import os
 from . import _constants as C
 
 BACKENDS = ("auto", "numba", "cython")
-KERNELS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal")
 
 
 def usable_cores():

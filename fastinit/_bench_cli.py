@@ -130,12 +130,7 @@ def _timed(run, repeats):
 
 def measure(workload, row, buf, *, repeats, seed, budget=None):
     """One row: warm on a slice, an untimed run for memory, timed runs, the check."""
-    warm = P.make_fill(workload, row, buf[:P.WARM_SIZE], seed)
-    warm.setup()
-    try:
-        warm.run()  # numba JIT or cache load, thread pools, torch's first call
-    finally:
-        warm.teardown()
+    P.warm_up(workload, row, buf, seed)
     fill = P.make_fill(workload, row, buf, seed)
     repeats_asked = repeats
     fill.setup()

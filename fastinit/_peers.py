@@ -134,6 +134,16 @@ def make_fill(workload, row, buf, seed=0):
     raise ValueError(f"peer must be one of {PEERS + (FILL,)}, got {row.peer!r}")
 
 
+def warm_up(workload, row, buf, seed):
+    """One untimed run on a slice: numba JIT or cache load, thread pools, torch's first call."""
+    warm = make_fill(workload, row, buf[:WARM_SIZE], seed)
+    warm.setup()
+    try:
+        warm.run()
+    finally:
+        warm.teardown()
+
+
 def _fastinit_run(workload, buf, seed, threads, backend):
     import fastinit
 
