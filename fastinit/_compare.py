@@ -9,7 +9,6 @@ one-hidden-layer model hides.  ``python -m fastinit compare --help``.
 """
 
 import argparse
-import json
 import math
 import sys
 
@@ -272,13 +271,7 @@ def main(argv=None):
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        from fastinit.diagnose import _json_safe
-        print(json.dumps(_json_safe(report), indent=1))
-    else:
-        print(format_report(report))
-    if args.plot:
-        from fastinit._plots import plot_compare
-        plot_compare(report, args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+    from fastinit.diagnose import _emit
+
+    _emit(report, args, lambda: format_report(report), "plot_compare")
     return 0

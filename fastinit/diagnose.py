@@ -307,6 +307,20 @@ def _parser():
     return p
 
 
+def _emit(report, args, table, plot_name):
+    """Print ``report`` as JSON (``--json``) or ``table()``; plot it if ``--plot``.
+
+    Shared by ``diagnose`` and ``compare``; ``plot_name`` names the function of
+    ``fastinit._plots`` (matplotlib is imported only when a plot is asked for).
+    """
+    print(json.dumps(_json_safe(report), indent=1) if args.json else table())
+    if args.plot:
+        from fastinit import _plots
+
+        getattr(_plots, plot_name)(report, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+
+
 def main(argv=None):
     """Run ``python -m fastinit diagnose``.
 
@@ -329,12 +343,5 @@ def main(argv=None):
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(_json_safe(report), indent=1))
-    else:
-        print(format_report(report, per_layer=args.per_layer))
-    if args.plot:
-        from fastinit._plots import plot_diagnose
-        plot_diagnose(report, args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+    _emit(report, args, lambda: format_report(report, per_layer=args.per_layer), "plot_diagnose")
     return 0
