@@ -242,9 +242,8 @@ def parser():
 
 
 def _main(args):
-    A.require("sklearn", extra="diagnose", needed_by="compare")
-    if args.plot:
-        A.require("matplotlib", extra="diagnose", needed_by="--plot")
+    needed = {"sklearn": "scikit-learn", **({"matplotlib": "matplotlib"} if args.plot else {})}
+    A.require(needed, extra="diagnose", needed_by="compare --plot" if args.plot else "compare")
     try:
         result = compare(experiments=args.experiments, initializers=args.initializers,
                          epochs=args.epochs, batch_size=args.batch_size,

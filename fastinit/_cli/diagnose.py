@@ -78,7 +78,7 @@ def parser():
 
 def _main(args):
     if args.plot:
-        A.require("matplotlib", extra="diagnose", needed_by="--plot")
+        A.require({"matplotlib": "matplotlib"}, extra="diagnose", needed_by="diagnose --plot")
     result = dg.diagnose(depth=args.depth, width=args.width, batch_size=args.batch_size,
                          seed=args.seed, initializers=args.initializers,
                          activations=args.activations, progress=not args.no_progress)
