@@ -50,7 +50,7 @@ BAD_OPTIONS = {
     "bench": [["--size", "1000"], ["--size", "2**x"], ["--repeats", "0"], ["--threads", "0"],
               ["--row-budget", "-1"], ["--row-budget", "nan"], ["--dtype", "int8"],
               ["--workload", "x"], ["--peers", "x"], ["--backend", "x"], ["--seed", "-1"],
-              ["--json", "/no/such/dir/r.json"]],
+              ["--json", "/no/such/dir/r.json"], ["--size", "2**50"]],
     "diagnose": [["--depth", "0"], ["--width", "2.5"], ["--batch-size", "0"], ["--seed", "-1"],
                  ["--initializers", "xavier"], ["--activations", "gelu"], ["--activations", ""],
                  ["--plot", "/no/such/dir/d.png"]],

@@ -56,6 +56,26 @@ def require(modules, *, extra, needed_by):
                          f"{EXTRA_INSTALL.format(extra=extra)}")
 
 
+def _available_bytes():
+    """MemAvailable from /proc/meminfo, or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(nbytes, asked_by):
+    """Raise :class:`UsageError` if `nbytes` of buffers exceed the memory available."""
+    available = _available_bytes()
+    if available is not None and nbytes > available:
+        raise UsageError(f"{asked_by} needs {nbytes / 2**30:.1f} GiB of buffers, more than the "
+                         f"{available / 2**30:.1f} GiB of memory available")
+
+
 def _integer(text):
     m = re.fullmatch(r"\s*([+-]?\d+)\s*", text)
     if not m:
