@@ -53,11 +53,12 @@ BAD_OPTIONS = {
               ["--json", "/no/such/dir/r.json"], ["--size", "2**50"]],
     "diagnose": [["--depth", "0"], ["--width", "2.5"], ["--batch-size", "0"], ["--seed", "-1"],
                  ["--initializers", "xavier"], ["--activations", "gelu"], ["--activations", ""],
-                 ["--plot", "/no/such/dir/d.png"]],
+                 ["--plot", "/no/such/dir/d.png"], ["--width", str(2**30)]],
     "compare": [["--experiments", "resnet"], ["--initializers", "x"], ["--epochs", "0"],
                 ["--batch-size", "0"], ["--optimizer", "rmsprop"], ["--lr", "-1"],
                 ["--lr", "nan"], ["--width", "0"], ["--deep-layers", "0"],
                 ["--seed", str(2**64)], ["--plot", "/no/such/dir/c.png"],
+                ["--width", str(2**30)],
                 ["--batch-size", "5000", "--epochs", "1", "--experiments", "article",
                  "--initializers", "zeros"]],
 }
@@ -123,3 +124,12 @@ def test_output_cut_short_by_a_closed_pipe_is_quiet():
                          timeout=300, check=False, cwd=ROOT)
     assert "Traceback" not in res.stderr
     assert "BrokenPipeError" not in res.stderr
+
+
+def test_ctrl_c_is_one_line_and_status_130():
+    prelude = ("import fastinit._cli.init as m\n"
+               "def interrupted(args):\n    raise KeyboardInterrupt\n"
+               "m._main = interrupted")
+    res = _python_m("--params", "1e5", prelude=prelude)
+    assert res.returncode == 130
+    assert res.stderr == "interrupted\n"

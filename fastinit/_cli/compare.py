@@ -242,6 +242,8 @@ def parser():
 
 
 def _main(args):
+    # float32 weights, gradients and Adam's two moments of the deep experiments' hidden layers
+    A.check_memory(4 * 4 * args.deep_layers * args.width ** 2, "--width and --deep-layers")
     needed = {"sklearn": "scikit-learn", **({"matplotlib": "matplotlib"} if args.plot else {})}
     A.require(needed, extra="diagnose", needed_by="compare --plot" if args.plot else "compare")
     try:
