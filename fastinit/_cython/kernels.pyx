@@ -18,7 +18,7 @@ and releases the GIL: it fills work items ``t0 <= t < t1`` (``chunks.pxd``);
 -march=x86-64-v3/v4 (setup.py).
 """
 
-from libc.stdint cimport int64_t, uint16_t, uint32_t
+from libc.stdint cimport int64_t, uint32_t
 
 from .chunks cimport (CHUNK_BLOCKS, CHUNK_ELEMS, FMT_BF16, FMT_F16, FMT_F32, FMT_F64, item_t,
                       out_t, work_item)
