@@ -236,3 +236,23 @@ def test_ctrl_c_stops_a_4gib_fill_within_a_second(backend):
     assert first == "interrupted"
     assert latency < 1.0
     assert rest == ["ok"]  # the next fill in the same process is right
+
+
+# --- the plan ------------------------------------------------------------------
+@pytest.mark.parametrize("n_threads", [1, 2, 7])
+def test_plan_covers_every_work_item_once(n_threads):
+    item = _parallel.ITEM_ELEMENTS
+    row_lens = [1, 3, item - 1, item, item + 1, 5 * item + 7, 1 << 22]
+    sizes = [r * rows for r, rows in zip(row_lens, [9, 1000, 4, 3, 2, 2, 1], strict=True)]
+    tasks = _parallel.plan(sizes, row_lens, n_threads)
+    for r, (size, row_len) in enumerate(zip(sizes, row_lens, strict=True)):
+        mine = [(t0, t1) for i, t0, t1 in tasks if i == r]
+        n_items = size // row_len * -(-row_len // item)
+        assert [t0 for t0, _ in mine] == [0] + [t1 for _, t1 in mine[:-1]]
+        assert mine[-1][1] == n_items
+        assert all(t1 > t0 for t0, t1 in mine)
+        # a task holds at most TASK_ELEMENTS elements, or a single item
+        assert all((t1 - t0) * min(row_len, item) <= _parallel.TASK_ELEMENTS or t1 - t0 == 1
+                   for t0, t1 in mine)
+    # enough tasks that every thread gets work
+    assert len(tasks) >= min(n_threads, sum(-(-s // item) for s in sizes))
