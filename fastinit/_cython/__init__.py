@@ -1,4 +1,4 @@
-"""Cython/OpenMP backend: the mirror of ``fastinit/_numba/``.
+"""Cython backend: the mirror of ``fastinit/_numba/``.
 
 On x86-64 ``kernels.pyx`` is compiled three times (setup.py): ``kernels``
 (portable), ``_kernels_v3`` (-march=x86-64-v3) and ``_kernels_v4``
@@ -61,6 +61,7 @@ fill_uniform = _kernels.fill_uniform
 fill_normal = _kernels.fill_normal
 fill_truncated_normal = _kernels.fill_truncated_normal
 constants = _kernels.constants
+build_info = _kernels.build_info
 
-__all__ = ["constants", "fill_bits", "fill_normal", "fill_truncated_normal", "fill_uniform",
-           "kernel_variant"]
+__all__ = ["build_info", "constants", "fill_bits", "fill_normal", "fill_truncated_normal",
+           "fill_uniform", "kernel_variant"]
