@@ -27,6 +27,12 @@ text; ``tests/reference.py`` is its executable form):
   operations in the same order in both backends, no fused multiply-add.
 - float16/bfloat16 are the float32 value rounded to nearest even; bounded
   distributions clamp to bounds rounded inward to the output dtype first.
+  Uniforms are half-open, ``[minval, maxval)`` in every dtype (the upper
+  clamp is the largest value of the dtype below ``maxval``; ``minval ==
+  maxval`` gives ``minval``); truncated normals are closed, ``[a, b]``.
+- A constant, a bound, or the reach ``|mean| + z_max*stddev`` of a normal
+  (``z_max`` 5.77 for 32/16-bit outputs, 8.58 for float64) that the output
+  dtype cannot hold as a finite value is a ValueError, raised before any write.
 """
 
 from ._config import show_config as show_config

@@ -37,6 +37,13 @@ WORDS_PER_ELEMENT = {
     ("truncated_normal", "f64"): 2,
 }
 
+# Largest |z| Box-Muller can return, rounded up: sqrt(-2 ln 2**-24) = 5.7683 with
+# the 24-bit u1 of the 32-bit paths, sqrt(-2 ln 2**-53) = 8.5717 in float64.
+# A normal fill is rejected unless |mean| + NORMAL_Z_MAX * stddev is finite in
+# the output dtype.
+NORMAL_Z_MAX_F32 = 5.77
+NORMAL_Z_MAX_F64 = 8.58
+
 # --- Word -> uniform conversions ---------------------------------------------
 TWO_M24 = 2.0**-24  # float32: 24-bit uniforms
 TWO_M53 = 2.0**-53  # float64: 53-bit uniforms

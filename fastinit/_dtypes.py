@@ -1,4 +1,4 @@
-"""Output dtypes: format codes, memory views, and bounds rounded inward.
+"""Output dtypes: format codes, memory views, finite ranges, bounds rounded inward.
 
 float16 and bfloat16 values are the float32 value of the same element rounded
 to nearest even; bounded distributions clamp in float32 to bounds that are
@@ -48,3 +48,16 @@ def inward(value, dtype, *, up):
     elif not up and float(x) > value:
         x = np.nextafter(x, np.array(-np.inf, dtype=dtype))
     return float(x)
+
+
+def below(value, dtype):
+    """Largest value of ``dtype`` strictly below ``value``, as float."""
+    x = inward(value, dtype, up=False)
+    if x == value:
+        x = float(np.nextafter(np.array(x, dtype=dtype), np.array(-np.inf, dtype=dtype)))
+    return x
+
+
+def finite_max(dtype):
+    """Largest finite value of ``dtype``, as float."""
+    return float(np.nextafter(np.array(np.inf, dtype=dtype), np.array(0, dtype=dtype)))

@@ -49,9 +49,7 @@ def prepare(out, *, seed, stream, full_shape, origin, offset, n_threads, backend
     n_threads = V.check_n_threads(n_threads)
     V.check_choice("backend", backend, _backend.BACKENDS)
     name = _backend.resolve(backend)
-    if name == "cython" and not _backend.cython_available():
-        raise ValueError("backend must be 'numba' or 'auto' here: the Cython extension is "
-                         "not built, got 'cython' (reinstall with a C compiler)")
+    V.check_backend_built(name, _backend.cython_available())
     gstrides, first = _streams.global_geometry(out.shape, full, origin, offset)
     keys = (*_streams.key_words(seed), *_streams.stream_words(stream))
     return Job(out, fmt, full, gstrides, first, keys, name,
@@ -79,13 +77,26 @@ def _run(job, name, params):
         out[index] = tile
 
 
-def _inward_bounds(job, lo, hi):
+def _closed_bounds(job, lo, hi):
+    """[lo, hi] rounded inward to the dtype: the clamp of a closed interval."""
     dtype = job.out.dtype
     lo_c = _dtypes.inward(lo, dtype, up=True)
     hi_c = _dtypes.inward(hi, dtype, up=False)
-    if lo_c > hi_c:
-        raise ValueError(f"the interval [{lo}, {hi}] must contain a value representable in "
-                         f"{dtype}, got none")
+    V.check_nonempty(lo_c, hi_c, f"[{lo}, {hi}]", dtype)
+    return lo_c, hi_c
+
+
+def _half_open_bounds(job, lo, hi):
+    """[lo, hi) rounded inward: hi_c is the largest value of the dtype below hi.
+
+    ``lo == hi`` is the one-point interval [lo, lo] (Keras and JAX return lo).
+    """
+    if lo == hi:
+        return _closed_bounds(job, lo, hi)
+    dtype = job.out.dtype
+    lo_c = _dtypes.inward(lo, dtype, up=True)
+    hi_c = _dtypes.below(hi, dtype)
+    V.check_nonempty(lo_c, hi_c, f"[{lo}, {hi})", dtype)
     return lo_c, hi_c
 
 
@@ -94,20 +105,30 @@ def bits(job):
     return job.out
 
 
+def constant(out, value):
+    """Validated buffer and finite value: the value must be finite in the dtype too."""
+    V.check_fits("value", value, out.dtype)
+    if out.size:
+        out[...] = value
+    return out
+
+
 def uniform(job, low, high):
-    """Validated low <= high; values clamp(low + (high-low)*u) in [low, high]."""
-    span = high - low
+    """Validated low <= high; values clamp(low + (high-low)*u) in [low, high)."""
+    V.check_fits("minval", low, job.out.dtype)
+    V.check_fits("maxval", high, job.out.dtype)
     # the 32-bit paths compute in float32: a wider span would overflow to inf
-    limit = _F64_MAX if job.fmt == C.FMT_F64 else _F32_MAX
-    if not abs(span) <= limit:
-        raise ValueError(f"maxval - minval must be at most {limit:.4g} for {job.out.dtype}, "
-                         f"got {span}")
-    lo_c, hi_c = _inward_bounds(job, low, high)
+    span = high - low
+    V.check_span(span, _F64_MAX if job.fmt == C.FMT_F64 else _F32_MAX, job.out.dtype)
+    lo_c, hi_c = _half_open_bounds(job, low, high)
     _run(job, "fill_uniform", (low, span, lo_c, hi_c, job.fmt))
     return job.out
 
 
 def normal(job, mean, std):
+    """Validated mean, std >= 0; Box-Muller never goes beyond NORMAL_Z_MAX standard deviations."""
+    z_max = C.NORMAL_Z_MAX_F64 if job.fmt == C.FMT_F64 else C.NORMAL_Z_MAX_F32
+    V.check_normal_reach(mean, std, z_max, job.out.dtype)
     _run(job, "fill_normal", (mean, std, job.fmt))
     return job.out
 
@@ -117,6 +138,9 @@ def truncated_normal(job, mean, std, lower, upper):
     limit = _ERF_LIMIT[job.fmt == C.FMT_F64]
     ea = min(max(math.erf(lower / C.SQRT2), -limit), limit)
     eb = min(max(math.erf(upper / C.SQRT2), -limit), limit)
-    lo_c, hi_c = _inward_bounds(job, mean + std * lower, mean + std * upper)
+    lo, hi = mean + std * lower, mean + std * upper
+    V.check_fits("mean + stddev * lower", lo, job.out.dtype)
+    V.check_fits("mean + stddev * upper", hi, job.out.dtype)
+    lo_c, hi_c = _closed_bounds(job, lo, hi)
     _run(job, "fill_truncated_normal", (mean, std, ea, eb, lo_c, hi_c, job.fmt))
     return job.out

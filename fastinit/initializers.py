@@ -44,9 +44,10 @@ _RAISES = """TypeError
         If `out` is not a numpy array of a supported dtype, or an argument
         has the wrong type.
     ValueError
-        If `out` is read-only or not contiguous, a number is out of range or
-        not finite, or `origin`/`offset` put `out` outside `full_shape`.
-        Nothing is written then."""
+        If `out` is read-only or not contiguous, a number is out of range,
+        not finite or beyond the finite range of the output dtype, or
+        `origin`/`offset` put `out` outside `full_shape`. Nothing is
+        written then."""
 
 
 def _doc(func):
@@ -62,10 +63,7 @@ def _job(out, seed, stream, full_shape, origin, offset, n_threads, backend, bits
 
 def _constant_fill(out, value):
     V.check_buffer(out)
-    value = V.check_real("value", value)
-    if out.size:
-        out[...] = value
-    return out
+    return _fill.constant(out, V.check_real("value", value))
 
 
 def zeros_(out):
@@ -181,16 +179,18 @@ def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=No
 @_doc
 def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shape=None,
                     origin=None, offset=None, n_threads=None, backend="auto"):
-    r"""Fill `out` in place with uniform samples on ``[minval, maxval]``.
+    r"""Fill `out` in place with uniform samples on ``[minval, maxval)``.
 
     .. math::
 
         x_i = \mathrm{clamp}(a + (b - a)\,u_i,\ a', b'),\qquad
         u_i = \lfloor w_i / 2^8 \rfloor \, 2^{-24}
 
-    with 24-bit uniforms (53-bit from two words for float64); ``a'``, ``b'``
-    are the bounds rounded inward to the dtype, so no value ever leaves
-    ``[minval, maxval]``, even after rounding to float16/bfloat16.
+    with 24-bit uniforms (53-bit from two words for float64); ``a'`` is the
+    smallest value of the dtype at or above `minval`, ``b'`` the largest
+    below `maxval`, so ``minval <= x < maxval`` holds in every dtype, even
+    after rounding to float16/bfloat16 (as Keras and JAX). ``minval ==
+    maxval`` fills `minval`.
 
     Parameters
     ----------
@@ -198,7 +198,7 @@ def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shap
         Buffer to overwrite; writable, C- or F-contiguous.
     %(seed)s
     minval, maxval : float, default -0.05, 0.05
-        Finite bounds, ``minval <= maxval``.
+        Bounds, ``minval <= maxval``, finite in the output dtype.
     %(layout)s
 
     Returns
@@ -347,14 +347,18 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
                       backend="auto"):
     r"""Fill `out` in place with samples whose variance is ``scale / n``.
 
-    ``n`` is ``fan_in``, ``fan_out`` or their mean (`mode`), from the full
-    shape (Keras/JAX rules, see :func:`compute_fans`). Then
+    ``n`` is ``fan_in``, ``fan_out``, their arithmetic mean (``"fan_avg"``)
+    or their geometric mean (``"fan_geo_avg"``), from the full shape
+    (Keras/JAX rules, see :func:`compute_fans`). Then
 
     - ``"truncated_normal"``: truncated to :math:`\pm 2\sigma`, with
       :math:`\sigma = \sqrt{\text{scale}/n} / 0.87962566103423978` so the
       variance after truncation is ``scale / n``;
-    - ``"normal"`` / ``"untruncated_normal"``: :math:`\mathcal{N}(0, \text{scale}/n)`;
-    - ``"uniform"``: :math:`U(-b, b)`, :math:`b = \sqrt{3\,\text{scale}/n}`.
+    - ``"normal"`` / ``"untruncated_normal"``: :math:`\mathcal{N}(0, \text{scale}/n)`,
+      not truncated (JAX's meaning of ``"normal"``; Keras 3 maps ``"normal"``
+      to ``"truncated_normal"``);
+    - ``"uniform"``: :math:`U(-b, b)`, :math:`b = \sqrt{3\,\text{scale}/n}`,
+      half-open: ``-b <= x < b`` in every dtype.
 
     Parameters
     ----------
@@ -363,9 +367,11 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
     %(seed)s
     scale : float, default 1.0
         Positive and finite.
-    mode : {"fan_in", "fan_out", "fan_avg"}, default "fan_in"
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}, default "fan_in"
+        Any letter case, as in Keras.
     distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}
-        Default "truncated_normal".
+        Default "truncated_normal". Any letter case. ``"normal"`` is the
+        untruncated normal, as in JAX.
     in_axis, out_axis : int, default -2, -1
         Axes of the full shape holding the input and output sizes; ``1, 0``
         for PyTorch's ``(out, in, *receptive)`` layout.
@@ -384,9 +390,11 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
 
     Notes
     -----
-    ``jax.nn.initializers.variance_scaling`` and Keras ``VarianceScaling``
-    (Keras spells the untruncated normal ``"untruncated_normal"``, JAX
-    ``"normal"``; both are accepted).
+    ``jax.nn.initializers.variance_scaling`` and Keras ``VarianceScaling``.
+    Keras spells the untruncated normal ``"untruncated_normal"`` and JAX
+    ``"normal"``; both mean it here. Keras 3 silently reads ``"normal"`` as
+    ``"truncated_normal"``: pass ``"truncated_normal"`` to get what such a
+    Keras configuration gives. ``"fan_geo_avg"`` is JAX's; Keras lacks it.
 
     Examples
     --------
@@ -399,8 +407,9 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
     """
     job = _job(out, seed, stream, full_shape, origin, offset, n_threads, backend)
     scale = V.check_real("scale", scale, positive=True)
-    V.check_choice("mode", mode, _fans.MODES)
-    V.check_choice("distribution", distribution, _fans.DISTRIBUTIONS)
+    mode = V.check_choice("mode", mode, _fans.MODES, any_case=True)
+    distribution = V.check_choice("distribution", distribution, _fans.DISTRIBUTIONS,
+                                  any_case=True)
     V.check_axes(job.full, in_axis, out_axis)
     fans = _fans.compute_fans(job.full, in_axis, out_axis) if math.prod(job.full) else (1, 1)
     fan_in = fans[0] if fan_in is None else V.check_positive_int("fan_in", fan_in)
@@ -444,7 +453,7 @@ _ALIAS_DOC = r"""Fill `out` in place with {title} samples.
     Notes
     -----
     Same distribution as Keras ``{keras}`` and ``jax.nn.initializers.{jax}``
-    (layout ``(*receptive, in, out)``). PyTorch: ``torch.nn.init.{torch}``.
+    (layout ``(*receptive, in, out)``). PyTorch: {torch}.
 
     References
     ----------
@@ -483,29 +492,35 @@ def _variance_scaling_alias(name, scale, mode, dist, **doc):
 glorot_uniform_ = _variance_scaling_alias(
     "glorot_uniform_", 1.0, "fan_avg", "uniform", title="Glorot (Xavier) uniform",
     formula=r"U(-b, b),\ b = \sqrt{{6 / (n_{{in}} + n_{{out}})}}".format(),
-    keras="GlorotUniform", jax="glorot_uniform", torch="xavier_uniform_", ref=_GLOROT,
+    keras="GlorotUniform", jax="glorot_uniform", torch="``torch.nn.init.xavier_uniform_``",
+    ref=_GLOROT,
     bound="np.sqrt(6 / (64 + 32))")
 glorot_normal_ = _variance_scaling_alias(
     "glorot_normal_", 1.0, "fan_avg", "truncated_normal",
     title="Glorot (Xavier) truncated normal",
     formula=(_TRUNC + r"\sqrt{{2 / (n_{{in}} + n_{{out}})}} / 0.8796\ldots").format(),
-    keras="GlorotNormal", jax="glorot_normal", torch="xavier_normal_ (not truncated)",
+    keras="GlorotNormal", jax="glorot_normal",
+    torch="``torch.nn.init.xavier_normal_`` (not truncated)",
     ref=_GLOROT, bound="2 * np.sqrt(2 / (64 + 32)) / 0.87962566103423978")
 he_uniform_ = _variance_scaling_alias(
     "he_uniform_", 2.0, "fan_in", "uniform", title="He (Kaiming) uniform",
     formula=r"U(-b, b),\ b = \sqrt{{6 / n_{{in}}}}".format(),
-    keras="HeUniform", jax="he_uniform", torch="kaiming_uniform_ (layout (out, in, ...))",
+    keras="HeUniform", jax="he_uniform",
+    torch="``torch.nn.init.kaiming_uniform_`` (layout ``(out, in, ...)``)",
     ref=_HE, bound="np.sqrt(6 / 64)")
 he_normal_ = _variance_scaling_alias(
     "he_normal_", 2.0, "fan_in", "truncated_normal", title="He (Kaiming) truncated normal",
     formula=(_TRUNC + r"\sqrt{{2 / n_{{in}}}} / 0.8796\ldots").format(),
     keras="HeNormal", jax="he_normal",
-    torch="kaiming_normal_ (not truncated; layout (out, in, ...))", ref=_HE,
+    torch="``torch.nn.init.kaiming_normal_`` (not truncated; layout ``(out, in, ...)``)", ref=_HE,
     bound="2 * np.sqrt(2 / 64) / 0.87962566103423978")
 lecun_uniform_ = _variance_scaling_alias(
     "lecun_uniform_", 1.0, "fan_in", "uniform", title="LeCun uniform",
     formula=r"U(-b, b),\ b = \sqrt{{3 / n_{{in}}}}".format(),
-    keras="LecunUniform", jax="lecun_uniform", torch="kaiming_uniform_(a=sqrt(5)) is close",
+    keras="LecunUniform", jax="lecun_uniform",
+    torch=("``torch.nn.init.kaiming_uniform_(w, nonlinearity='linear')`` (layout "
+           "``(out, in, ...)``); its default ``a=sqrt(5)``, used by ``torch.nn.Linear``, "
+           "gives a third of this variance"),
     ref=_LECUN, bound="np.sqrt(3 / 64)")
 lecun_normal_ = _variance_scaling_alias(
     "lecun_normal_", 1.0, "fan_in", "truncated_normal", title="LeCun truncated normal",

@@ -149,9 +149,34 @@ def erfinv_f64(x):
     return p * x
 
 
+# --- bounds ------------------------------------------------------------------------
+def _step(x, dtype, toward):
+    return float(np.nextafter(np.array(x, dtype), np.array(toward, dtype)))
+
+
+def closed_bounds(lo, hi, dtype):
+    """[lo, hi] rounded inward: the first value of ``dtype`` >= lo, the last <= hi."""
+    lo_c = float(np.array(lo).astype(dtype))
+    hi_c = float(np.array(hi).astype(dtype))
+    lo_c = _step(lo_c, dtype, np.inf) if lo_c < lo else lo_c
+    hi_c = _step(hi_c, dtype, -np.inf) if hi_c > hi else hi_c
+    return lo_c, hi_c
+
+
+def uniform_bounds(minval, maxval, dtype):
+    """Half-open [minval, maxval): hi_c is the last value of ``dtype`` *below* maxval.
+
+    ``minval == maxval`` is the one point ``minval``.
+    """
+    lo_c, hi_c = closed_bounds(minval, maxval, dtype)
+    if minval < maxval and hi_c == maxval:
+        hi_c = _step(hi_c, dtype, -np.inf)
+    return lo_c, hi_c
+
+
 # --- element values ----------------------------------------------------------------
 def uniform(seed, stream, idx, lo, span, lo_c, hi_c, double=False):
-    """Uniform elements ``idx``: clamp(lo + span*u, lo_c, hi_c)."""
+    """Uniform elements ``idx``: clamp(lo + span*u, lo_c, hi_c), ``uniform_bounds``."""
     idx = np.asarray(idx, dtype=U64)
     if double:
         u = u01_f64(words(seed, stream, 2 * idx), words(seed, stream, 2 * idx + U64(1)))
@@ -192,7 +217,10 @@ def normal(seed, stream, idx, mean, std, double=False):
 
 
 def truncated_normal(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double=False):
-    """Inverse CDF in erf space: x = ea + (eb-ea)*u, z = sqrt(2)*erfinv(x)."""
+    """Inverse CDF in erf space: x = ea + (eb-ea)*u, z = sqrt(2)*erfinv(x).
+
+    ``lo_c, hi_c = closed_bounds(mean + std*a, mean + std*b, dtype)``: closed.
+    """
     idx = np.asarray(idx, dtype=U64)
     t = F64 if double else F32
     if double:

@@ -13,7 +13,7 @@ from conftest import BACKENDS, DTYPE_IDS, DTYPES, as_bytes
 
 import fastinit
 from fastinit import _constants as C
-from fastinit import _dtypes, _streams
+from fastinit import _streams
 
 needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="Cython extension not built")
 
@@ -89,8 +89,7 @@ def test_cython_constants_match():
 def _ref_values(dtype, idx, kind, **p):
     double = np.dtype(dtype) == np.float64
     if kind == "uniform":
-        lo_c = _dtypes.inward(p["lo"], dtype, up=True)
-        hi_c = _dtypes.inward(p["lo"] + p["span"], dtype, up=False)
+        lo_c, hi_c = reference.uniform_bounds(p["lo"], p["lo"] + p["span"], dtype)
         v = reference.uniform(SEED, _streams.stream_id(STREAM), idx, p["lo"], p["span"],
                               lo_c, hi_c, double)
     elif kind == "normal":
@@ -100,8 +99,8 @@ def _ref_values(dtype, idx, kind, **p):
         lim = 1 - 2.0 ** (-53 if double else -24)
         ea = min(max(math.erf(a / math.sqrt(2)), -lim), lim)
         eb = min(max(math.erf(b / math.sqrt(2)), -lim), lim)
-        lo_c = _dtypes.inward(p["mean"] + p["std"] * a, dtype, up=True)
-        hi_c = _dtypes.inward(p["mean"] + p["std"] * b, dtype, up=False)
+        lo_c, hi_c = reference.closed_bounds(p["mean"] + p["std"] * a,
+                                             p["mean"] + p["std"] * b, dtype)
         v = reference.truncated_normal(SEED, _streams.stream_id(STREAM), idx, p["mean"],
                                        p["std"], ea, eb, lo_c, hi_c, double)
     return v.astype(dtype)

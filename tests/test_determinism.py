@@ -129,13 +129,11 @@ def test_more_than_2_31_elements_index_space(backend):
     # the last elements of a 2**31 + 5 element tensor, filled as a shard, equal the reference
     import reference
 
-    from fastinit import _dtypes
-
     n = 2**31 + 5
     out = fastinit.random_uniform_(np.empty(11, np.float32), seed=9, full_shape=(n,),
                                    offset=n - 11, minval=0.0, maxval=1.0, backend=backend)
-    ref = reference.uniform(9, 0, np.arange(n - 11, n), 0.0, 1.0, 0.0,
-                            _dtypes.inward(1.0, np.float32, up=False))
+    ref = reference.uniform(9, 0, np.arange(n - 11, n), 0.0, 1.0,
+                            *reference.uniform_bounds(0.0, 1.0, np.float32))
     assert as_bytes(out) == as_bytes(ref)
 
 

@@ -101,19 +101,59 @@ def test_bounds_hold_after_rounding(name, dtype, backend):
         assert x.max() > hi - 0.05 * width
 
 
-def test_uniform_unit_interval_never_exceeds_one_in_16_bit(backend):
-    # f32 uniforms just below 1 round up to 1.0 in bfloat16/float16: allowed by the
-    # closed interval, and never above it
-    for dtype in (np.float16, _dtypes.BFLOAT16):
-        x = fastinit.random_uniform_(np.empty(N, dtype), seed=5, minval=0.0, maxval=1.0,
-                                     backend=backend).astype(np.float64)
-        assert x.min() >= 0.0
-        assert x.max() <= 1.0
+def test_uniform_never_returns_maxval(backend):
+    # seed 7, stream 2, element 1146343 has u = 1 - 2**-24, and 1 + (1 - 2**-24) rounds
+    # to 2.0 in float32: the clamp keeps it at the largest float32 below 2
+    x = fastinit.random_uniform_(np.empty(1, np.float32), seed=7, stream=2, minval=1.0,
+                                 maxval=2.0, full_shape=(2**21,), offset=1146343,
+                                 backend=backend)
+    assert x[0] == np.nextafter(np.float32(2.0), np.float32(0.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, _dtypes.BFLOAT16], ids=["f16", "bf16"])
+def test_uniform_is_half_open_after_rounding_to_16_bit(dtype, backend):
+    # float32 uniforms just below 1 round to 1.0 in 16 bits (2**-11 of them in
+    # float16): the upper clamp is the largest 16-bit value below maxval instead
+    below_one = float(np.nextafter(np.array(1.0, dtype), np.array(0.0, dtype)))
+    x = fastinit.random_uniform_(np.empty(N, dtype), seed=5, minval=0.0, maxval=1.0,
+                                 backend=backend).astype(np.float64)
+    assert x.min() >= 0.0
+    assert x.max() == below_one
     for maxval in (0.05, 0.1, 1 / 3):  # bounds that no 16-bit format represents
-        x = fastinit.random_uniform_(np.empty(N, _dtypes.BFLOAT16), seed=6, minval=-maxval,
+        x = fastinit.random_uniform_(np.empty(N, dtype), seed=6, minval=-maxval,
                                      maxval=maxval, backend=backend).astype(np.float64)
         assert -maxval <= x.min()
-        assert x.max() <= maxval
+        assert x.max() < maxval
+
+
+# shapes whose fans make the bound b a power of two, so every dtype holds b itself:
+# He sqrt(6/6) = 1, Glorot sqrt(6/(8*4096 + 16*4096)) = 1/128, LeCun sqrt(3/12) = 1/2
+HALF_OPEN_SHAPES = {"he_uniform_": ((6, 2**17), 1.0),
+                    "glorot_uniform_": ((4096, 8, 16), 1 / 128),
+                    "lecun_uniform_": ((12, 2**16), 0.5)}
+
+
+@pytest.mark.parametrize("name", HALF_OPEN_SHAPES)
+def test_variance_scaling_uniforms_are_half_open(name, dtype, backend):
+    shape, b = HALF_OPEN_SHAPES[name]
+    x = getattr(fastinit, name)(np.empty(shape, dtype), seed=3, backend=backend)
+    x = x.astype(np.float64)
+    assert -b <= x.min()
+    assert x.max() < b
+
+
+def test_truncated_bounds_stay_closed(backend):
+    # [-2, 2] standard deviations of N(0, 1): bfloat16 rounds values within 2**-8 of
+    # +-2 onto the bound itself, which the closed interval allows (and float32 never
+    # passes it)
+    for dtype in (_dtypes.BFLOAT16, np.float16, np.float32):
+        x = fastinit.truncated_normal_(np.empty(N, dtype), seed=9, stddev=1.0,
+                                       backend=backend).astype(np.float64)
+        assert -2.0 <= x.min()
+        assert x.max() <= 2.0
+        if dtype is _dtypes.BFLOAT16:
+            assert x.min() == -2.0
+            assert x.max() == 2.0
 
 
 def test_sixteen_bit_is_the_rounded_float32_value(backend):

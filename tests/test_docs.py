@@ -135,3 +135,38 @@ def test_readme_names_every_public_name():
                if not re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)
                and f"fastinit.{name}" not in text]
     assert missing == []
+
+
+def _readme_signatures():
+    """``name -> {param: default text or None}`` for each ``name(out, *, ...)`` in the API table."""
+    text = README.read_text(encoding="utf-8")
+    rows = {}
+    for name, args in re.findall(r"^\| `(\w+_)\(out, \*, ([^`]*)\)`", text, re.M):
+        parts = [a.strip() for a in re.split(r",\s*(?![^()]*\))", args)]
+        rows[name] = {p.split("=")[0]: (p.split("=", 1)[1] if "=" in p else None)
+                      for p in parts}
+    return rows
+
+
+def test_readme_api_signatures_show_every_default():
+    rows = _readme_signatures()
+    assert {"random_uniform_", "random_normal_", "truncated_normal_",
+            "variance_scaling_"} <= set(rows)
+    for name, shown in rows.items():
+        params = inspect.signature(getattr(fastinit, name)).parameters
+        for param, default in shown.items():
+            expected = params[param].default
+            if expected is inspect.Parameter.empty:
+                assert default is None, (name, param)
+            else:
+                assert default is not None, f"README shows {name}({param}) without its default"
+                assert eval(default) == expected, (name, param)  # noqa: S307 - README literals
+
+
+def test_readme_documents_every_n_threads_value():
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("**Threads.**"):]
+    section = " ".join(section[:section.index("\n\n")].split())
+    for phrase in ("`n_threads=None`", "affinity", "`-1`", "`-k`", "`k - 1`",
+                   "more than there are cores", "`0` is a `ValueError`"):
+        assert phrase in section, phrase
