@@ -25,18 +25,6 @@ FMT_F64 = 1
 FMT_BF16 = 2
 FMT_F16 = 3
 
-# 32-bit words consumed per element, by (distribution, format family).
-# float16/bfloat16 consume what float32 consumes: they are its rounding.
-WORDS_PER_ELEMENT = {
-    ("bits", "f32"): 1,
-    ("uniform", "f32"): 1,
-    ("uniform", "f64"): 2,
-    ("normal", "f32"): 1,  # a pair of elements shares a pair of words
-    ("normal", "f64"): 2,  # a pair of elements shares four words
-    ("truncated_normal", "f32"): 1,
-    ("truncated_normal", "f64"): 2,
-}
-
 # Largest |z| Box-Muller can return, rounded up: sqrt(-2 ln 2**-24) = 5.7683 with
 # the 24-bit u1 of the 32-bit paths, sqrt(-2 ln 2**-53) = 8.5717 in float64.
 # A normal fill is rejected unless |mean| + NORMAL_Z_MAX * stddev is finite in

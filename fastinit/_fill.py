@@ -36,7 +36,7 @@ class Job(NamedTuple):
     n_threads: int
 
 
-def prepare(out, *, seed, stream, full_shape, origin, offset, n_threads, backend, bits=False):
+def prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend, *, bits=False):
     """Validate everything common to random fills; no byte is written."""
     if bits:
         V.check_bits_buffer(out)

@@ -149,6 +149,20 @@ def erfinv_f64(x):
     return p * x
 
 
+# --- geometry ------------------------------------------------------------------------
+def global_indices(shape, full, origin=None, offset=None):
+    """Global (row-major) index in ``full`` of every element of a buffer of ``shape``.
+
+    ``origin``: the buffer is the block starting there; ``offset``: it holds
+    consecutive elements of the flattened full tensor from that index.
+    """
+    if offset is not None:
+        return offset + np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+    origin = origin or (0,) * len(full)
+    grids = np.ix_(*(np.arange(o, o + n) for o, n in zip(origin, shape, strict=True)))
+    return np.ravel_multi_index(grids, full).astype(np.int64) if shape else np.zeros((), np.int64)
+
+
 # --- bounds ------------------------------------------------------------------------
 def _step(x, dtype, toward):
     return float(np.nextafter(np.array(x, dtype), np.array(toward, dtype)))

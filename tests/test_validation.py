@@ -604,3 +604,16 @@ def test_mode_and_distribution_ignore_letter_case(mode, distribution, backend):
     b = fastinit.variance_scaling_(np.empty((40, 24), np.float32), seed=2, mode=mode.lower(),
                                    distribution=distribution.lower(), backend=backend)
     assert as_bytes(a) == as_bytes(b)
+
+
+def test_every_error_message_lives_in_validation():
+    # the engine's Python layer raises only through fastinit/_validation.py
+    import ast
+    import pathlib
+
+    root = pathlib.Path(fastinit.__file__).parent
+    for name in ("initializers.py", "_variance_scaling.py", "_fill.py", "_fans.py",
+                 "_streams.py", "_dtypes.py", "_docstrings.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        raises = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Raise)]
+        assert raises == [], f"{name} raises at lines {raises}"
