@@ -61,3 +61,19 @@ def below(value, dtype):
 def finite_max(dtype):
     """Largest finite value of ``dtype``, as float."""
     return float(np.nextafter(np.array(np.inf, dtype=dtype), np.array(0, dtype=dtype)))
+
+
+def _ordinal(x, dtype):
+    """Position of ``x`` (a value of ``dtype``) in the ordered set of its finite values."""
+    dtype = np.dtype(dtype)
+    bits = int(np.array(x, dtype=dtype).view(f"u{dtype.itemsize}"))
+    sign = 1 << (8 * dtype.itemsize - 1)
+    return -(bits & ~sign) if bits & sign else bits
+
+
+def count_between(lo, hi, dtype):
+    """How many values of ``dtype`` lie in [lo, hi]."""
+    lo_c, hi_c = inward(lo, dtype, up=True), inward(hi, dtype, up=False)
+    if lo_c > hi_c:
+        return 0
+    return _ordinal(hi_c, dtype) - _ordinal(lo_c, dtype) + 1

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _backend, _dtypes, _streams
+from . import _backend, _dtypes, _streams, _tails
 from . import _constants as C
 from . import _validation as V
 
@@ -134,13 +134,26 @@ def normal(job, mean, std):
 
 
 def truncated_normal(job, mean, std, lower, upper):
-    """Validated std > 0 and lower < upper (in units of std)."""
+    """Validated std > 0 and lower < upper (standard units; either may be infinite).
+
+    An interval wholly in a far tail takes the float64 tail kernel, any other
+    the erf-space inverse CDF (``_tails.Plan``).
+    """
+    dtype = job.out.dtype
     limit = _ERF_LIMIT[job.fmt == C.FMT_F64]
+    plan = _tails.Plan(lower, upper, job.fmt == C.FMT_F64, limit)
+    lo, hi = mean + std * plan.lo, mean + std * plan.hi
+    V.check_fits("mean + stddev * lower", lo, dtype)
+    V.check_fits("mean + stddev * upper", hi, dtype)
+    lo_c, hi_c = _closed_bounds(job, lo, hi)
+    q_lo, q_hi = (mean + std * plan.quantile(p) for p in (0.01, 0.99))
+    V.check_faithful(_dtypes.count_between(min(q_lo, q_hi), max(q_lo, q_hi), dtype),
+                     lower, upper, C.TRUNC_MIN_VALUES, dtype)
+    if plan.tail:
+        _run(job, "fill_truncated_tail",
+             (mean, plan.tail * std, plan.a, plan.d, plan.log_ma, lo_c, hi_c, job.fmt))
+        return job.out
     ea = min(max(math.erf(lower / C.SQRT2), -limit), limit)
     eb = min(max(math.erf(upper / C.SQRT2), -limit), limit)
-    lo, hi = mean + std * lower, mean + std * upper
-    V.check_fits("mean + stddev * lower", lo, job.out.dtype)
-    V.check_fits("mean + stddev * upper", hi, job.out.dtype)
-    lo_c, hi_c = _closed_bounds(job, lo, hi)
     _run(job, "fill_truncated_normal", (mean, std, ea, eb, lo_c, hi_c, job.fmt))
     return job.out

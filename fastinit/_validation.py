@@ -76,11 +76,15 @@ def check_stream(stream):
     return check_uint64("stream", stream)
 
 
-def check_real(name, value, *, positive=False, nonnegative=False):
-    """A finite real number, optionally > 0 or >= 0; returned as float."""
+def check_real(name, value, *, positive=False, nonnegative=False, infinite=False):
+    """A finite real number, optionally > 0 or >= 0, or +-inf if ``infinite``; as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     value = float(value)
+    if infinite and not math.isnan(value):
+        return value
+    if infinite:
+        raise ValueError(f"{name} must be a number or an infinity, got {value}")
     if positive and not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value}")
     if nonnegative and not (math.isfinite(value) and value >= 0):
@@ -233,3 +237,13 @@ def check_backend_built(name, built):
     if name == "cython" and not built:
         raise ValueError("backend must be 'numba' or 'auto' here: the Cython extension is "
                          "not built, got 'cython' (reinstall with a C compiler)")
+
+
+def check_faithful(count, lower, upper, minimum, dtype):
+    """Enough values of the output dtype where a truncated normal has its mass."""
+    if count < minimum:
+        raise ValueError(
+            f"the interval [lower, upper] = [{lower}, {upper}] must hold at least {minimum} "
+            f"values of {np.dtype(dtype).name} between the 1% and 99% quantiles of the "
+            f"truncated normal, got {count} (the dtype cannot show this law: use a wider "
+            "dtype or a larger stddev)")

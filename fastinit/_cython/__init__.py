@@ -60,7 +60,8 @@ fill_bits = _kernels.fill_bits
 fill_uniform = _kernels.fill_uniform
 fill_normal = _kernels.fill_normal
 fill_truncated_normal = _kernels.fill_truncated_normal
+fill_truncated_tail = _kernels.fill_truncated_tail
 constants = _kernels.constants
 
-__all__ = ["constants", "fill_bits", "fill_normal", "fill_truncated_normal", "fill_uniform",
-           "kernel_variant"]
+__all__ = ["constants", "fill_bits", "fill_normal", "fill_truncated_normal",
+           "fill_truncated_tail", "fill_uniform", "kernel_variant"]

@@ -465,6 +465,108 @@ def fill_truncated_normal(out_t[::1] out,  # OUT
                               <float>hi_c, FMT_F16)
 
 
+# --- truncated normal in a far tail (float64 whatever the output) -----------------
+cdef inline double truncated_tail_value(double u, double mean, double std_s, double a,
+                                        double d, double log_ma, double lo_c,
+                                        double hi_c) noexcept nogil:
+    """clamp(mean + std_s*z, lo_c, hi_c) in float64; std_s < 0 mirrors a lower tail."""
+    return clamp(mean + std_s * tail_z_f64(u, a, d, log_ma), lo_c, hi_c)
+
+
+cdef inline void truncated_tail_run_f32(out32_t* out, int64_t n, uint64_t key0, uint64_t key1,
+                                        uint64_t stream0, uint64_t stream1, int64_t g0,
+                                        int64_t step, double mean, double std_s, double a,
+                                        double d, double log_ma, double lo_c, double hi_c,
+                                        int fmt) noexcept nogil:
+    cdef int64_t h = head_len(g0, n, 4) if step == 1 else n
+    cdef int64_t m, g, j, nb, q0, ib, jb, o
+    cdef int lane
+    cdef uint64_t w
+    cdef double x
+    cdef uint32_t words[4][PHILOX_BATCH]
+    for m in range(h):
+        g = g0 + m * step
+        w = philox_block(<uint64_t>g >> 2, key0, key1, stream0, stream1).w[g & 3]
+        x = truncated_tail_value(<double>u01_open_open_f32(w), mean, std_s, a, d, log_ma,
+                                 lo_c, hi_c)
+        store(out, m, <float>x, fmt)
+    nb = (n - h) // 4
+    q0 = (g0 + h) >> 2
+    for ib in range((nb + PHILOX_BATCH - 1) // PHILOX_BATCH):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
+        philox_batch(&words[0][0], q0 + jb, key0, key1, stream0, stream1)
+        for j in range(min(<int64_t>PHILOX_BATCH, nb - jb)):
+            o = h + 4 * (jb + j)
+            for lane in range(4):
+                # (3) word -> 24-bit open uniform, exact in float64 -> tail inverse;
+                # (4) shift, scale, clamp in float64, round to the output, store
+                x = truncated_tail_value(<double>u01_open_open_f32(words[lane][j]), mean,
+                                         std_s, a, d, log_ma, lo_c, hi_c)
+                store(out, o + lane, <float>x, fmt)
+    for m in range(h + 4 * nb, n):
+        g = g0 + m
+        w = philox_block(<uint64_t>g >> 2, key0, key1, stream0, stream1).w[g & 3]
+        x = truncated_tail_value(<double>u01_open_open_f32(w), mean, std_s, a, d, log_ma,
+                                 lo_c, hi_c)
+        store(out, m, <float>x, fmt)
+
+
+cdef inline void truncated_tail_run_f64(double* out, int64_t n, uint64_t key0, uint64_t key1,
+                                        uint64_t stream0, uint64_t stream1, int64_t g0,
+                                        int64_t step, double mean, double std_s, double a,
+                                        double d, double log_ma, double lo_c,
+                                        double hi_c) noexcept nogil:
+    cdef int64_t h = head_len(g0, n, 2) if step == 1 else n
+    cdef int64_t m, j, nb, q0, ib, jb, o
+    cdef two_words p
+    cdef uint32_t words[4][PHILOX_BATCH]
+    for m in range(h):
+        p = word_pair(2 * (g0 + m * step), key0, key1, stream0, stream1)
+        out[m] = truncated_tail_value(u01_open_open_f64(p.w0, p.w1), mean, std_s, a, d, log_ma,
+                                      lo_c, hi_c)
+    nb = (n - h) // 2
+    q0 = (g0 + h) >> 1
+    for ib in range((nb + PHILOX_BATCH - 1) // PHILOX_BATCH):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
+        philox_batch(&words[0][0], q0 + jb, key0, key1, stream0, stream1)
+        for j in range(min(<int64_t>PHILOX_BATCH, nb - jb)):
+            o = h + 2 * (jb + j)
+            # (3) words -> 53-bit open uniform -> tail inverse; (4) shift, scale, clamp, store
+            out[o] = truncated_tail_value(u01_open_open_f64(words[0][j], words[1][j]), mean,
+                                          std_s, a, d, log_ma, lo_c, hi_c)
+            out[o + 1] = truncated_tail_value(u01_open_open_f64(words[2][j], words[3][j]),
+                                              mean, std_s, a, d, log_ma, lo_c, hi_c)
+    for m in range(h + 2 * nb, n):
+        p = word_pair(2 * (g0 + m), key0, key1, stream0, stream1)
+        out[m] = truncated_tail_value(u01_open_open_f64(p.w0, p.w1), mean, std_s, a, d, log_ma,
+                                      lo_c, hi_c)
+
+
+def fill_truncated_tail(out_t[::1] out,  # OUT
+                        uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
+                        int64_t first, int64_t row_len, int64_t row_step, int64_t step,
+                        double mean, double std_s, double a, double d, double log_ma,
+                        double lo_c, double hi_c, int fmt, int n_threads):
+    """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
+    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
+    cdef int64_t t
+    cdef item_t it
+    for t in prange((out.shape[0] // row_len) * per_row, nogil=True, schedule="static",
+                    num_threads=n_threads):
+        it = work_item(t, per_row, row_len, first, row_step, step)
+        if out_t is double:
+            truncated_tail_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                   mean, std_s, a, d, log_ma, lo_c, hi_c)
+        elif out_t is float:
+            truncated_tail_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                   mean, std_s, a, d, log_ma, lo_c, hi_c, FMT_F32)
+        else:
+            truncated_tail_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                   mean, std_s, a, d, log_ma, lo_c, hi_c, fmt)
+
+
 # --- test hooks: what the kernels see ---------------------------------------------
 def philox4x32_10_words(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0,
                         uint32_t k1):
@@ -503,4 +605,7 @@ def constants():
         ERFINV_F64_SHIFT_3=ERFINV_F64_SHIFT_3, ERFINV_F64_P3=tuple(ERFINV_F64_P3),
         SQRT2=SQRT2, F16_MAX_BITS=F16_MAX_BITS, F16_MIN_NORMAL_BITS=F16_MIN_NORMAL_BITS,
         F16_DENORM_MAGIC_BITS=F16_DENORM_MAGIC_BITS, F16_REBIAS=F16_REBIAS, F16_INF=F16_INF,
+        MILLS_SPLIT=MILLS_SPLIT, MILLS_MID_P=tuple(MILLS_MID_P), MILLS_MID_Q=tuple(MILLS_MID_Q),
+        MILLS_BIG_P=tuple(MILLS_BIG_P), MILLS_BIG_Q=tuple(MILLS_BIG_Q), INV_SQRT_PI=INV_SQRT_PI,
+        SQRT_HALF=SQRT_HALF, SQRT_HALF_PI=SQRT_HALF_PI, TAIL_NEWTON_STEPS=TAIL_NEWTON_STEPS,
     )

@@ -26,6 +26,7 @@ from . import _INLINE_OPTS, _NUMBA_OPTS
 from .philox import PHILOX_BATCH, philox_batch, philox_block
 from .transforms import (
     F32,
+    F64,
     U64,
     box_muller_f32,
     box_muller_f64,
@@ -33,6 +34,7 @@ from .transforms import (
     erfinv_f64,
     f32_to_bf16_bits,
     f32_to_f16_bits,
+    tail_z_f64,
     u01_closed_open_f32,
     u01_closed_open_f64,
     u01_open_open_f32,
@@ -470,3 +472,89 @@ def fill_truncated_normal(out, key0, key1, stream0, stream1, first, row_len, row
         else:
             truncated_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std),
                               F32(ea), F32(eb), F32(lo_c), F32(hi_c), fmt)
+
+
+# --- truncated normal in a far tail (float64 whatever the output) -----------------
+@njit(**_INLINE_OPTS)
+def truncated_tail_value(u, mean, std_s, a, d, log_ma, lo_c, hi_c):
+    """clamp(mean + std_s*z, lo_c, hi_c) in float64; std_s < 0 mirrors a lower tail."""
+    return clamp(mean + std_s * tail_z_f64(u, a, d, log_ma), lo_c, hi_c)
+
+
+@njit(**_NUMBA_OPTS)
+def truncated_tail_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std_s, a, d,
+                           log_ma, lo_c, hi_c, fmt):
+    n = out.size
+    h = head_len(g0, n, 4) if step == 1 else n
+    for m in range(h):
+        g = g0 + m * step
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        x = truncated_tail_value(F64(u01_open_open_f32(w)), mean, std_s, a, d, log_ma,
+                                 lo_c, hi_c)
+        store(out, m, F32(x), fmt)
+    nb = (n - h) // 4
+    q0 = (g0 + h) >> 2
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        for j in range(min(PHILOX_BATCH, nb - jb)):
+            o = h + 4 * (jb + j)
+            for lane in range(4):
+                # (3) word -> 24-bit open uniform, exact in float64 -> tail inverse;
+                # (4) shift, scale, clamp in float64, round to the output, store
+                x = truncated_tail_value(F64(u01_open_open_f32(words[lane, j])), mean, std_s,
+                                         a, d, log_ma, lo_c, hi_c)
+                store(out, o + lane, F32(x), fmt)
+    for m in range(h + 4 * nb, n):
+        g = g0 + m
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        x = truncated_tail_value(F64(u01_open_open_f32(w)), mean, std_s, a, d, log_ma,
+                                 lo_c, hi_c)
+        store(out, m, F32(x), fmt)
+
+
+@njit(**_NUMBA_OPTS)
+def truncated_tail_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std_s, a, d,
+                           log_ma, lo_c, hi_c):
+    n = out.size
+    h = head_len(g0, n, 2) if step == 1 else n
+    for m in range(h):
+        w0, w1 = word_pair(2 * (g0 + m * step), key0, key1, stream0, stream1)
+        out[m] = truncated_tail_value(u01_open_open_f64(w0, w1), mean, std_s, a, d, log_ma,
+                                      lo_c, hi_c)
+    nb = (n - h) // 2
+    q0 = (g0 + h) >> 1
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        for j in range(min(PHILOX_BATCH, nb - jb)):
+            o = h + 2 * (jb + j)
+            # (3) words -> 53-bit open uniform -> tail inverse; (4) shift, scale, clamp, store
+            out[o] = truncated_tail_value(u01_open_open_f64(words[0, j], words[1, j]), mean,
+                                          std_s, a, d, log_ma, lo_c, hi_c)
+            out[o + 1] = truncated_tail_value(u01_open_open_f64(words[2, j], words[3, j]),
+                                              mean, std_s, a, d, log_ma, lo_c, hi_c)
+    for m in range(h + 2 * nb, n):
+        w0, w1 = word_pair(2 * (g0 + m), key0, key1, stream0, stream1)
+        out[m] = truncated_tail_value(u01_open_open_f64(w0, w1), mean, std_s, a, d, log_ma,
+                                      lo_c, hi_c)
+
+
+@njit(parallel=True, **_NUMBA_OPTS)
+def fill_truncated_tail(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
+                        mean, std_s, a, d, log_ma, lo_c, hi_c, fmt):
+    """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
+    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
+    for t in prange((out.size // row_len) * per_row):
+        m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
+        k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
+        if fmt == FMT_F64:
+            truncated_tail_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
+                                   log_ma, lo_c, hi_c)
+        else:
+            truncated_tail_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
+                                   log_ma, lo_c, hi_c, fmt)
