@@ -18,8 +18,7 @@ from scipy import stats
 
 import fastinit
 from fastinit import _constants as C
-from fastinit import _dtypes
-from fastinit import _streams
+from fastinit import _dtypes, _streams
 
 INF = math.inf
 INTERVALS = [(5, 8), (5.5, 8), (6, 7), (-8, -5), (10, 12), (30, 31), (0, INF), (-INF, -3),
@@ -115,7 +114,7 @@ def test_kernels_equal_reference(interval, dtype, backend):
 def test_interval_the_dtype_cannot_show_raises(interval, dtype, backend):
     out = np.full(64, 7.25, _dtype(dtype))
     before = as_bytes(out)
-    with pytest.raises(ValueError, match=rf"^the interval \[lower, upper\] = .* must hold at "
+    with pytest.raises(ValueError, match=r"^the interval \[lower, upper\] = .* must hold at "
                                          r"least 16 values of .*, got \d \("):
         fastinit.truncated_normal_(out, seed=0, stddev=1.0, lower=interval[0],
                                    upper=interval[1], backend=backend)
