@@ -1,23 +1,23 @@
 """Build the Cython kernels; all metadata lives in pyproject.toml.
 
-* OpenMP is probed by compiling and running a tiny ``#pragma omp parallel``
-  program; without it (or with FASTINIT_NO_OPENMP=1) the kernels build serial.
+* The kernels are serial and release the GIL; threads are started in Python
+  (fastinit/_parallel.py), so no OpenMP runtime is linked.
 * Flags keep bit-identity with the numba backend: -ffp-contract=off (no fused
   multiply-add), never -ffast-math, -Ofast or -march=native.
 * On x86-64 the kernel module is compiled three times from one source:
   ``kernels`` (portable), ``_kernels_v3`` (-march=x86-64-v3) and
   ``_kernels_v4`` (-march=x86-64-v4); ``fastinit/_cython/__init__.py`` picks
   one at import from the CPU's features.
+* ``philox_simd.h`` (next to the .pxd files) holds the SIMD Philox batch.
 * FASTINIT_CYTHON_DEBUG=1 turns Cython's bounds checking back on.
 """
 
+import glob
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import textwrap
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -38,42 +38,15 @@ BASE_FLAGS = {
     "msvc": ["/O2", "/fp:precise"],
 }
 
-OPENMP_PROBE = textwrap.dedent("""\
-    #include <omp.h>
-    #include <stdio.h>
-    int main(void) {
-        int n = 0;
-        #pragma omp parallel reduction(+:n)
-        n += 1;
-        printf("%d\\n", n);
-        return n > 0 && omp_get_max_threads() > 0 ? 0 : 1;
-    }
-    """)
 
-
-def openmp_flags(compiler_type):
-    """(compile, link) flags that enable OpenMP for this compiler family."""
-    if compiler_type == "msvc":
-        return ["/openmp"], []
-    if sys.platform == "darwin":
-        return ["-Xpreprocessor", "-fopenmp"], ["-lomp"]
-    return ["-fopenmp"], ["-fopenmp"]
-
-
-def try_build(compiler, source, compile_args, link_args=None, run=False):
-    """Compile (and link and run, if asked) a C snippet; True if all of it works."""
+def compiles(compiler, source, compile_args):
+    """True if the compiler accepts a C snippet with these flags."""
     tmp = tempfile.mkdtemp(prefix="fastinit-probe-")
     try:
         path = os.path.join(tmp, "probe.c")
         with open(path, "w") as f:
             f.write(source)
-        objs = compiler.compile([path], output_dir=tmp, extra_postargs=compile_args)
-        if link_args is None:
-            return True
-        exe = os.path.join(tmp, "probe")
-        compiler.link_executable(objs, exe, extra_postargs=link_args)
-        if run:
-            subprocess.run([exe], check=True, capture_output=True)
+        compiler.compile([path], output_dir=tmp, extra_postargs=compile_args)
         return True
     except Exception:
         return False
@@ -82,56 +55,37 @@ def try_build(compiler, source, compile_args, link_args=None, run=False):
 
 
 class BuildExt(build_ext):
-    """Probe OpenMP and the -march levels with the configured compiler, then build."""
+    """Probe the -march levels with the configured compiler, then build."""
 
     def build_extensions(self):
         family = "msvc" if self.compiler.compiler_type == "msvc" else "unix"
-        omp_compile, omp_link = [], []
-        if os.environ.get("FASTINIT_NO_OPENMP") == "1":
-            print("fastinit: FASTINIT_NO_OPENMP=1, building the serial kernels")
-        else:
-            omp_compile, omp_link = openmp_flags(self.compiler.compiler_type)
-            if not try_build(self.compiler, OPENMP_PROBE, omp_compile, omp_link, run=True):
-                omp_compile, omp_link = [], []
-                print(
-                    "WARNING fastinit: the OpenMP probe failed to compile or run, so the "
-                    "Cython kernels are built serial (n_threads is then 1). To enable "
-                    "OpenMP install it (macOS: `brew install libomp`; Linux: your "
-                    "compiler's libgomp/libomp) or point CFLAGS/LDFLAGS at it, e.g. "
-                    'CFLAGS="-I$(brew --prefix libomp)/include" '
-                    'LDFLAGS="-L$(brew --prefix libomp)/lib".',
-                    file=sys.stderr,
-                )
         kept = []
         for ext in self.extensions:
             module = ext.name.rsplit(".", 1)[-1]
-            arch = VARIANT_FLAGS.get(module, {}).get(family, [])
-            if arch and not try_build(self.compiler, "int main(void){return 0;}\n", arch):
+            arch = VARIANT_FLAGS[module][family]
+            if arch and not compiles(self.compiler, "int main(void){return 0;}\n", arch):
                 print(f"fastinit: compiler lacks {arch}, skipping {ext.name}", file=sys.stderr)
                 continue
-            ext.extra_compile_args = BASE_FLAGS[family] + arch + omp_compile
-            ext.extra_link_args = omp_link
+            ext.extra_compile_args = BASE_FLAGS[family] + arch
+            # reported by fastinit.show_config() through kernels.build_info()
+            flags = " ".join(ext.extra_compile_args)
+            ext.define_macros.append(("FASTINIT_BUILD_FLAGS", f'"{module}: {flags}"'))
             kept.append(ext)
-        modules = [e.name.rsplit(".", 1)[-1] for e in kept]
-        summary = " ".join(BASE_FLAGS[family] + omp_compile) + "; kernels: " + ", ".join(
-            m for m in modules if m in VARIANT_FLAGS)
-        for ext in kept:  # reported by fastinit._cython.openmp.build_flags()
-            if ext.name == f"{PKG}.openmp":
-                ext.define_macros.append(("FASTINIT_BUILD_FLAGS", f'"{summary}"'))
         self.extensions = kept
         super().build_extensions()
 
 
 def extensions():
-    variants = ["kernels", "_kernels_v3", "_kernels_v4"] if IS_X86_64 else ["kernels"]
-    modules = variants + ["openmp"]
+    modules = ["kernels", "_kernels_v3", "_kernels_v4"] if IS_X86_64 else ["kernels"]
     directives = {
         "boundscheck": os.environ.get("FASTINIT_CYTHON_DEBUG") == "1",
         "wraparound": False,
         "cdivision": True,
         "language_level": 3,
     }
-    exts = [Extension(f"{PKG}.{m}", [f"{SRC}/{m}.pyx"]) for m in modules]
+    headers = sorted(glob.glob(f"{SRC}/*.h") + glob.glob(f"{SRC}/*.pxd"))
+    exts = [Extension(f"{PKG}.{m}", [f"{SRC}/{m}.pyx"], include_dirs=[SRC], depends=headers)
+            for m in modules]
     return cythonize(exts, compiler_directives=directives)
 
 

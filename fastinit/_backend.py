@@ -1,13 +1,14 @@
 """Backend choice ("auto", "numba", "cython") and the one rule for n_threads.
 
 Neither choice can change a value: both backends compute the same bits, and
-work is cut into fixed chunks, never per thread.
+``_parallel`` cuts work into fixed chunks, never per thread.
 """
 
 import importlib
 import os
 
 from . import _constants as C
+from . import _parallel
 
 BACKENDS = ("auto", "numba", "cython")
 
@@ -51,7 +52,12 @@ def resolve(backend):
     return backend
 
 
-def _numba_kernel(name):
+def kernel(backend, name):
+    """The serial kernel ``name`` of a concrete backend."""
+    if backend == "cython":
+        from . import _cython
+
+        return getattr(_cython, name)
     from ._numba import kernels
 
     return getattr(kernels, name)
@@ -61,26 +67,9 @@ def call(backend, name, n_threads, mem, runs, keys, params):
     """Run kernel ``name`` over every run of ``mem`` (the buffer's memory).
 
     ``keys`` = (key0, key1, stream0, stream1); ``params`` follow the geometry.
+    The parallel driver cuts the runs into work items and runs them.
     """
-    def args(r):
-        return (mem[r.start:r.start + r.size], *keys, r.first, r.row_len, r.row_step, r.step,
-                *params)
-
-    if backend == "cython":
-        from . import _cython
-
-        kernel = getattr(_cython, name)
-        for r in runs:
-            kernel(*args(r), n_threads)
-        return
-    import numba
-
-    kernel = _numba_kernel(name)
-    previous = numba.get_num_threads()
-    # numba cannot start more threads than its pool; more threads never change values
-    numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    try:
-        for r in runs:
-            kernel(*args(r))
-    finally:
-        numba.set_num_threads(previous)
+    arglists = [(mem[r.start:r.start + r.size], *keys, r.first, r.row_len, r.row_step, r.step,
+                 *params) for r in runs]
+    _parallel.run(kernel(backend, name), arglists, [r.row_len for r in runs],
+                  [r.size for r in runs], n_threads)

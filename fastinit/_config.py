@@ -1,9 +1,9 @@
-"""``show_config()``: versions, build flags, OpenMP state and thread counts."""
+"""``show_config()``: versions, build flags, the parallel driver and thread counts."""
 
 import platform
 import sys
 
-from . import _backend
+from . import _backend, _parallel
 
 
 def config():
@@ -17,22 +17,23 @@ def config():
         "numpy": numpy.__version__,
         "usable cores": _backend.usable_cores(),
         "default backend": _backend.resolve("auto"),
+        "parallel driver": "fastinit._parallel: Python threads over fixed chunks, fork-safe",
+        "helper threads started": _parallel.helper_threads(),
     }
     try:
         import numba
 
         info["numba"] = numba.__version__
-        info["numba threading layer max threads"] = numba.config.NUMBA_NUM_THREADS
+        from ._numba import kernels
+
+        info["numba kernels"] = kernels.build_info()
     except ImportError:
         info["numba"] = "not installed"
     try:
         from . import _cython
-        from ._cython import openmp
 
         info["cython kernels"] = _cython.kernel_variant
-        info["cython build flags"] = getattr(openmp, "build_flags", lambda: "?")()
-        info["openmp"] = bool(openmp.openmp_enabled())
-        info["openmp max threads"] = openmp.max_threads()
+        info["cython build flags"] = _cython.build_info()
     except ImportError as exc:
         info["cython kernels"] = f"not built ({exc})"
     return info
@@ -45,6 +46,6 @@ def _version():
 
 
 def show_config():
-    """Print the numba version, the Cython build, OpenMP state and max threads."""
+    """Print the numba version, the Cython build, the parallel driver and threads."""
     for key, value in config().items():
         print(f"{key + ':':<36} {value}")

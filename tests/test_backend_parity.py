@@ -4,7 +4,6 @@ Every registered initializer (tests/cases.py) x dtype, odd starts, strided
 (F-order) runs and several rows.
 """
 
-import inspect
 import math
 
 import numpy as np
@@ -111,18 +110,6 @@ def test_random_bits_equal_reference(backend):
                                                      np.arange(1234, 1234 + 4099)))
 
 
-# --- the mirror: same kernel names and signatures in both backends ----------------
-@needs_both
-def test_kernel_signatures_mirror():
-    from fastinit._cython import _kernels
-    from fastinit._numba import kernels
-
-    for name in ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal"):
-        numba_args = list(inspect.signature(getattr(kernels, name).py_func).parameters)
-        cython_args = list(inspect.signature(getattr(_kernels, name)).parameters)
-        assert cython_args == numba_args + ["n_threads"], name
-
-
 def test_no_fastmath_anywhere():
     from fastinit._numba import kernels, philox, transforms
 
@@ -131,21 +118,3 @@ def test_no_fastmath_anywhere():
             opts = getattr(obj, "targetoptions", None)
             if opts is not None:
                 assert not opts.get("fastmath", False), name
-
-
-def test_kernel_files_mirror_name_for_name():
-    # every function of one kernels file has its twin in the other; the only
-    # extras are the Numba transform loops (the Cython twin writes them inline)
-    # and the Cython test hooks
-    import pathlib
-    import re
-
-    root = pathlib.Path(fastinit.__file__).parent
-    cy = set(re.findall(r"^(?:cdef inline \w+ |def )(\w+)\(",
-                        (root / "_cython" / "kernels.pyx").read_text(), re.M))
-    nb = set(re.findall(r"^def (\w+)\(", (root / "_numba" / "kernels.py").read_text(), re.M))
-    nb_only = {n for n in nb - cy if not (n.endswith(("_batch", "_batch_f32", "_batch_f64"))
-                                          or n == "batch_count")}
-    assert nb_only == set()
-    assert cy - nb == {"constants", "philox4x32_10_words"}
-    assert len(cy & nb) >= 18

@@ -12,6 +12,7 @@ import pytest
 import reference as R
 
 from fastinit import _constants as C
+from fastinit import _parallel
 
 K = pytest.importorskip("fastinit._cython", reason="the Cython kernels are not built")
 
@@ -67,9 +68,15 @@ def kernel_geometry(geometry):
     return first, row_len, row_step, step
 
 
-def fill(kind, out, geometry, params, fmt, n_threads=1):
-    getattr(K, f"fill_{kind}")(out, *KEYS, *kernel_geometry(geometry), *params, fmt, n_threads)
+def run_kernel(name, out, geometry, args, n_threads):
+    """Kernel ``name`` over every work item of ``out``, on the parallel driver."""
+    _parallel.run(getattr(K, name), [(out, *KEYS, *kernel_geometry(geometry), *args)],
+                  [geometry[1]], [out.size], n_threads)
     return out
+
+
+def fill(kind, out, geometry, params, fmt, n_threads=1):
+    return run_kernel(f"fill_{kind}", out, geometry, (*params, fmt), n_threads)
 
 
 def expected(kind, g, params, double):
@@ -93,14 +100,14 @@ def test_fill_bits_matches_random123_kat():
     assert len(reachable) >= 10
     for c0, c1, c2, c3, k0, k1, *words in reachable:
         out = np.empty(4, np.uint32)
-        K.fill_bits(out, k0, k1, c2, c3, 4 * (c0 + (c1 << 32)), 4, 0, 1, 1)
+        K.fill_bits(out, k0, k1, c2, c3, 4 * (c0 + (c1 << 32)), 4, 0, 1, 0, 1)
         assert out.tolist() == words
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES.values(), ids=GEOMETRIES.keys())
 def test_fill_bits_matches_reference(geometry):
     out = np.empty(geometry[0] * geometry[1], np.uint32)
-    K.fill_bits(out, *KEYS, *kernel_geometry(geometry), 2)
+    run_kernel("fill_bits", out, geometry, (), 2)
     np.testing.assert_array_equal(out, R.words(SEED, STREAM, global_indices(*geometry)))
 
 
@@ -162,14 +169,14 @@ def all_fills(n_threads):
     for kind, params in CASES:
         if kind == "bits":
             outs.append(np.empty(n, np.uint32))
-            K.fill_bits(outs[-1], *KEYS, *kernel_geometry(geometry), n_threads)
+            run_kernel("fill_bits", outs[-1], geometry, (), n_threads)
             continue
         for t, fmt in OUT_FORMATS:
             outs.append(fill(kind, np.empty(n, t), geometry, params, fmt, n_threads))
     # whole-block batches whose counters cross 2**32 blocks (the high word changes)
     carry = (1, 4 * 600, 4 * (2**32 - 3) - 1, 0, 1)
     outs.append(np.empty(carry[1], np.uint32))
-    K.fill_bits(outs[-1], *KEYS, *kernel_geometry(carry), n_threads)
+    run_kernel("fill_bits", outs[-1], carry, (), n_threads)
     return outs
 
 

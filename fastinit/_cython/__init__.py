@@ -1,4 +1,4 @@
-"""Cython/OpenMP backend: the mirror of ``fastinit/_numba/``.
+"""Cython backend: the mirror of ``fastinit/_numba/``.
 
 On x86-64 ``kernels.pyx`` is compiled three times (setup.py): ``kernels``
 (portable), ``_kernels_v3`` (-march=x86-64-v3) and ``_kernels_v4``
@@ -62,6 +62,7 @@ fill_normal = _kernels.fill_normal
 fill_truncated_normal = _kernels.fill_truncated_normal
 fill_truncated_tail = _kernels.fill_truncated_tail
 constants = _kernels.constants
+build_info = _kernels.build_info
 
-__all__ = ["constants", "fill_bits", "fill_normal", "fill_truncated_normal",
+__all__ = ["build_info", "constants", "fill_bits", "fill_normal", "fill_truncated_normal",
            "fill_truncated_tail", "fill_uniform", "kernel_variant"]

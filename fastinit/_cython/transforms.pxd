@@ -443,17 +443,16 @@ cdef inline uint16_t f32_to_bf16_bits(float x) noexcept nogil:
 
 
 cdef inline uint16_t f32_to_f16_bits(float x) noexcept nogil:
-    """F. Giesen's float_to_half_fast3_rtne (no NaN can reach it here)."""
+    """F. Giesen's float_to_half_fast3_rtne, branch-free (no NaN reaches it)."""
     cdef uint32_t b = f32_bits(x)
     cdef uint32_t sign = b & (<uint32_t>1 << 31)
-    cdef uint32_t o
+    cdef uint32_t sub, nrm, o
     b = b ^ sign
-    if b >= F16_MAX_BITS:
-        o = F16_INF
-    elif b < F16_MIN_NORMAL_BITS:
-        # the float add aligns the 10 kept bits at the bottom, rounding to even
-        o = (f32_bits(f32_from_bits(b) + f32_from_bits(F16_DENORM_MAGIC_BITS))
-             - F16_DENORM_MAGIC_BITS)
-    else:
-        o = ((b + F16_REBIAS) + ((b >> 13) & 1)) >> 13
+    # subnormal result: the float add aligns the 10 kept bits at the bottom,
+    # rounding to nearest even
+    sub = f32_bits(f32_from_bits(b) + f32_from_bits(F16_DENORM_MAGIC_BITS)) - F16_DENORM_MAGIC_BITS
+    # normal result: rebias the exponent; +0xFFF and the kept lsb round to even
+    nrm = ((b + F16_REBIAS) + ((b >> 13) & 1)) >> 13
+    o = sub if b < F16_MIN_NORMAL_BITS else nrm
+    o = F16_INF if b >= F16_MAX_BITS else o
     return <uint16_t>(o | (sign >> 16))

@@ -1,7 +1,9 @@
 """Numba backend: the mirror of ``fastinit/_cython/``.
 
-Every kernel here has a twin of the same name and argument order in
-``fastinit/_cython/kernels.pyx``; both follow ``tests/reference.py`` bit for bit.
+Every module here has a twin of the same stem in ``fastinit/_cython/`` with
+the same functions, arguments and numbered steps (``tests/test_mirror.py``);
+both follow ``tests/reference.py`` bit for bit. The kernels are serial and
+release the GIL; ``fastinit/_parallel.py`` runs them on its threads.
 """
 
 # The JIT options, in one place. Never fastmath: it fuses and reassociates,
@@ -10,7 +12,8 @@ Every kernel here has a twin of the same name and argument order in
 # division (no divisor here can be zero). cache: a fresh process skips the JIT.
 _NUMBA_OPTS = dict(cache=True, nogil=True, error_model="numpy")
 # Scalar helpers are inlined into the kernels at Numba IR level. Numba's cache
-# checks only the kernel's own file: after editing transforms.py or philox.py,
-# delete fastinit/_numba/__pycache__ (tests/test_backend_parity.py would catch
-# a stale kernel against the reference).
+# checks only each function's own file, while a cached kernel holds the code of
+# what it calls: after editing any file here but kernels.py, delete
+# fastinit/_numba/__pycache__ (tests/test_backend_parity.py would catch a stale
+# kernel against the reference).
 _INLINE_OPTS = dict(inline="always", cache=True, error_model="numpy")

@@ -25,30 +25,39 @@ ONE_F = F32(1.0)
 TWO_F = F32(2.0)
 HALF_F = F32(0.5)
 NEG_TWO_F = F32(-2.0)
-LOGF_LG0, LOGF_LG1, LOGF_LG2, LOGF_LG3 = (F32(c) for c in C.LOGF_LG)
+LOGF_SQRT_HALF_BITS = I32(C.LOGF_SQRT_HALF_BITS)
+LOGF_LG = tuple(F32(c) for c in C.LOGF_LG)
 LOGF_LN2_HI = F32(C.LOGF_LN2_HI)
 LOGF_LN2_LO = F32(C.LOGF_LN2_LO)
-LOGF_SQRT_HALF_BITS = np.int32(C.LOGF_SQRT_HALF_BITS)
 LOG_SQRT_HALF_BITS = np.int64(C.LOG_SQRT_HALF_BITS)
-LOG_E0, LOG_E1, LOG_E2 = C.LOG_LG_EVEN
-LOG_O0, LOG_O1, LOG_O2, LOG_O3 = C.LOG_LG_ODD
+LOG_LG_EVEN = C.LOG_LG_EVEN
+LOG_LG_ODD = C.LOG_LG_ODD
+LOG_LN2_HI = C.LOG_LN2_HI
+LOG_LN2_LO = C.LOG_LN2_LO
 SIN_F32 = tuple(F32(c) for c in C.SIN_F32)
 COS_F32 = tuple(F32(c) for c in C.COS_F32)
 SIN_F64 = C.SIN_F64
 COS_F64 = C.COS_F64
+ANGLE_BITS_F32 = C.ANGLE_BITS_F32
+ANGLE_BITS_F64 = C.ANGLE_BITS_F64
 ANGLE_SCALE_F32 = F32(C.ANGLE_SCALE_F32)
 ANGLE_SCALE_F64 = C.ANGLE_SCALE_F64
-ANGLE_HALF_F32 = np.int32(1 << (C.ANGLE_BITS_F32 - 1))
-ANGLE_HALF_F64 = 1 << (C.ANGLE_BITS_F64 - 1)
-ERFINV_F32_CENTRAL = tuple(F32(c) for c in C.ERFINV_F32_CENTRAL)
-ERFINV_F32_TAIL = tuple(F32(c) for c in C.ERFINV_F32_TAIL)
+ANGLE_HALF_F32 = I32(1 << (ANGLE_BITS_F32 - 1))
+ANGLE_HALF_F64 = 1 << (ANGLE_BITS_F64 - 1)
 ERFINV_F32_SPLIT = F32(C.ERFINV_F32_SPLIT)
 ERFINV_F32_CENTRAL_SHIFT = F32(C.ERFINV_F32_CENTRAL_SHIFT)
+ERFINV_F32_CENTRAL = tuple(F32(c) for c in C.ERFINV_F32_CENTRAL)
 ERFINV_F32_TAIL_SHIFT = F32(C.ERFINV_F32_TAIL_SHIFT)
+ERFINV_F32_TAIL = tuple(F32(c) for c in C.ERFINV_F32_TAIL)
+ERFINV_F32_CENTRAL_MAX_X = C.ERFINV_F32_CENTRAL_MAX_X
+ERFINV_F64_SPLIT_1 = C.ERFINV_F64_SPLIT_1
+ERFINV_F64_SHIFT_1 = C.ERFINV_F64_SHIFT_1
 ERFINV_F64_P1 = C.ERFINV_F64_P1
+ERFINV_F64_SPLIT_2 = C.ERFINV_F64_SPLIT_2
+ERFINV_F64_SHIFT_2 = C.ERFINV_F64_SHIFT_2
 ERFINV_F64_P2 = C.ERFINV_F64_P2
+ERFINV_F64_SHIFT_3 = C.ERFINV_F64_SHIFT_3
 ERFINV_F64_P3 = C.ERFINV_F64_P3
-SQRT2_F = F32(C.SQRT2)
 SQRT2 = C.SQRT2
 MILLS_SPLIT = C.MILLS_SPLIT
 MILLS_MID_P = C.MILLS_MID_P
@@ -59,12 +68,45 @@ INV_SQRT_PI = C.INV_SQRT_PI
 SQRT_HALF = C.SQRT_HALF
 SQRT_HALF_PI = C.SQRT_HALF_PI
 TAIL_NEWTON_STEPS = C.TAIL_NEWTON_STEPS
-F16_MAX_BITS = np.uint32(C.F16_MAX_BITS)
-F16_MIN_NORMAL_BITS = np.uint32(C.F16_MIN_NORMAL_BITS)
-F16_DENORM_MAGIC_BITS = np.uint32(C.F16_DENORM_MAGIC_BITS)
-F16_DENORM_MAGIC = F32(np.uint32(C.F16_DENORM_MAGIC_BITS).view(np.float32))
-F16_REBIAS = np.uint32(C.F16_REBIAS)
-F16_INF = np.uint32(C.F16_INF)
+F16_MAX_BITS = U32(C.F16_MAX_BITS)
+F16_MIN_NORMAL_BITS = U32(C.F16_MIN_NORMAL_BITS)
+F16_DENORM_MAGIC_BITS = U32(C.F16_DENORM_MAGIC_BITS)
+F16_REBIAS = U32(C.F16_REBIAS)
+F16_INF = U32(C.F16_INF)
+# the constants as declared in the Cython twin (kernels.constants() reports them)
+CONSTANTS = (
+    "TWO_M24", "TWO_M53", "LOGF_SQRT_HALF_BITS", "LOGF_LG", "LOGF_LN2_HI", "LOGF_LN2_LO",
+    "LOG_SQRT_HALF_BITS", "LOG_LG_EVEN", "LOG_LG_ODD", "LOG_LN2_HI", "LOG_LN2_LO",
+    "SIN_F32", "COS_F32", "SIN_F64", "COS_F64", "ANGLE_BITS_F32", "ANGLE_BITS_F64",
+    "ANGLE_SCALE_F32", "ANGLE_SCALE_F64", "ERFINV_F32_SPLIT", "ERFINV_F32_CENTRAL_SHIFT",
+    "ERFINV_F32_CENTRAL", "ERFINV_F32_TAIL_SHIFT", "ERFINV_F32_TAIL",
+    "ERFINV_F32_CENTRAL_MAX_X", "ERFINV_F64_SPLIT_1", "ERFINV_F64_SHIFT_1", "ERFINV_F64_P1",
+    "ERFINV_F64_SPLIT_2", "ERFINV_F64_SHIFT_2", "ERFINV_F64_P2", "ERFINV_F64_SHIFT_3",
+    "ERFINV_F64_P3", "SQRT2", "F16_MAX_BITS", "F16_MIN_NORMAL_BITS", "F16_DENORM_MAGIC_BITS",
+    "F16_REBIAS", "F16_INF", "MILLS_SPLIT", "MILLS_MID_P", "MILLS_MID_Q", "MILLS_BIG_P",
+    "MILLS_BIG_Q", "INV_SQRT_PI", "SQRT_HALF", "SQRT_HALF_PI", "TAIL_NEWTON_STEPS",
+)
+
+
+# --- bit views (the twin puns through a union) ----------------------------------
+@njit(**_INLINE_OPTS)
+def f32_bits(x):
+    return F32(x).view(np.uint32)
+
+
+@njit(**_INLINE_OPTS)
+def f32_from_bits(u):
+    return U32(u).view(np.float32)
+
+
+@njit(**_INLINE_OPTS)
+def f64_bits(x):
+    return F64(x).view(np.uint64)
+
+
+@njit(**_INLINE_OPTS)
+def f64_from_bits(u):
+    return U64(u).view(np.float64)
 
 
 # --- words -> uniforms (the interval is in the name) ---------------------------
@@ -112,35 +154,44 @@ def u01_open_open_f64(w0, w1):
 @njit(**_INLINE_OPTS)
 def log_f32(x):
     # subtracting sqrt(1/2)'s bits centres m on 1 without a branch
-    ix = F32(x).view(np.int32) - LOGF_SQRT_HALF_BITS
+    ix = I32(f32_bits(x)) - LOGF_SQRT_HALF_BITS
     k = F32(ix >> I32(23))
-    m = I32((ix & I32(0x7FFFFF)) + LOGF_SQRT_HALF_BITS).view(np.float32)
+    m = f32_from_bits(U32((ix & I32(0x7FFFFF)) + LOGF_SQRT_HALF_BITS))
     f = m - ONE_F
     s = f / (TWO_F + f)
     z = s * s
-    r = z * (((LOGF_LG0 * z + LOGF_LG1) * z + LOGF_LG2) * z + LOGF_LG3)
+    r = z * horner_f32(LOGF_LG, z)
     hfsq = HALF_F * f * f
     return s * (hfsq + r) + k * LOGF_LN2_LO - hfsq + f + k * LOGF_LN2_HI
 
 
 @njit(**_INLINE_OPTS)
 def log_f64(x):
-    ix = F64(x).view(np.int64) - LOG_SQRT_HALF_BITS
+    ix = np.int64(f64_bits(x)) - LOG_SQRT_HALF_BITS
     k = F64(ix >> 52)
-    m = np.int64((ix & 0xFFFFFFFFFFFFF) + LOG_SQRT_HALF_BITS).view(np.float64)
+    m = f64_from_bits(U64((ix & 0xFFFFFFFFFFFFF) + LOG_SQRT_HALF_BITS))
     f = m - 1.0
     hfsq = 0.5 * f * f
     s = f / (2.0 + f)
     z = s * s
     w = z * z
-    t1 = w * ((LOG_E0 * w + LOG_E1) * w + LOG_E2)
-    t2 = z * (((LOG_O0 * w + LOG_O1) * w + LOG_O2) * w + LOG_O3)
-    return s * (hfsq + (t1 + t2)) + k * C.LOG_LN2_LO - hfsq + f + k * C.LOG_LN2_HI
+    t1 = w * horner_f64(LOG_LG_EVEN, w)
+    t2 = z * horner_f64(LOG_LG_ODD, w)
+    return s * (hfsq + (t1 + t2)) + k * LOG_LN2_LO - hfsq + f + k * LOG_LN2_HI
 
 
 @njit(**_INLINE_OPTS)
-def horner(coeffs, z):
-    """coeffs[0]*z**n + ... + coeffs[n], highest degree first."""
+def horner_f32(coeffs, z):
+    """coeffs[0]*z**(n-1) + ... + coeffs[n-1], float32 coefficients."""
+    p = coeffs[0]
+    for i in range(1, len(coeffs)):
+        p = p * z + coeffs[i]
+    return p
+
+
+@njit(**_INLINE_OPTS)
+def horner_f64(coeffs, z):
+    """coeffs[0]*z**(n-1) + ... + coeffs[n-1]."""
     p = coeffs[0]
     for i in range(1, len(coeffs)):
         p = p * z + coeffs[i]
@@ -150,28 +201,42 @@ def horner(coeffs, z):
 # --- sincos on [-pi/4, pi/4): no range reduction is ever needed ----------------
 @njit(**_INLINE_OPTS)
 def sincos_f32(x):
+    """(sin x, cos x)."""
     z = x * x
-    s = x + (x * z) * horner(SIN_F32, z)
-    c = ONE_F + z * horner(COS_F32, z)
+    s = x + (x * z) * horner_f32(SIN_F32, z)
+    c = ONE_F + z * horner_f32(COS_F32, z)
     return s, c
 
 
 @njit(**_INLINE_OPTS)
 def sincos_f64(x):
+    """(sin x, cos x)."""
     z = x * x
-    s = x + (x * z) * horner(SIN_F64, z)
-    c = 1.0 + z * horner(COS_F64, z)
+    s = x + (x * z) * horner_f64(SIN_F64, z)
+    c = 1.0 + z * horner_f64(COS_F64, z)
     return s, c
 
 
+# rotate: (cos, sin) of q*pi/2 + theta from (sin theta, cos theta), q in 0..3:
+# odd q swaps, cos is negative for q in {1, 2}, sin for q >= 2. Selects and
+# negations only, so every result is exact.
 @njit(**_INLINE_OPTS)
-def rotate(q, s, c):
-    """(cos, sin) of q*pi/2 + theta from (sin theta, cos theta); q in 0..3."""
+def rotate_f32(q, s, c):
     swap = (q & 1) == 1
     cos_a = s if swap else c
     sin_a = c if swap else s
-    cos_a = -cos_a if ((q + 1) & 2) != 0 else cos_a  # q = 1, 2: cos < 0
-    sin_a = -sin_a if (q & 2) != 0 else sin_a  # q = 2, 3: sin < 0
+    cos_a = -cos_a if ((q + 1) & 2) != 0 else cos_a
+    sin_a = -sin_a if (q & 2) != 0 else sin_a
+    return cos_a, sin_a
+
+
+@njit(**_INLINE_OPTS)
+def rotate_f64(q, s, c):
+    swap = (q & 1) == 1
+    cos_a = s if swap else c
+    sin_a = c if swap else s
+    cos_a = -cos_a if ((q + 1) & 2) != 0 else cos_a
+    sin_a = -sin_a if (q & 2) != 0 else sin_a
     return cos_a, sin_a
 
 
@@ -184,7 +249,7 @@ def box_muller_f32(w0, w1):
     frac = I32((w1 >> U32(8)) & U32(0x3FFFFF))  # 22 bits: the offset
     theta = F32(frac - ANGLE_HALF_F32) * ANGLE_SCALE_F32
     s, c = sincos_f32(theta)
-    cos_a, sin_a = rotate(q, s, c)
+    cos_a, sin_a = rotate_f32(q, s, c)
     return r * cos_a, r * sin_a
 
 
@@ -195,7 +260,7 @@ def box_muller_f64(w0, w1, w2, w3):
     frac = np.int64((((w2 >> U64(5)) & U64(0x1FFFFFF)) << U64(26)) | (w3 >> U64(6)))
     theta = F64(frac - ANGLE_HALF_F64) * ANGLE_SCALE_F64
     s, c = sincos_f64(theta)
-    cos_a, sin_a = rotate(q, s, c)
+    cos_a, sin_a = rotate_f64(q, s, c)
     return r * cos_a, r * sin_a
 
 
@@ -203,9 +268,9 @@ def box_muller_f64(w0, w1, w2, w3):
 @njit(**_INLINE_OPTS)
 def erfinv_f32(x, tails):
     w = -log_f32((ONE_F - x) * (ONE_F + x))
-    p = horner(ERFINV_F32_CENTRAL, w - ERFINV_F32_CENTRAL_SHIFT)
+    p = horner_f32(ERFINV_F32_CENTRAL, w - ERFINV_F32_CENTRAL_SHIFT)
     if tails:
-        p2 = horner(ERFINV_F32_TAIL, np.sqrt(w) - ERFINV_F32_TAIL_SHIFT)
+        p2 = horner_f32(ERFINV_F32_TAIL, np.sqrt(w) - ERFINV_F32_TAIL_SHIFT)
         p = p if w < ERFINV_F32_SPLIT else p2
     return p * x
 
@@ -213,12 +278,12 @@ def erfinv_f32(x, tails):
 @njit(**_INLINE_OPTS)
 def erfinv_f64(x, tails):
     w = -log_f64((1.0 - x) * (1.0 + x))
-    if not tails or w < C.ERFINV_F64_SPLIT_1:  # |x| <= 0.99: w < 3.92, never a tail
-        p = horner(ERFINV_F64_P1, w - C.ERFINV_F64_SHIFT_1)
-    elif w < C.ERFINV_F64_SPLIT_2:
-        p = horner(ERFINV_F64_P2, np.sqrt(w) - C.ERFINV_F64_SHIFT_2)
+    if not tails or w < ERFINV_F64_SPLIT_1:  # |x| <= 0.99: w < 3.92, never a tail
+        p = horner_f64(ERFINV_F64_P1, w - ERFINV_F64_SHIFT_1)
+    elif w < ERFINV_F64_SPLIT_2:
+        p = horner_f64(ERFINV_F64_P2, np.sqrt(w) - ERFINV_F64_SHIFT_2)
     else:
-        p = horner(ERFINV_F64_P3, np.sqrt(w) - C.ERFINV_F64_SHIFT_3)
+        p = horner_f64(ERFINV_F64_P3, np.sqrt(w) - ERFINV_F64_SHIFT_3)
     return p * x
 
 
@@ -264,24 +329,22 @@ def tail_z_f64(u, a, d, log_ma):
 # --- float32 -> 16-bit formats, round to nearest even ----------------------------
 @njit(**_INLINE_OPTS)
 def f32_to_bf16_bits(x):
-    b = F32(x).view(np.uint32)
+    b = f32_bits(x)
     # +0x7FFF and the kept lsb: ties go to even
-    lsb = (b >> np.uint32(16)) & np.uint32(1)
-    return np.uint16((b + np.uint32(0x7FFF) + lsb) >> np.uint32(16))
+    return np.uint16((b + U32(0x7FFF) + ((b >> U32(16)) & U32(1))) >> U32(16))
 
 
 @njit(**_INLINE_OPTS)
 def f32_to_f16_bits(x):
     """F. Giesen's float_to_half_fast3_rtne, branch-free (no NaN reaches it)."""
-    b = F32(x).view(np.uint32)
-    sign = b & np.uint32(0x80000000)
+    b = f32_bits(x)
+    sign = b & U32(0x80000000)
     b = b ^ sign
     # subnormal result: the float add aligns the 10 kept bits at the bottom,
     # rounding to nearest even
-    sub = F32(np.uint32(b).view(np.float32) + F16_DENORM_MAGIC).view(np.uint32)
-    sub = sub - F16_DENORM_MAGIC_BITS
+    sub = f32_bits(f32_from_bits(b) + f32_from_bits(F16_DENORM_MAGIC_BITS)) - F16_DENORM_MAGIC_BITS
     # normal result: rebias the exponent; +0xFFF and the kept lsb round to even
-    nrm = ((b + F16_REBIAS) + ((b >> np.uint32(13)) & np.uint32(1))) >> np.uint32(13)
+    nrm = ((b + F16_REBIAS) + ((b >> U32(13)) & U32(1))) >> U32(13)
     o = sub if b < F16_MIN_NORMAL_BITS else nrm
     o = F16_INF if b >= F16_MAX_BITS else o
-    return np.uint16(o | (sign >> np.uint32(16)))
+    return np.uint16(o | (sign >> U32(16)))

@@ -1,0 +1,86 @@
+# Work items and the per-element helpers every distribution shares.
+# Mirror: fastinit/_numba/chunks.py (same names, arguments and numbered steps).
+# A work item is at most CHUNK_ELEMS consecutive elements of one row of a run:
+# fastinit/_parallel.py hands out ranges of items, never threads, so the
+# thread count cannot change a bit.
+
+from cython cimport floating
+from libc.stdint cimport int64_t, uint16_t, uint64_t
+
+from .philox cimport PHILOX_BATCH, philox_block, philox_words
+from .transforms cimport f32_to_bf16_bits, f32_to_f16_bits
+
+cdef enum:
+    FMT_F32 = 0
+    FMT_F64 = 1
+    FMT_BF16 = 2
+    FMT_F16 = 3
+    CHUNK_BLOCKS = 2048  # Philox blocks per work item
+    CHUNK_ELEMS = 4 * CHUNK_BLOCKS
+
+ctypedef fused out_t:  # the buffer: float32, float64, or the bits of float16/bfloat16
+    float
+    double
+    uint16_t
+
+ctypedef fused out32_t:  # what the float32 paths write
+    float
+    uint16_t
+
+ctypedef struct item_t:
+    int64_t m0  # first memory element
+    int64_t n   # elements
+    int64_t g0  # global index of the first element
+
+ctypedef struct two_words:
+    uint64_t w0
+    uint64_t w1
+
+
+cdef inline item_t work_item(int64_t t, int64_t per_row, int64_t row_len, int64_t first,
+                             int64_t row_step, int64_t step) noexcept nogil:
+    """Memory start, length and first global index of work item ``t``."""
+    cdef int64_t r = t // per_row
+    cdef int64_t k0 = (t % per_row) * CHUNK_ELEMS
+    cdef item_t it
+    it.m0 = r * row_len + k0
+    it.n = min(<int64_t>CHUNK_ELEMS, row_len - k0)
+    it.g0 = first + r * row_step + k0 * step
+    return it
+
+
+cdef inline two_words word_pair(int64_t w, uint64_t key0, uint64_t key1, uint64_t stream0,
+                                uint64_t stream1) noexcept nogil:
+    """Words w and w+1 (w even) of a stream."""
+    cdef philox_words b = philox_block(<uint64_t>w >> 2, key0, key1, stream0, stream1)
+    cdef int lane = w & 3
+    cdef two_words p
+    p.w0 = b.w[lane]
+    p.w1 = b.w[lane + 1]
+    return p
+
+
+cdef inline floating clamp(floating x, floating lo_c, floating hi_c) noexcept nogil:
+    x = lo_c if x < lo_c else x
+    x = hi_c if x > hi_c else x
+    return x
+
+
+cdef inline void store(out32_t* out, int64_t m, float x, int fmt) noexcept nogil:
+    """Write float32 ``x``; 16-bit formats round to nearest even."""
+    if out32_t is float:
+        out[m] = x
+    elif fmt == FMT_BF16:
+        out[m] = f32_to_bf16_bits(x)
+    else:
+        out[m] = f32_to_f16_bits(x)
+
+
+cdef inline int64_t head_len(int64_t g0, int64_t n, int64_t per) noexcept nogil:
+    """Elements before the first whole Philox block (g0 >= 0)."""
+    return min((per - g0 % per) % per, n)
+
+
+cdef inline int64_t batch_count(int64_t nb) noexcept nogil:
+    """Batches of PHILOX_BATCH blocks covering ``nb`` whole blocks."""
+    return (nb + PHILOX_BATCH - 1) // PHILOX_BATCH

@@ -1,0 +1,67 @@
+"""Work items and the per-element helpers every distribution shares.
+
+Mirror: ``fastinit/_cython/chunks.pxd`` (same names, arguments and numbered
+steps). A work item is at most CHUNK_ELEMS consecutive elements of one row
+of a run: ``fastinit/_parallel.py`` hands out ranges of items, never
+threads, so the thread count cannot change a bit.
+"""
+
+from numba import njit
+
+from .. import _constants as C
+from . import _INLINE_OPTS
+from .philox import PHILOX_BATCH, philox_block
+from .transforms import U64, f32_to_bf16_bits, f32_to_f16_bits
+
+CHUNK_ELEMS = 4 * C.CHUNK_BLOCKS
+FMT_F32 = C.FMT_F32
+FMT_F64 = C.FMT_F64
+FMT_BF16 = C.FMT_BF16
+FMT_F16 = C.FMT_F16
+
+
+@njit(**_INLINE_OPTS)
+def work_item(t, per_row, row_len, first, row_step, step):
+    """Memory start, length and first global index of work item ``t``."""
+    r = t // per_row
+    k0 = (t % per_row) * CHUNK_ELEMS
+    n = min(CHUNK_ELEMS, row_len - k0)
+    return r * row_len + k0, n, first + r * row_step + k0 * step
+
+
+@njit(**_INLINE_OPTS)
+def word_pair(w, key0, key1, stream0, stream1):
+    """Words w and w+1 (w even) of a stream."""
+    b = philox_block(U64(w >> 2), key0, key1, stream0, stream1)
+    lane = w & 3
+    return b[lane], b[lane + 1]
+
+
+@njit(**_INLINE_OPTS)
+def clamp(x, lo_c, hi_c):
+    x = lo_c if x < lo_c else x
+    x = hi_c if x > hi_c else x
+    return x
+
+
+@njit(**_INLINE_OPTS)
+def store(out, m, x, fmt):
+    """Write float32/float64 ``x``; 16-bit formats round to nearest even."""
+    if fmt == FMT_BF16:
+        out[m] = f32_to_bf16_bits(x)
+    elif fmt == FMT_F16:
+        out[m] = f32_to_f16_bits(x)
+    else:
+        out[m] = x
+
+
+@njit(**_INLINE_OPTS)
+def head_len(g0, n, per):
+    """Elements before the first whole Philox block (g0 >= 0)."""
+    return min((per - g0 % per) % per, n)
+
+
+@njit(**_INLINE_OPTS)
+def batch_count(nb):
+    """Batches of PHILOX_BATCH blocks covering ``nb`` whole blocks."""
+    return (nb + PHILOX_BATCH - 1) // PHILOX_BATCH

@@ -1,0 +1,137 @@
+"""Truncated normal samples by the inverse CDF, in erf space.
+
+Mirror: ``fastinit/_cython/truncated.pxd`` (same names, arguments and
+numbered steps). ``x = clamp(mean + std*sqrt(2)*erfinv(ea + (eb-ea)*u),
+lo_c, hi_c)`` with ``u`` in ``(0, 1)``: one word per float32 element, two
+per float64. Structure as in ``uniform.py``.
+"""
+
+import numpy as np
+from numba import njit
+
+from . import _INLINE_OPTS, _NUMBA_OPTS
+from .chunks import FMT_BF16, FMT_F16, batch_count, clamp, head_len, store, word_pair
+from .philox import PHILOX_BATCH, philox_batch, philox_block
+from .transforms import (
+    ERFINV_F32_CENTRAL_MAX_X,
+    F32,
+    SQRT2,
+    U64,
+    erfinv_f32,
+    erfinv_f64,
+    f32_to_bf16_bits,
+    f32_to_f16_bits,
+    u01_open_open_f32,
+    u01_open_open_f64,
+)
+
+SQRT2_F = F32(SQRT2)
+
+
+@njit(**_INLINE_OPTS)
+def truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails):
+    x = clamp(ea + ed * u01_open_open_f32(w), ea, eb)
+    return clamp(mean + std * (erfinv_f32(x, tails) * SQRT2_F), lo_c, hi_c)
+
+
+@njit(**_INLINE_OPTS)
+def truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails):
+    x = clamp(ea + ed * u01_open_open_f64(w0, w1), ea, eb)
+    return clamp(mean + std * (erfinv_f64(x, tails) * SQRT2), lo_c, hi_c)
+
+
+@njit(**_NUMBA_OPTS)
+def truncated_batch_f32(out, words, mean, std, ea, ed, eb, lo_c, hi_c, tails, fmt):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
+    # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store
+    if fmt == FMT_BF16:
+        for j in range(out.size // 4):
+            x = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j] = f32_to_bf16_bits(x)
+            x = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 1] = f32_to_bf16_bits(x)
+            x = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 2] = f32_to_bf16_bits(x)
+            x = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 3] = f32_to_bf16_bits(x)
+    elif fmt == FMT_F16:
+        for j in range(out.size // 4):
+            x = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j] = f32_to_f16_bits(x)
+            x = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 1] = f32_to_f16_bits(x)
+            x = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 2] = f32_to_f16_bits(x)
+            x = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 3] = f32_to_f16_bits(x)
+    else:
+        for j in range(out.size // 4):
+            out[4 * j] = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 1] = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 2] = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 3] = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+
+
+@njit(**_NUMBA_OPTS)
+def truncated_batch_f64(out, words, mean, std, ea, ed, eb, lo_c, hi_c, tails):
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
+    for j in range(out.size // 2):
+        # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store
+        out[2 * j] = truncated_f64(w0[j], w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+        out[2 * j + 1] = truncated_f64(w2[j], w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+
+
+@njit(**_NUMBA_OPTS)
+def truncated_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, ea, eb,
+                      lo_c, hi_c, fmt):
+    n = out.size
+    ed = eb - ea
+    # the Giles tail branch is skipped when no x can reach it: same bits, faster
+    tails = max(abs(ea), abs(eb)) > ERFINV_F32_CENTRAL_MAX_X
+    h = head_len(g0, n, 4) if step == 1 else n
+    for m in range(h):
+        g = g0 + m * step
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        store(out, m, truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails), fmt)
+    nb = (n - h) // 4
+    q0 = (g0 + h) >> 2
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        o = out[h + 4 * jb:h + 4 * min(nb, jb + PHILOX_BATCH)]
+        # literal flags: without tails LLVM drops the tail polynomial and its select
+        if tails:
+            truncated_batch_f32(o, words, mean, std, ea, ed, eb, lo_c, hi_c, True, fmt)
+        else:
+            truncated_batch_f32(o, words, mean, std, ea, ed, eb, lo_c, hi_c, False, fmt)
+    for m in range(h + 4 * nb, n):
+        g = g0 + m
+        w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
+        store(out, m, truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails), fmt)
+
+
+@njit(**_NUMBA_OPTS)
+def truncated_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std, ea, eb,
+                      lo_c, hi_c):
+    n = out.size
+    ed = eb - ea
+    # as in truncated_run_f32: without tails only the central polynomial runs
+    tails = max(abs(ea), abs(eb)) > ERFINV_F32_CENTRAL_MAX_X
+    h = head_len(g0, n, 2) if step == 1 else n
+    for m in range(h):
+        w0, w1 = word_pair(2 * (g0 + m * step), key0, key1, stream0, stream1)
+        out[m] = truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails)
+    nb = (n - h) // 2
+    q0 = (g0 + h) >> 1
+    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    for ib in range(batch_count(nb)):
+        jb = ib * PHILOX_BATCH
+        # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
+        philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
+        truncated_batch_f64(out[h + 2 * jb:h + 2 * min(nb, jb + PHILOX_BATCH)], words,
+                            mean, std, ea, ed, eb, lo_c, hi_c, tails)
+    for m in range(h + 2 * nb, n):
+        w0, w1 = word_pair(2 * (g0 + m), key0, key1, stream0, stream1)
+        out[m] = truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails)
