@@ -240,7 +240,13 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
         x = \mu + \sigma\sqrt2\,\mathrm{erf}^{-1}\!\big(e_a + (e_b - e_a)u\big),
 
     clamped into ``[mean + lower*stddev, mean + upper*stddev]`` (rounded
-    inward to the dtype). ``erfinv`` is Giles' approximation.
+    inward to the dtype: the interval is closed). ``erfinv`` is Giles'
+    approximation. An interval wholly in a far tail (``lower >= 2`` or
+    ``upper <= -2``), where erf space has no resolution left, is sampled in
+    float64 instead: :math:`Q(z) = Q(a)\,((1 - u) + u\,Q(b)/Q(a))`, with
+    :math:`Q` the normal upper tail, solved by Newton's method on
+    :math:`\log Q` (README, "The randomness contract"). Either bound may be
+    infinite: ``lower=0, upper=inf`` is a half-normal.
 
     Parameters
     ----------
@@ -251,7 +257,10 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     stddev : float, default 0.05
         Finite, ``> 0``. The std of the normal *before* truncation.
     lower, upper : float, default -2.0, 2.0
-        Bounds in units of `stddev` around `mean`, ``lower < upper``.
+        Bounds in units of `stddev` around `mean`, ``lower < upper``;
+        ``-inf``/``inf`` allowed. Where the output dtype holds fewer than 16
+        values between the 1% and 99% quantiles (``[30, 31]`` in bfloat16),
+        a ValueError says so.
     %(layout)s
 
     %(returns_raises)s
@@ -268,6 +277,9 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     >>> w = fastinit.truncated_normal_(np.empty(10_000, np.float32), seed=0, stddev=1.0)
     >>> bool(w.min() >= -2.0 and w.max() <= 2.0)
     True
+    >>> t = fastinit.truncated_normal_(w, seed=0, stddev=1.0, lower=5.0, upper=8.0)
+    >>> bool(t.min() >= 5.0 and t.max() <= 8.0), len(np.unique(t)) > 9000
+    (True, True)
     """
     job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
     mean = V.check_real("mean", mean)

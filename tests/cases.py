@@ -23,6 +23,7 @@ import numpy as np
 from conftest import DTYPES
 from scipy import stats
 
+INF = math.inf
 TN = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2] (Keras/JAX)
 
 
@@ -96,6 +97,12 @@ CASES = [
          dict(lower=-1.0, upper=4.5, stddev=1.0), _trunc(-1.0, 4.5)),
     Case("truncated_tail", "truncated_normal_", "truncated",
          dict(lower=2.5, upper=6.0, stddev=1.0), _trunc(2.5, 6.0)),
+    Case("truncated_far_tail", "truncated_normal_", "truncated",
+         dict(lower=5.0, upper=8.0, stddev=1.0), _trunc(5.0, 8.0)),
+    Case("truncated_lower_tail", "truncated_normal_", "truncated",
+         dict(lower=-INF, upper=-3.0, mean=0.5, stddev=2.0), _trunc(-INF, -3.0, 2.0, 0.5)),
+    Case("truncated_half_normal", "truncated_normal_", "truncated",
+         dict(lower=0.0, upper=INF, stddev=1.0), _trunc(0.0, INF)),
     Case("glorot_uniform_", "glorot_uniform_", "uniform", exact=_vs_uniform(1.0, FAN_AVG)),
     Case("glorot_normal_", "glorot_normal_", "truncated", exact=_vs_normal_trunc(1.0, FAN_AVG)),
     Case("he_uniform_", "he_uniform_", "uniform", exact=_vs_uniform(2.0, FAN_IN)),

@@ -245,12 +245,31 @@ def test_distribution_numbers_of_wrong_type_raise_type_error(name, arg, bad, got
     assert_rejected(name, sentinel(), TypeError, msg(arg, got), **{arg: bad})
 
 
-@pytest.mark.parametrize("arg", ["mean", "lower", "upper"])
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")],
                          ids=["nan", "inf", "-inf"])
-def test_truncated_normal_numbers_must_be_finite(arg, value):
-    assert_rejected("truncated_normal_", sentinel(), ValueError, msg(arg, str(value)),
-                    **{arg: value})
+def test_truncated_normal_mean_must_be_finite(value):
+    assert_rejected("truncated_normal_", sentinel(), ValueError, msg("mean", str(value)),
+                    mean=value)
+
+
+@pytest.mark.parametrize("arg", ["lower", "upper"])
+def test_truncated_normal_bounds_must_not_be_nan(arg):
+    assert_rejected("truncated_normal_", sentinel(), ValueError, msg(arg, "nan"),
+                    **{arg: float("nan")})
+
+
+@pytest.mark.parametrize(("lower", "upper"), [(float("inf"), 2.0), (-2.0, -float("inf")),
+                                              (float("inf"), float("inf"))])
+def test_truncated_normal_infinite_bound_on_the_wrong_side_raises(lower, upper):
+    assert_rejected("truncated_normal_", sentinel(), ValueError, msg("lower", str(lower)),
+                    lower=lower, upper=upper)
+
+
+def test_truncated_normal_accepts_infinite_bounds(backend):
+    out = fastinit.truncated_normal_(sentinel(np.float32, (64, 64)), seed=0, stddev=1.0,
+                                     lower=-float("inf"), upper=float("inf"), backend=backend)
+    assert np.isfinite(out).all()
+    assert (out != SENTINEL).all()
 
 
 @pytest.mark.parametrize("arg", ["minval", "maxval"])
