@@ -4,6 +4,7 @@ public function -> ``prepare`` (validation, geometry; raises before any
 write) -> distribution scalars -> ``_backend.call`` over the runs.
 """
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -133,27 +134,38 @@ def normal(job, mean, std):
     return job.out
 
 
+@functools.lru_cache(maxsize=256)
+def _truncated_scalars(mean, std, lower, upper, fmt, dtype):
+    """(kernel name, its scalars) for a truncated normal; validates the interval.
+
+    Cached: a model's layers repeat the same few (std, dtype), and the tail
+    constants and quantiles cost tens of microseconds in Python.
+    """
+    limit = _ERF_LIMIT[fmt == C.FMT_F64]
+    plan = _tails.Plan(lower, upper, fmt == C.FMT_F64, limit)
+    lo, hi = mean + std * plan.lo, mean + std * plan.hi
+    V.check_fits("mean + stddev * lower", lo, dtype)
+    V.check_fits("mean + stddev * upper", hi, dtype)
+    lo_c = _dtypes.inward(lo, dtype, up=True)
+    hi_c = _dtypes.inward(hi, dtype, up=False)
+    V.check_nonempty(lo_c, hi_c, f"[{lo}, {hi}]", dtype)
+    q_lo, q_hi = (mean + std * plan.quantile(p) for p in (0.01, 0.99))
+    V.check_faithful(_dtypes.count_between(min(q_lo, q_hi), max(q_lo, q_hi), dtype),
+                     lower, upper, C.TRUNC_MIN_VALUES, dtype)
+    if plan.tail:
+        return "fill_truncated_tail", (mean, plan.tail * std, plan.a, plan.d, plan.log_ma,
+                                       lo_c, hi_c, fmt)
+    ea = min(max(math.erf(lower / C.SQRT2), -limit), limit)
+    eb = min(max(math.erf(upper / C.SQRT2), -limit), limit)
+    return "fill_truncated_normal", (mean, std, ea, eb, lo_c, hi_c, fmt)
+
+
 def truncated_normal(job, mean, std, lower, upper):
     """Validated std > 0 and lower < upper (standard units; either may be infinite).
 
     An interval wholly in a far tail takes the float64 tail kernel, any other
     the erf-space inverse CDF (``_tails.Plan``).
     """
-    dtype = job.out.dtype
-    limit = _ERF_LIMIT[job.fmt == C.FMT_F64]
-    plan = _tails.Plan(lower, upper, job.fmt == C.FMT_F64, limit)
-    lo, hi = mean + std * plan.lo, mean + std * plan.hi
-    V.check_fits("mean + stddev * lower", lo, dtype)
-    V.check_fits("mean + stddev * upper", hi, dtype)
-    lo_c, hi_c = _closed_bounds(job, lo, hi)
-    q_lo, q_hi = (mean + std * plan.quantile(p) for p in (0.01, 0.99))
-    V.check_faithful(_dtypes.count_between(min(q_lo, q_hi), max(q_lo, q_hi), dtype),
-                     lower, upper, C.TRUNC_MIN_VALUES, dtype)
-    if plan.tail:
-        _run(job, "fill_truncated_tail",
-             (mean, plan.tail * std, plan.a, plan.d, plan.log_ma, lo_c, hi_c, job.fmt))
-        return job.out
-    ea = min(max(math.erf(lower / C.SQRT2), -limit), limit)
-    eb = min(max(math.erf(upper / C.SQRT2), -limit), limit)
-    _run(job, "fill_truncated_normal", (mean, std, ea, eb, lo_c, hi_c, job.fmt))
+    name, params = _truncated_scalars(mean, std, lower, upper, job.fmt, job.out.dtype)
+    _run(job, name, params)
     return job.out
