@@ -22,11 +22,22 @@ text; ``tests/reference.py`` is its executable form):
 - Transforms: uniform ``clamp(lo + span*u)`` with ``u = (w >> 8) * 2**-24``;
   Box-Muller with ``u1 = ((w >> 8) + 1) * 2**-24`` and a quadrant-plus-offset
   angle; truncated normal by ``sqrt(2) * erfinv(ea + (eb - ea)*u)`` in erf
-  space (Giles). ``log``, ``sincos`` and ``erfinv`` are the project's own
+  space (Giles), except on an interval wholly beyond 2 standard deviations
+  (either side; infinite bounds allowed): there, in float64 whatever the
+  output, ``Q(z) = Q(a) * ((1 - u) + u*Q(b)/Q(a))`` is solved by 4 Newton
+  steps on ``log Q`` with Cody's Mills ratio (same words, same ``u``). An
+  interval whose 1%-99% quantiles enclose fewer than 16 values of the output
+  dtype is a ValueError. ``log``, ``sincos`` and ``erfinv`` are the project's own
   polynomials (coefficients in ``fastinit/_constants.py``), the same
   operations in the same order in both backends, no fused multiply-add.
 - float16/bfloat16 are the float32 value rounded to nearest even; bounded
   distributions clamp to bounds rounded inward to the output dtype first.
+  Uniforms are half-open, ``[minval, maxval)`` in every dtype (the upper
+  clamp is the largest value of the dtype below ``maxval``; ``minval ==
+  maxval`` gives ``minval``); truncated normals are closed, ``[a, b]``.
+- A constant, a bound, or the reach ``|mean| + z_max*stddev`` of a normal
+  (``z_max`` 5.77 for 32/16-bit outputs, 8.58 for float64) that the output
+  dtype cannot hold as a finite value is a ValueError, raised before any write.
 """
 
 from ._config import show_config as show_config

@@ -25,17 +25,12 @@ FMT_F64 = 1
 FMT_BF16 = 2
 FMT_F16 = 3
 
-# 32-bit words consumed per element, by (distribution, format family).
-# float16/bfloat16 consume what float32 consumes: they are its rounding.
-WORDS_PER_ELEMENT = {
-    ("bits", "f32"): 1,
-    ("uniform", "f32"): 1,
-    ("uniform", "f64"): 2,
-    ("normal", "f32"): 1,  # a pair of elements shares a pair of words
-    ("normal", "f64"): 2,  # a pair of elements shares four words
-    ("truncated_normal", "f32"): 1,
-    ("truncated_normal", "f64"): 2,
-}
+# Largest |z| Box-Muller can return, rounded up: sqrt(-2 ln 2**-24) = 5.7683 with
+# the 24-bit u1 of the 32-bit paths, sqrt(-2 ln 2**-53) = 8.5717 in float64.
+# A normal fill is rejected unless |mean| + NORMAL_Z_MAX * stddev is finite in
+# the output dtype.
+NORMAL_Z_MAX_F32 = 5.77
+NORMAL_Z_MAX_F64 = 8.58
 
 # --- Word -> uniform conversions ---------------------------------------------
 TWO_M24 = 2.0**-24  # float32: 24-bit uniforms
@@ -142,6 +137,49 @@ ERFINV_F64_P3 = (
     4.8499064014085844221,
 )
 SQRT2 = math.sqrt(2.0)
+
+# --- Truncated normal in a far tail (an interval with lower >= TAIL_START, or
+# upper <= -TAIL_START by symmetry), in float64 whatever the output dtype.
+# Inverse of the tail's survival function: solve log Q(z) - log Q(a) = log r,
+# r = (1 - u) + u * Q(b)/Q(a), by TAIL_NEWTON_STEPS Newton steps from
+# z0 = a * sqrt(1 + 2L / a**2), L = -log r, with log Q(z) = -z**2/2 -
+# log sqrt(2 pi) + log M(z) and M(z) = Q(z)/phi(z) the Mills ratio.
+# TAIL_START = 2: below it one float32 step of erf space moves z by at most
+# 2.3 float32 ulps (about the error of the float32 erfinv), above it the step
+# grows like exp(z**2/2) (28 ulps at 3, 1700 at 4), so an interval wholly in
+# the tail collapses onto a few values in erf space.
+TAIL_START = 2.0
+TAIL_NEWTON_STEPS = 4  # from z0, 3 steps leave 8e-15, 4 reach 1 ulp (a >= 2, L <= 37)
+# M(z) = sqrt(pi/2) * erfcx(z / sqrt(2)), erfcx by W. J. Cody, "Rational
+# Chebyshev approximations for the error function", Math. Comp. 23 (1969),
+# netlib specfun CALERF: x <= 4 (z <= 5.66) rational P8/Q8 in x; x > 4 the
+# asymptotic form (1/sqrt(pi) - s*P5(s)/Q5(s)) / x, s = 1/x**2. Relative
+# error of M below 8e-16 for z >= 2 (asserted by tests/test_accuracy.py).
+MILLS_SPLIT = 4.0
+MILLS_MID_P = (  # numerator, applied as ((c8*x + c0)*x + c1)*x ... + c7
+    5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+    2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+    2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8,
+)
+MILLS_MID_Q = (
+    1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+    1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+    3.43936767414372164e03, 1.23033935480374942e03,
+)
+MILLS_BIG_P = (
+    3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+    1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2,
+)
+MILLS_BIG_Q = (
+    2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+    6.05183413124413191e-2, 2.33520497626869185e-3,
+)
+INV_SQRT_PI = 5.6418958354775628695e-1
+SQRT_HALF = math.sqrt(0.5)
+SQRT_HALF_PI = math.sqrt(math.pi / 2)
+# Below this many values of the output dtype between the 1% and 99% quantiles
+# of a truncated normal, the dtype cannot show its shape: ValueError.
+TRUNC_MIN_VALUES = 16
 
 # --- float32 -> float16 rounding (F. Giesen, float_to_half_fast3_rtne) --------
 F16_MAX_BITS = (127 + 16) << 23  # 65536.0f: at or above -> infinity

@@ -1,4 +1,4 @@
-"""Output dtypes: format codes, memory views, and bounds rounded inward.
+"""Output dtypes: format codes, memory views, finite ranges, bounds rounded inward.
 
 float16 and bfloat16 values are the float32 value of the same element rounded
 to nearest even; bounded distributions clamp in float32 to bounds that are
@@ -48,3 +48,32 @@ def inward(value, dtype, *, up):
     elif not up and float(x) > value:
         x = np.nextafter(x, np.array(-np.inf, dtype=dtype))
     return float(x)
+
+
+def below(value, dtype):
+    """Largest value of ``dtype`` strictly below ``value``, as float."""
+    x = inward(value, dtype, up=False)
+    if x == value:
+        x = float(np.nextafter(np.array(x, dtype=dtype), np.array(-np.inf, dtype=dtype)))
+    return x
+
+
+def finite_max(dtype):
+    """Largest finite value of ``dtype``, as float."""
+    return float(np.nextafter(np.array(np.inf, dtype=dtype), np.array(0, dtype=dtype)))
+
+
+def _ordinal(x, dtype):
+    """Position of ``x`` (a value of ``dtype``) in the ordered set of its finite values."""
+    dtype = np.dtype(dtype)
+    bits = int(np.array(x, dtype=dtype).view(f"u{dtype.itemsize}"))
+    sign = 1 << (8 * dtype.itemsize - 1)
+    return -(bits & ~sign) if bits & sign else bits
+
+
+def count_between(lo, hi, dtype):
+    """How many values of ``dtype`` lie in [lo, hi]."""
+    lo_c, hi_c = inward(lo, dtype, up=True), inward(hi, dtype, up=False)
+    if lo_c > hi_c:
+        return 0
+    return _ordinal(hi_c, dtype) - _ordinal(lo_c, dtype) + 1

@@ -11,7 +11,7 @@ import math
 
 from . import _constants as C
 
-MODES = ("fan_in", "fan_out", "fan_avg")
+MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
 
 
@@ -33,6 +33,8 @@ def fan_for_mode(fan_in, fan_out, mode):
         return fan_in
     if mode == "fan_out":
         return fan_out
+    if mode == "fan_geo_avg":  # JAX: the geometric mean of the fans
+        return math.sqrt(fan_in * fan_out)
     return (fan_in + fan_out) / 2.0
 
 

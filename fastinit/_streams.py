@@ -13,8 +13,6 @@ import itertools
 import math
 from typing import NamedTuple
 
-import numpy as np
-
 from . import _constants as C
 
 
@@ -121,11 +119,3 @@ def f_order_tiles(shape, gstrides, first, budget):
                 i * g for i, g in zip(lead, gstrides[:k - 1], strict=True))
             yield index, (1,) * len(lead) + (b - a,) + tuple(shape[k:]), tile_first
 
-
-def global_indices(shape, full, origin=None, offset=None):
-    """Global index of every element of a buffer of ``shape`` (tests, docs)."""
-    if offset is not None:
-        return offset + np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
-    origin = origin or (0,) * len(full)
-    grids = np.ix_(*(np.arange(o, o + n) for o, n in zip(origin, shape, strict=True)))
-    return np.ravel_multi_index(grids, full).astype(np.int64) if shape else np.zeros((), np.int64)

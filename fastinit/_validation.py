@@ -76,11 +76,15 @@ def check_stream(stream):
     return check_uint64("stream", stream)
 
 
-def check_real(name, value, *, positive=False, nonnegative=False):
-    """A finite real number, optionally > 0 or >= 0; returned as float."""
+def check_real(name, value, *, positive=False, nonnegative=False, infinite=False):
+    """A finite real number, optionally > 0 or >= 0, or +-inf if ``infinite``; as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     value = float(value)
+    if infinite and not math.isnan(value):
+        return value
+    if infinite:
+        raise ValueError(f"{name} must be a number or an infinity, got {value}")
     if positive and not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value}")
     if nonnegative and not (math.isfinite(value) and value >= 0):
@@ -96,10 +100,12 @@ def check_less(lo_name, lo, hi_name, hi, *, strict):
         raise ValueError(f"{lo_name} must be {rel} {hi_name} ({hi}), got {lo}")
 
 
-def check_choice(name, value, choices):
-    if value not in choices:
+def check_choice(name, value, choices, *, any_case=False):
+    """``value`` if it is one of ``choices``; ``any_case`` compares strings lower-cased."""
+    key = value.lower() if any_case and isinstance(value, str) else value
+    if key not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {_describe(value)}")
-    return value
+    return key
 
 
 def check_integer(name, value, requirement):
@@ -193,3 +199,51 @@ def check_geometry(out_shape, full_shape, origin, offset):
                 f"with out.shape {tuple(out_shape)}"
             )
     return full
+
+
+# --- what the output dtype can hold -------------------------------------------------------
+def check_fits(name, value, dtype):
+    """A number the output dtype holds as a finite value (constants, bounds)."""
+    limit = _dtypes.finite_max(dtype)
+    if not abs(value) <= limit:
+        raise ValueError(f"{name} must be within the finite range of {np.dtype(dtype).name} "
+                         f"(magnitude at most {limit:.8g}), got {value}")
+
+
+def check_normal_reach(mean, std, z_max, dtype):
+    """Every normal sample, ``|mean| + z_max * std`` at most, is finite in the dtype."""
+    limit = _dtypes.finite_max(dtype)
+    reach = abs(mean) + z_max * std
+    if not reach <= limit:
+        raise ValueError(f"|mean| + {z_max} * stddev must be at most {limit:.8g}, the largest "
+                         f"finite {np.dtype(dtype).name}, got {reach:.8g}")
+
+
+def check_span(span, limit, dtype):
+    """maxval - minval is computed in the kernel's float type: it must stay finite there."""
+    if not abs(span) <= limit:
+        raise ValueError(f"maxval - minval must be at most {limit:.4g} for "
+                         f"{np.dtype(dtype).name}, got {span}")
+
+
+def check_nonempty(lo_c, hi_c, interval, dtype):
+    """Bounds rounded inward to the dtype still hold a value."""
+    if lo_c > hi_c:
+        raise ValueError(f"the interval {interval} must contain a value representable in "
+                         f"{np.dtype(dtype).name}, got none")
+
+
+def check_backend_built(name, built):
+    if name == "cython" and not built:
+        raise ValueError("backend must be 'numba' or 'auto' here: the Cython extension is "
+                         "not built, got 'cython' (reinstall with a C compiler)")
+
+
+def check_faithful(count, lower, upper, minimum, dtype):
+    """Enough values of the output dtype where a truncated normal has its mass."""
+    if count < minimum:
+        raise ValueError(
+            f"the interval [lower, upper] = [{lower}, {upper}] must hold at least {minimum} "
+            f"values of {np.dtype(dtype).name} between the 1% and 99% quantiles of the "
+            f"truncated normal, got {count} (the dtype cannot show this law: use a wider "
+            "dtype or a larger stddev)")

@@ -4,12 +4,21 @@ Every function fills ``out`` in place and returns it. Random values follow
 the randomness contract (README): element ``i`` of the full logical tensor
 (its row-major index) depends only on ``(seed, stream, i)`` and the
 initializer's parameters, never on threads, backend, sharding or layout.
+``variance_scaling_``, its six named specializations and ``compute_fans`` are
+written in ``fastinit/_variance_scaling.py`` and exported from here.
 """
 
-import math
-
-from . import _fans, _fill
+from . import _fill
 from . import _validation as V
+from ._docstrings import fill_doc
+from ._variance_scaling import compute_fans as compute_fans
+from ._variance_scaling import glorot_normal_ as glorot_normal_
+from ._variance_scaling import glorot_uniform_ as glorot_uniform_
+from ._variance_scaling import he_normal_ as he_normal_
+from ._variance_scaling import he_uniform_ as he_uniform_
+from ._variance_scaling import lecun_normal_ as lecun_normal_
+from ._variance_scaling import lecun_uniform_ as lecun_uniform_
+from ._variance_scaling import variance_scaling_ as variance_scaling_
 
 __all__ = [
     "compute_fans", "constant_", "glorot_normal_", "glorot_uniform_", "he_normal_",
@@ -17,55 +26,10 @@ __all__ = [
     "random_normal_", "random_uniform_", "truncated_normal_", "variance_scaling_", "zeros_",
 ]
 
-_SEED = """seed : int
-        Root of the random stream, ``0 <= seed < 2**64``.
-    stream : int or str, default 0
-        Independent sub-stream, one per parameter tensor: an int in
-        ``[0, 2**64)`` or a name such as ``"decoder.3.mlp.weight"``, hashed
-        to a stable 64-bit id (BLAKE2b, see README)."""
-
-_LAYOUT = """full_shape : tuple of int, optional
-        Shape of the full logical tensor when ``out`` is only part of it
-        (default ``out.shape``). Fans always come from it.
-    origin : tuple of int, optional
-        ``out`` is the block ``full[origin[0]:origin[0]+out.shape[0], ...]``.
-    offset : int, optional
-        ``out`` holds consecutive elements of the flattened full tensor,
-        from flat index ``offset`` (FSDP-style flat shards).
-    n_threads : int, optional
-        Threads to use: None all usable cores (one per 65536 elements at
-        most), -1 all usable cores, ``-k`` all but ``k - 1``. Never changes
-        a value.
-    backend : {"auto", "numba", "cython"}, default "auto"
-        Kernel implementation ("auto": Cython when built). Never changes a
-        value."""
-
-_RAISES = """TypeError
-        If `out` is not a numpy array of a supported dtype, or an argument
-        has the wrong type.
-    ValueError
-        If `out` is read-only or not contiguous, a number is out of range or
-        not finite, or `origin`/`offset` put `out` outside `full_shape`.
-        Nothing is written then."""
-
-
-def _doc(func):
-    for key, text in (("%(seed)s", _SEED), ("%(layout)s", _LAYOUT), ("%(raises)s", _RAISES)):
-        func.__doc__ = func.__doc__.replace(key, text)
-    return func
-
-
-def _job(out, seed, stream, full_shape, origin, offset, n_threads, backend, bits=False):
-    return _fill.prepare(out, seed=seed, stream=stream, full_shape=full_shape, origin=origin,
-                         offset=offset, n_threads=n_threads, backend=backend, bits=bits)
-
 
 def _constant_fill(out, value):
     V.check_buffer(out)
-    value = V.check_real("value", value)
-    if out.size:
-        out[...] = value
-    return out
+    return _fill.constant(out, V.check_real("value", value))
 
 
 def zeros_(out):
@@ -136,7 +100,7 @@ def constant_(out, *, value):
     return _constant_fill(out, value)
 
 
-@_doc
+@fill_doc
 def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=None,
                  n_threads=None, backend="auto"):
     """Fill a uint32 `out` in place with the raw Philox4x32-10 words of the contract.
@@ -153,14 +117,7 @@ def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=No
     %(seed)s
     %(layout)s
 
-    Returns
-    -------
-    out
-        The object passed in, now filled.
-
-    Raises
-    ------
-    %(raises)s
+    %(returns_raises)s
 
     References
     ----------
@@ -174,23 +131,25 @@ def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=No
     >>> [hex(int(x)) for x in w]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    return _fill.bits(_job(out, seed, stream, full_shape, origin, offset, n_threads, backend,
-                           bits=True))
+    return _fill.bits(_fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads,
+                                    backend, bits=True))
 
 
-@_doc
+@fill_doc
 def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shape=None,
                     origin=None, offset=None, n_threads=None, backend="auto"):
-    r"""Fill `out` in place with uniform samples on ``[minval, maxval]``.
+    r"""Fill `out` in place with uniform samples on ``[minval, maxval)``.
 
     .. math::
 
         x_i = \mathrm{clamp}(a + (b - a)\,u_i,\ a', b'),\qquad
         u_i = \lfloor w_i / 2^8 \rfloor \, 2^{-24}
 
-    with 24-bit uniforms (53-bit from two words for float64); ``a'``, ``b'``
-    are the bounds rounded inward to the dtype, so no value ever leaves
-    ``[minval, maxval]``, even after rounding to float16/bfloat16.
+    with 24-bit uniforms (53-bit from two words for float64); ``a'`` is the
+    smallest value of the dtype at or above `minval`, ``b'`` the largest
+    below `maxval`, so ``minval <= x < maxval`` holds in every dtype, even
+    after rounding to float16/bfloat16 (as Keras and JAX). ``minval ==
+    maxval`` fills `minval`.
 
     Parameters
     ----------
@@ -198,17 +157,10 @@ def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shap
         Buffer to overwrite; writable, C- or F-contiguous.
     %(seed)s
     minval, maxval : float, default -0.05, 0.05
-        Finite bounds, ``minval <= maxval``.
+        Bounds, ``minval <= maxval``, finite in the output dtype.
     %(layout)s
 
-    Returns
-    -------
-    out
-        The object passed in, now filled.
-
-    Raises
-    ------
-    %(raises)s
+    %(returns_raises)s
 
     Notes
     -----
@@ -222,14 +174,14 @@ def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shap
     >>> bool((np.abs(w) <= 0.05).all())
     True
     """
-    job = _job(out, seed, stream, full_shape, origin, offset, n_threads, backend)
+    job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
     lo = V.check_real("minval", minval)
     hi = V.check_real("maxval", maxval)
     V.check_less("minval", lo, "maxval", hi, strict=False)
     return _fill.uniform(job, lo, hi)
 
 
-@_doc
+@fill_doc
 def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=None,
                    origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with normal samples :math:`\mathcal{N}(\text{mean}, \text{stddev}^2)`.
@@ -254,14 +206,7 @@ def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=Non
         Finite, ``>= 0``.
     %(layout)s
 
-    Returns
-    -------
-    out
-        The object passed in, now filled.
-
-    Raises
-    ------
-    %(raises)s
+    %(returns_raises)s
 
     Notes
     -----
@@ -275,13 +220,13 @@ def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=Non
     >>> bool(abs(w.std() - 1.0) < 0.02)
     True
     """
-    job = _job(out, seed, stream, full_shape, origin, offset, n_threads, backend)
+    job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
     mean = V.check_real("mean", mean)
     std = V.check_real("stddev", stddev, nonnegative=True)
     return _fill.normal(job, mean, std)
 
 
-@_doc
+@fill_doc
 def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0, upper=2.0,
                       full_shape=None, origin=None, offset=None, n_threads=None,
                       backend="auto"):
@@ -295,7 +240,13 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
         x = \mu + \sigma\sqrt2\,\mathrm{erf}^{-1}\!\big(e_a + (e_b - e_a)u\big),
 
     clamped into ``[mean + lower*stddev, mean + upper*stddev]`` (rounded
-    inward to the dtype). ``erfinv`` is Giles' approximation.
+    inward to the dtype: the interval is closed). ``erfinv`` is Giles'
+    approximation. An interval wholly in a far tail (``lower >= 2`` or
+    ``upper <= -2``), where erf space has no resolution left, is sampled in
+    float64 instead: :math:`Q(z) = Q(a)\,((1 - u) + u\,Q(b)/Q(a))`, with
+    :math:`Q` the normal upper tail, solved by Newton's method on
+    :math:`\log Q` (README, "The randomness contract"). Either bound may be
+    infinite: ``lower=0, upper=inf`` is a half-normal.
 
     Parameters
     ----------
@@ -306,17 +257,13 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     stddev : float, default 0.05
         Finite, ``> 0``. The std of the normal *before* truncation.
     lower, upper : float, default -2.0, 2.0
-        Bounds in units of `stddev` around `mean`, ``lower < upper``.
+        Bounds in units of `stddev` around `mean`, ``lower < upper``;
+        ``-inf``/``inf`` allowed. Where the output dtype holds fewer than 16
+        values between the 1% and 99% quantiles (``[30, 31]`` in bfloat16),
+        a ValueError says so.
     %(layout)s
 
-    Returns
-    -------
-    out
-        The object passed in, now filled.
-
-    Raises
-    ------
-    %(raises)s
+    %(returns_raises)s
 
     Notes
     -----
@@ -330,226 +277,14 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     >>> w = fastinit.truncated_normal_(np.empty(10_000, np.float32), seed=0, stddev=1.0)
     >>> bool(w.min() >= -2.0 and w.max() <= 2.0)
     True
+    >>> t = fastinit.truncated_normal_(w, seed=0, stddev=1.0, lower=5.0, upper=8.0)
+    >>> bool(t.min() >= 5.0 and t.max() <= 8.0), len(np.unique(t)) > 9000
+    (True, True)
     """
-    job = _job(out, seed, stream, full_shape, origin, offset, n_threads, backend)
+    job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
     mean = V.check_real("mean", mean)
     std = V.check_real("stddev", stddev, positive=True)
-    lower = V.check_real("lower", lower)
-    upper = V.check_real("upper", upper)
+    lower = V.check_real("lower", lower, infinite=True)
+    upper = V.check_real("upper", upper, infinite=True)
     V.check_less("lower", lower, "upper", upper, strict=True)
     return _fill.truncated_normal(job, mean, std, lower, upper)
-
-
-@_doc
-def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
-                      distribution="truncated_normal", in_axis=-2, out_axis=-1, fan_in=None,
-                      fan_out=None, full_shape=None, origin=None, offset=None, n_threads=None,
-                      backend="auto"):
-    r"""Fill `out` in place with samples whose variance is ``scale / n``.
-
-    ``n`` is ``fan_in``, ``fan_out`` or their mean (`mode`), from the full
-    shape (Keras/JAX rules, see :func:`compute_fans`). Then
-
-    - ``"truncated_normal"``: truncated to :math:`\pm 2\sigma`, with
-      :math:`\sigma = \sqrt{\text{scale}/n} / 0.87962566103423978` so the
-      variance after truncation is ``scale / n``;
-    - ``"normal"`` / ``"untruncated_normal"``: :math:`\mathcal{N}(0, \text{scale}/n)`;
-    - ``"uniform"``: :math:`U(-b, b)`, :math:`b = \sqrt{3\,\text{scale}/n}`.
-
-    Parameters
-    ----------
-    out : array of float32, float64, float16 or bfloat16
-        Buffer to overwrite; writable, C- or F-contiguous.
-    %(seed)s
-    scale : float, default 1.0
-        Positive and finite.
-    mode : {"fan_in", "fan_out", "fan_avg"}, default "fan_in"
-    distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}
-        Default "truncated_normal".
-    in_axis, out_axis : int, default -2, -1
-        Axes of the full shape holding the input and output sizes; ``1, 0``
-        for PyTorch's ``(out, in, *receptive)`` layout.
-    fan_in, fan_out : int, optional
-        Positive integers overriding the fans inferred from the full shape.
-    %(layout)s
-
-    Returns
-    -------
-    out
-        The object passed in, now filled.
-
-    Raises
-    ------
-    %(raises)s
-
-    Notes
-    -----
-    ``jax.nn.initializers.variance_scaling`` and Keras ``VarianceScaling``
-    (Keras spells the untruncated normal ``"untruncated_normal"``, JAX
-    ``"normal"``; both are accepted).
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = np.empty((3, 3, 64, 128), np.float32)
-    >>> fastinit.variance_scaling_(w, seed=0, scale=2.0, distribution="uniform") is w
-    True
-    >>> bool(np.abs(w).max() <= np.sqrt(3 * 2.0 / (9 * 64)))
-    True
-    """
-    job = _job(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    scale = V.check_real("scale", scale, positive=True)
-    V.check_choice("mode", mode, _fans.MODES)
-    V.check_choice("distribution", distribution, _fans.DISTRIBUTIONS)
-    V.check_axes(job.full, in_axis, out_axis)
-    fans = _fans.compute_fans(job.full, in_axis, out_axis) if math.prod(job.full) else (1, 1)
-    fan_in = fans[0] if fan_in is None else V.check_positive_int("fan_in", fan_in)
-    fan_out = fans[1] if fan_out is None else V.check_positive_int("fan_out", fan_out)
-    kind, size = _fans.variance_scaling_params(
-        scale, _fans.fan_for_mode(fan_in, fan_out, mode), distribution)
-    if kind == "truncated_normal":
-        return _fill.truncated_normal(job, 0.0, size, -2.0, 2.0)
-    if kind == "normal":
-        return _fill.normal(job, 0.0, size)
-    return _fill.uniform(job, -size, size)
-
-
-_ALIAS_DOC = r"""Fill `out` in place with {title} samples.
-
-    .. math::
-
-        x \sim {formula}
-
-    with fans from the full shape (:func:`compute_fans`). This is
-    ``variance_scaling_(scale={scale}, mode="{mode}", distribution="{dist}")``.
-
-    Parameters
-    ----------
-    out : array of float32, float64, float16 or bfloat16
-        Buffer to overwrite; writable, C- or F-contiguous.
-    %(seed)s
-    in_axis, out_axis : int, default -2, -1
-        Axes of the full shape holding the input and output sizes.
-    %(layout)s
-
-    Returns
-    -------
-    out
-        The object passed in, now filled.
-
-    Raises
-    ------
-    %(raises)s
-
-    Notes
-    -----
-    Same distribution as Keras ``{keras}`` and ``jax.nn.initializers.{jax}``
-    (layout ``(*receptive, in, out)``). PyTorch: ``torch.nn.init.{torch}``.
-
-    References
-    ----------
-    .. [1] {ref}
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = np.empty((64, 32), np.float32)
-    >>> fastinit.{name}(w, seed=0, stream="dense.weight") is w
-    True
-    >>> bool(np.abs(w).max() <= {bound})
-    True
-    """
-
-_GLOROT = ('X. Glorot and Y. Bengio, "Understanding the difficulty of training deep '
-           'feedforward neural networks", AISTATS 2010.')
-_HE = 'K. He, X. Zhang, S. Ren and J. Sun, "Delving Deep into Rectifiers", ICCV 2015.'
-_LECUN = 'Y. LeCun, L. Bottou, G. Orr and K.-R. Mueller, "Efficient BackProp", 1998.'
-_TRUNC = r"\mathcal{{N}}_{{[-2\sigma, 2\sigma]}}(0, \sigma^2),\ \sigma = "
-
-
-def _variance_scaling_alias(name, scale, mode, dist, **doc):
-    def alias(out, *, seed, stream=0, in_axis=-2, out_axis=-1, full_shape=None, origin=None,
-              offset=None, n_threads=None, backend="auto"):
-        return variance_scaling_(out, seed=seed, stream=stream, scale=scale, mode=mode,
-                                 distribution=dist, in_axis=in_axis, out_axis=out_axis,
-                                 full_shape=full_shape, origin=origin, offset=offset,
-                                 n_threads=n_threads, backend=backend)
-
-    alias.__name__ = alias.__qualname__ = name
-    alias.__doc__ = _ALIAS_DOC.format(name=name, scale=scale, mode=mode, dist=dist, **doc)
-    return _doc(alias)
-
-
-glorot_uniform_ = _variance_scaling_alias(
-    "glorot_uniform_", 1.0, "fan_avg", "uniform", title="Glorot (Xavier) uniform",
-    formula=r"U(-b, b),\ b = \sqrt{{6 / (n_{{in}} + n_{{out}})}}".format(),
-    keras="GlorotUniform", jax="glorot_uniform", torch="xavier_uniform_", ref=_GLOROT,
-    bound="np.sqrt(6 / (64 + 32))")
-glorot_normal_ = _variance_scaling_alias(
-    "glorot_normal_", 1.0, "fan_avg", "truncated_normal",
-    title="Glorot (Xavier) truncated normal",
-    formula=(_TRUNC + r"\sqrt{{2 / (n_{{in}} + n_{{out}})}} / 0.8796\ldots").format(),
-    keras="GlorotNormal", jax="glorot_normal", torch="xavier_normal_ (not truncated)",
-    ref=_GLOROT, bound="2 * np.sqrt(2 / (64 + 32)) / 0.87962566103423978")
-he_uniform_ = _variance_scaling_alias(
-    "he_uniform_", 2.0, "fan_in", "uniform", title="He (Kaiming) uniform",
-    formula=r"U(-b, b),\ b = \sqrt{{6 / n_{{in}}}}".format(),
-    keras="HeUniform", jax="he_uniform", torch="kaiming_uniform_ (layout (out, in, ...))",
-    ref=_HE, bound="np.sqrt(6 / 64)")
-he_normal_ = _variance_scaling_alias(
-    "he_normal_", 2.0, "fan_in", "truncated_normal", title="He (Kaiming) truncated normal",
-    formula=(_TRUNC + r"\sqrt{{2 / n_{{in}}}} / 0.8796\ldots").format(),
-    keras="HeNormal", jax="he_normal",
-    torch="kaiming_normal_ (not truncated; layout (out, in, ...))", ref=_HE,
-    bound="2 * np.sqrt(2 / 64) / 0.87962566103423978")
-lecun_uniform_ = _variance_scaling_alias(
-    "lecun_uniform_", 1.0, "fan_in", "uniform", title="LeCun uniform",
-    formula=r"U(-b, b),\ b = \sqrt{{3 / n_{{in}}}}".format(),
-    keras="LecunUniform", jax="lecun_uniform", torch="kaiming_uniform_(a=sqrt(5)) is close",
-    ref=_LECUN, bound="np.sqrt(3 / 64)")
-lecun_normal_ = _variance_scaling_alias(
-    "lecun_normal_", 1.0, "fan_in", "truncated_normal", title="LeCun truncated normal",
-    formula=(_TRUNC + r"\sqrt{{1 / n_{{in}}}} / 0.8796\ldots").format(),
-    keras="LecunNormal", jax="lecun_normal", torch="no direct counterpart", ref=_LECUN,
-    bound="2 * np.sqrt(1 / 64) / 0.87962566103423978")
-
-
-def compute_fans(shape, *, in_axis=-2, out_axis=-1):
-    """Return ``(fan_in, fan_out)`` of a full weight shape, by the Keras/JAX rules.
-
-    A scalar has fans ``(1, 1)``, a vector of ``n`` has ``(n, n)``; otherwise
-    ``fan_in = shape[in_axis] * r`` and ``fan_out = shape[out_axis] * r``
-    with ``r`` the product of every other axis (the receptive field).
-
-    Parameters
-    ----------
-    shape : tuple of int
-        The full logical shape (never a shard's).
-    in_axis, out_axis : int, default -2, -1
-        ``-2, -1`` for Keras/JAX ``(*receptive, in, out)``; ``1, 0`` for
-        PyTorch ``(out, in, *receptive)``.
-
-    Returns
-    -------
-    tuple of int
-        ``(fan_in, fan_out)``.
-
-    Raises
-    ------
-    TypeError
-        If an axis is not an integer.
-    ValueError
-        If `shape` has a negative entry, or an axis is out of range or both
-        name the same axis.
-
-    Examples
-    --------
-    >>> import fastinit
-    >>> fastinit.compute_fans((3, 3, 64, 128))
-    (576, 1152)
-    >>> fastinit.compute_fans((128, 64, 3, 3), in_axis=1, out_axis=0)
-    (576, 1152)
-    """
-    shape = V.check_shape("shape", shape)
-    V.check_axes(shape, in_axis, out_axis)
-    return _fans.compute_fans(shape, in_axis, out_axis)

@@ -10,6 +10,8 @@ from fastinit import _backend, _dtypes
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))  # tests/reference.py
 
+pytest_plugins = ["pytester"]  # test_registry checks the slow marker in a scratch session
+
 DATA = pathlib.Path(__file__).parent / "data"
 BACKENDS = ["numba"] + (["cython"] if _backend.cython_available() else [])
 DTYPES = [np.float32, np.float64, np.float16, _dtypes.BFLOAT16]
@@ -37,3 +39,20 @@ def pytest_configure(config):
 
     if os.environ.get("FASTINIT_REQUIRE_CYTHON") == "1" and "cython" not in BACKENDS:
         raise pytest.UsageError("FASTINIT_REQUIRE_CYTHON=1 but fastinit._cython does not import")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
+    parser.addoption("--only-slow", action="store_true", help="run only tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    run_slow, only_slow = config.getoption("--run-slow"), config.getoption("--only-slow")
+    skip_slow = pytest.mark.skip(reason="slow: run with --run-slow")
+    skip_fast = pytest.mark.skip(reason="not slow: --only-slow")
+    for item in items:
+        slow = "slow" in item.keywords
+        if slow and not (run_slow or only_slow):
+            item.add_marker(skip_slow)
+        elif only_slow and not slow:
+            item.add_marker(skip_fast)

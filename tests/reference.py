@@ -7,6 +7,8 @@ operation for operation. Both backends must match it bit for bit. It shares
 only the constants of ``fastinit._constants`` with them, not code.
 """
 
+import math
+
 import numpy as np
 
 from fastinit import _constants as C
@@ -149,9 +151,48 @@ def erfinv_f64(x):
     return p * x
 
 
+# --- geometry ------------------------------------------------------------------------
+def global_indices(shape, full, origin=None, offset=None):
+    """Global (row-major) index in ``full`` of every element of a buffer of ``shape``.
+
+    ``origin``: the buffer is the block starting there; ``offset``: it holds
+    consecutive elements of the flattened full tensor from that index.
+    """
+    if offset is not None:
+        return offset + np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+    origin = origin or (0,) * len(full)
+    grids = np.ix_(*(np.arange(o, o + n) for o, n in zip(origin, shape, strict=True)))
+    return np.ravel_multi_index(grids, full).astype(np.int64) if shape else np.zeros((), np.int64)
+
+
+# --- bounds ------------------------------------------------------------------------
+def _step(x, dtype, toward):
+    return float(np.nextafter(np.array(x, dtype), np.array(toward, dtype)))
+
+
+def closed_bounds(lo, hi, dtype):
+    """[lo, hi] rounded inward: the first value of ``dtype`` >= lo, the last <= hi."""
+    lo_c = float(np.array(lo).astype(dtype))
+    hi_c = float(np.array(hi).astype(dtype))
+    lo_c = _step(lo_c, dtype, np.inf) if lo_c < lo else lo_c
+    hi_c = _step(hi_c, dtype, -np.inf) if hi_c > hi else hi_c
+    return lo_c, hi_c
+
+
+def uniform_bounds(minval, maxval, dtype):
+    """Half-open [minval, maxval): hi_c is the last value of ``dtype`` *below* maxval.
+
+    ``minval == maxval`` is the one point ``minval``.
+    """
+    lo_c, hi_c = closed_bounds(minval, maxval, dtype)
+    if minval < maxval and hi_c == maxval:
+        hi_c = _step(hi_c, dtype, -np.inf)
+    return lo_c, hi_c
+
+
 # --- element values ----------------------------------------------------------------
 def uniform(seed, stream, idx, lo, span, lo_c, hi_c, double=False):
-    """Uniform elements ``idx``: clamp(lo + span*u, lo_c, hi_c)."""
+    """Uniform elements ``idx``: clamp(lo + span*u, lo_c, hi_c), ``uniform_bounds``."""
     idx = np.asarray(idx, dtype=U64)
     if double:
         u = u01_f64(words(seed, stream, 2 * idx), words(seed, stream, 2 * idx + U64(1)))
@@ -192,7 +233,10 @@ def normal(seed, stream, idx, mean, std, double=False):
 
 
 def truncated_normal(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double=False):
-    """Inverse CDF in erf space: x = ea + (eb-ea)*u, z = sqrt(2)*erfinv(x)."""
+    """Inverse CDF in erf space: x = ea + (eb-ea)*u, z = sqrt(2)*erfinv(x).
+
+    ``lo_c, hi_c = closed_bounds(mean + std*a, mean + std*b, dtype)``: closed.
+    """
     idx = np.asarray(idx, dtype=U64)
     t = F64 if double else F32
     if double:
@@ -205,3 +249,79 @@ def truncated_normal(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double=Fa
     z = e * t(C.SQRT2)
     y = t(mean) + t(std) * z
     return np.minimum(np.maximum(y, t(lo_c)), t(hi_c))
+
+
+# --- truncated normal in a far tail (float64 whatever the output dtype) -------------
+def _erfcx_mid(y):
+    p, q = C.MILLS_MID_P, C.MILLS_MID_Q
+    n = p[8] * y
+    d = y
+    for i in range(7):
+        n = (n + p[i]) * y
+        d = (d + q[i]) * y
+    return (n + p[7]) / (d + q[7])
+
+
+def _erfcx_big(y):
+    p, q = C.MILLS_BIG_P, C.MILLS_BIG_Q
+    s = 1.0 / (y * y)
+    n = p[5] * s
+    d = s
+    for i in range(4):
+        n = (n + p[i]) * s
+        d = (d + q[i]) * s
+    r = s * (n + p[4]) / (d + q[4])
+    return (C.INV_SQRT_PI - r) / y
+
+
+def mills(z):
+    """Mills ratio Q(z)/phi(z) = sqrt(pi/2) * erfcx(z/sqrt(2)) (Cody), z >= 2."""
+    z = np.asarray(z, dtype=F64)
+    y = z * C.SQRT_HALF
+    with np.errstate(over="ignore", invalid="ignore"):  # the branch not taken
+        e = np.where(y <= C.MILLS_SPLIT, _erfcx_mid(y), _erfcx_big(y))
+    return C.SQRT_HALF_PI * e
+
+
+def tail_constants(a, b):
+    """Per-call scalars of the upper tail [a, b]: (d = Q(b)/Q(a), log M(a)).
+
+    In log space with Python's math.log/math.exp, so nothing underflows:
+    log Q(b) - log Q(a) = -(b - a)(b + a)/2 + log M(b) - log M(a).
+    """
+    log_ma = math.log(float(mills(a)))
+    if math.isinf(b):
+        return 0.0, log_ma
+    return math.exp(-(b - a) * (0.5 * b + 0.5 * a) + math.log(float(mills(b))) - log_ma), log_ma
+
+
+def tail_z(u, a, d, log_ma):
+    """z in [a, b] with Q(z) = Q(a) * ((1 - u) + u*d), d = Q(b)/Q(a), log_ma = log M(a)."""
+    u = np.asarray(u, dtype=F64)
+    r = (1.0 - u) + u * d
+    L = -log_f64(r)
+    z = a * np.sqrt(1.0 + (L + L) / (a * a))
+    for _ in range(C.TAIL_NEWTON_STEPS):
+        m = mills(z)
+        h = (z - a) * (0.5 * z + 0.5 * a) - log_f64(m) + log_ma - L
+        z = z - h * m
+    return z
+
+
+def truncated_tail(seed, stream, idx, mean, std_s, a, d, log_ma, lo_c, hi_c, double=False):
+    """Truncated normal on an interval in a far tail, computed in float64.
+
+    Upper tail [a, b] (a >= TAIL_START): std_s = std. Lower tail [-b, -a]:
+    the mirror image, std_s = -std. Same words and uniform as the erf path:
+    word i, u = (2k+1)*2**-24 (k = w >> 9) for 32/16-bit outputs; words 2i,
+    2i+1 and the 53-bit open uniform for float64. The value is clamped in
+    float64 into [lo_c, hi_c] (closed bounds rounded inward), then rounded.
+    """
+    idx = np.asarray(idx, dtype=U64)
+    if double:
+        u = u01_open_open_f64(words(seed, stream, 2 * idx), words(seed, stream, 2 * idx + U64(1)))
+    else:
+        u = u01_open_open_f32(words(seed, stream, idx)).astype(F64)
+    x = F64(mean) + F64(std_s) * tail_z(u, a, d, log_ma)
+    x = np.minimum(np.maximum(x, F64(lo_c)), F64(hi_c))
+    return x if double else x.astype(F32)

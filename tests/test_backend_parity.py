@@ -1,6 +1,7 @@
 """Numba and Cython give the same bits; both equal the NumPy reference.
 
-Every initializer x dtype, odd starts, strided (F-order) runs and several rows.
+Every registered initializer (tests/cases.py) x dtype, odd starts, strided
+(F-order) runs and several rows.
 """
 
 import math
@@ -8,66 +9,43 @@ import math
 import numpy as np
 import pytest
 import reference
-from conftest import BACKENDS, DTYPE_IDS, DTYPES, as_bytes
+from cases import BY_ID, RANDOM, case_dtype_pairs, pair_id
+from conftest import BACKENDS, as_bytes
 
 import fastinit
 from fastinit import _constants as C
-from fastinit import _dtypes, _streams
+from fastinit import _streams
 
 needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="Cython extension not built")
 
 SEED, STREAM = 0x0123456789ABCDEF, "decoder.layers.7.mlp.up_proj.weight"
 
-# name -> (function, keyword arguments)
-INITIALIZERS = {
-    "random_uniform_": (fastinit.random_uniform_, dict(minval=-0.3, maxval=0.7)),
-    "random_normal_": (fastinit.random_normal_, dict(mean=0.25, stddev=1.5)),
-    "truncated_normal_": (fastinit.truncated_normal_, dict(stddev=0.7)),
-    "truncated_normal_tails": (fastinit.truncated_normal_, dict(lower=-1.0, upper=4.5)),
-    "glorot_uniform_": (fastinit.glorot_uniform_, {}),
-    "glorot_normal_": (fastinit.glorot_normal_, {}),
-    "he_uniform_": (fastinit.he_uniform_, {}),
-    "he_normal_": (fastinit.he_normal_, {}),
-    "lecun_uniform_": (fastinit.lecun_uniform_, {}),
-    "lecun_normal_": (fastinit.lecun_normal_, {}),
-    "variance_scaling_normal": (fastinit.variance_scaling_,
-                                dict(scale=3.0, mode="fan_avg", distribution="normal")),
-}
 
 
-def _fill(name, dtype, backend, shape=(37, 1029), **extra):
-    func, kwargs = INITIALIZERS[name]
+def _fill(case, dtype, backend, shape=(37, 1029), **extra):
     out = np.empty(shape, dtype)
-    return func(out, seed=SEED, stream=STREAM, backend=backend, **kwargs, **extra)
+    return case.call(out, seed=SEED, stream=STREAM, backend=backend, **extra)
 
 
 @needs_both
-@pytest.mark.parametrize("name", INITIALIZERS)
-@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_numba_equals_cython(name, dtype):
-    assert as_bytes(_fill(name, dtype, "numba")) == as_bytes(_fill(name, dtype, "cython"))
+@pytest.mark.parametrize(("case", "dtype"), case_dtype_pairs(RANDOM),
+                         ids=[pair_id(p) for p in case_dtype_pairs(RANDOM)])
+def test_numba_equals_cython(case, dtype):
+    assert as_bytes(_fill(case, dtype, "numba")) == as_bytes(_fill(case, dtype, "cython"))
 
 
 @needs_both
-@pytest.mark.parametrize("name", ["random_uniform_", "random_normal_", "truncated_normal_"])
-def test_numba_equals_cython_strided_and_offset(name):
+@pytest.mark.parametrize("case_id", ["random_uniform_", "random_normal_", "truncated_normal_"])
+def test_numba_equals_cython_strided_and_offset(case_id):
     # F order (per-element path) and a sub-block at an odd origin (unaligned heads)
     for kw in (dict(shape=(64, 33)), dict(shape=(5, 7), full_shape=(9, 11), origin=(3, 1))):
         outs = []
         for backend in BACKENDS:
-            func, kwargs = INITIALIZERS[name]
             out = np.empty(kw["shape"], np.float32, order="F")
-            func(out, seed=SEED, stream=STREAM, backend=backend, **kwargs,
-                 **{k: v for k, v in kw.items() if k != "shape"})
+            BY_ID[case_id].call(out, seed=SEED, stream=STREAM, backend=backend,
+                                **{k: v for k, v in kw.items() if k != "shape"})
             outs.append(as_bytes(out))
         assert outs[0] == outs[1]
-
-
-@needs_both
-def test_random_bits_parity():
-    a = fastinit.random_bits_(np.empty(10_001, np.uint32), seed=SEED, backend="numba")
-    b = fastinit.random_bits_(np.empty(10_001, np.uint32), seed=SEED, backend="cython")
-    assert as_bytes(a) == as_bytes(b)
 
 
 @needs_both
@@ -88,8 +66,7 @@ def test_cython_constants_match():
 def _ref_values(dtype, idx, kind, **p):
     double = np.dtype(dtype) == np.float64
     if kind == "uniform":
-        lo_c = _dtypes.inward(p["lo"], dtype, up=True)
-        hi_c = _dtypes.inward(p["lo"] + p["span"], dtype, up=False)
+        lo_c, hi_c = reference.uniform_bounds(p["lo"], p["lo"] + p["span"], dtype)
         v = reference.uniform(SEED, _streams.stream_id(STREAM), idx, p["lo"], p["span"],
                               lo_c, hi_c, double)
     elif kind == "normal":
@@ -99,8 +76,8 @@ def _ref_values(dtype, idx, kind, **p):
         lim = 1 - 2.0 ** (-53 if double else -24)
         ea = min(max(math.erf(a / math.sqrt(2)), -lim), lim)
         eb = min(max(math.erf(b / math.sqrt(2)), -lim), lim)
-        lo_c = _dtypes.inward(p["mean"] + p["std"] * a, dtype, up=True)
-        hi_c = _dtypes.inward(p["mean"] + p["std"] * b, dtype, up=False)
+        lo_c, hi_c = reference.closed_bounds(p["mean"] + p["std"] * a,
+                                             p["mean"] + p["std"] * b, dtype)
         v = reference.truncated_normal(SEED, _streams.stream_id(STREAM), idx, p["mean"],
                                        p["std"], ea, eb, lo_c, hi_c, double)
     return v.astype(dtype)
@@ -122,7 +99,7 @@ def test_equals_reference(kind, func, kwargs, params, dtype, backend):
     full = (33, 517)
     out = np.empty((20, 301), dtype)
     func(out, seed=SEED, stream=STREAM, full_shape=full, origin=(5, 3), backend=backend, **kwargs)
-    idx = _streams.global_indices(out.shape, full, (5, 3)).ravel()
+    idx = reference.global_indices(out.shape, full, (5, 3)).ravel()
     assert as_bytes(out.ravel()) == as_bytes(_ref_values(dtype, idx, kind, **params))
 
 

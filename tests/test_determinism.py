@@ -6,6 +6,7 @@ filled alone equals the same slice of the whole, bit for bit.
 
 import numpy as np
 import pytest
+from cases import RANDOM, case_dtype_pairs, ids, pair_id
 from conftest import as_bytes
 
 import fastinit
@@ -14,28 +15,24 @@ SEED = 20261129
 # sizes that leave unaligned heads/tails and several work items (chunks of 8192)
 FULL = (301, 257)
 
-CASES = {
-    "uniform": (fastinit.he_uniform_, {}),
-    "normal": (fastinit.random_normal_, dict(stddev=1.0)),
-    "truncated": (fastinit.he_normal_, {}),
-    "truncated_tails": (fastinit.truncated_normal_, dict(lower=-4.0, upper=1.0)),
-}
+PAIRS = case_dtype_pairs(RANDOM)
+PAIR_IDS = [pair_id(p) for p in PAIRS]
+each_pair = pytest.mark.parametrize(("case", "dtype"), PAIRS, ids=PAIR_IDS)
 
 
 def _whole(case, dtype, backend, n_threads=None, order="C"):
-    func, kw = CASES[case]
     out = np.empty(FULL, dtype, order=order)
-    return func(out, seed=SEED, stream="w", n_threads=n_threads, backend=backend, **kw)
+    return case.call(out, seed=SEED, stream="w", n_threads=n_threads, backend=backend)
 
 
-@pytest.mark.parametrize("case", CASES)
+@each_pair
 def test_thread_counts(case, dtype, backend):
     ref = as_bytes(_whole(case, dtype, backend, n_threads=1))
     for n in (2, 3, -1):
         assert as_bytes(_whole(case, dtype, backend, n_threads=n)) == ref
 
 
-@pytest.mark.parametrize("case", CASES)
+@each_pair
 def test_fortran_order_buffer_has_c_order_values(case, dtype, backend):
     c = _whole(case, dtype, backend)
     f = _whole(case, dtype, backend, order="F")
@@ -43,9 +40,8 @@ def test_fortran_order_buffer_has_c_order_values(case, dtype, backend):
     assert as_bytes(np.ascontiguousarray(f)) == as_bytes(c)
 
 
-@pytest.mark.parametrize("case", CASES)
+@each_pair
 def test_row_and_column_blocks(case, dtype, backend):
-    func, kw = CASES[case]
     whole = _whole(case, dtype, backend)
     # row blocks at odd boundaries, then column blocks (pairs of Box-Muller split)
     for sl in [(slice(0, 7), slice(None)), (slice(7, 150), slice(None)),
@@ -54,33 +50,32 @@ def test_row_and_column_blocks(case, dtype, backend):
         block = whole[sl]
         origin = tuple(s.start or 0 for s in sl)
         part = np.empty(block.shape, dtype)
-        func(part, seed=SEED, stream="w", full_shape=FULL, origin=origin, backend=backend, **kw)
+        case.call(part, seed=SEED, stream="w", full_shape=FULL, origin=origin, backend=backend)
         assert as_bytes(part) == as_bytes(block), sl
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", RANDOM, ids=ids(RANDOM))
 def test_random_sub_blocks(case, backend):
-    func, kw = CASES[case]
-    whole = _whole(case, np.float32, backend)
+    dtype = case.dtypes[0]
+    whole = _whole(case, dtype, backend)
     rng = np.random.default_rng(7)
     for _ in range(12):
         r0, c0 = rng.integers(0, FULL[0]), rng.integers(0, FULL[1])
         r1, c1 = rng.integers(r0 + 1, FULL[0] + 1), rng.integers(c0 + 1, FULL[1] + 1)
         order = "CF"[rng.integers(0, 2)]
-        part = np.empty((r1 - r0, c1 - c0), np.float32, order=order)
-        func(part, seed=SEED, stream="w", full_shape=FULL, origin=(r0, c0), backend=backend, **kw)
+        part = np.empty((r1 - r0, c1 - c0), dtype, order=order)
+        case.call(part, seed=SEED, stream="w", full_shape=FULL, origin=(r0, c0), backend=backend)
         assert as_bytes(np.ascontiguousarray(part)) == as_bytes(whole[r0:r1, c0:c1])
 
 
-@pytest.mark.parametrize("case", CASES)
+@each_pair
 def test_flat_shards_at_odd_offsets(case, dtype, backend):
-    func, kw = CASES[case]
     flat = _whole(case, dtype, backend).reshape(-1)
     # FSDP-style: consecutive elements, boundaries that split Box-Muller pairs
     bounds = [0, 1, 3, 8194, 8195, 40001, flat.size]
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         shard = np.empty(hi - lo, dtype)
-        func(shard, seed=SEED, stream="w", full_shape=FULL, offset=lo, backend=backend, **kw)
+        case.call(shard, seed=SEED, stream="w", full_shape=FULL, offset=lo, backend=backend)
         assert as_bytes(shard) == as_bytes(flat[lo:hi]), (lo, hi)
 
 
@@ -103,16 +98,26 @@ def test_streams_and_seeds_are_independent(backend):
     assert as_bytes(a) != as_bytes(b)
 
 
-def test_string_stream_hash_is_stable():
-    # pinned: BLAKE2b-64, little-endian, personalised b"fastinit-stream"; changing
-    # the hash would silently change every named parameter's values
+@pytest.mark.parametrize(("name", "digest"), [
+    ("decoder.layers.0.mlp.up_proj.weight", 0x77ACBBAB44606AAA),
+    ("embed.weight", 0x079B0C1C40BD0DEE),
+    ("", 0x203DEC68E42740D6),
+    ("0", 0x097B40E92A0A9525),
+    ("\u00e9", 0xDC2FE9624489BBE0),  # UTF-8 bytes, not code points
+])
+def test_string_stream_hash_is_pinned(name, digest):
+    # literal digests: BLAKE2b-64, little-endian, personalised b"fastinit-stream".
+    # Changing the hash would silently change every named parameter's values.
     from fastinit._streams import stream_id
 
-    assert stream_id("decoder.layers.0.mlp.up_proj.weight") == int.from_bytes(
-        __import__("hashlib").blake2b(b"decoder.layers.0.mlp.up_proj.weight", digest_size=8,
-                                      person=b"fastinit-stream").digest(), "little")
-    assert stream_id("") != stream_id("0")
+    assert stream_id(name) == digest
+
+
+def test_integer_stream_is_its_own_id():
+    from fastinit._streams import stream_id
+
     assert stream_id(5) == 5
+    assert stream_id(2**64 - 1) == 2**64 - 1
 
 
 def test_counter_carries_past_2_32_blocks(backend):
@@ -129,13 +134,11 @@ def test_more_than_2_31_elements_index_space(backend):
     # the last elements of a 2**31 + 5 element tensor, filled as a shard, equal the reference
     import reference
 
-    from fastinit import _dtypes
-
     n = 2**31 + 5
     out = fastinit.random_uniform_(np.empty(11, np.float32), seed=9, full_shape=(n,),
                                    offset=n - 11, minval=0.0, maxval=1.0, backend=backend)
-    ref = reference.uniform(9, 0, np.arange(n - 11, n), 0.0, 1.0, 0.0,
-                            _dtypes.inward(1.0, np.float32, up=False))
+    ref = reference.uniform(9, 0, np.arange(n - 11, n), 0.0, 1.0,
+                            *reference.uniform_bounds(0.0, 1.0, np.float32))
     assert as_bytes(out) == as_bytes(ref)
 
 
@@ -147,6 +150,7 @@ def test_memmap_buffer(tmp_path, backend):
     assert as_bytes(np.fromfile(tmp_path / "w.bin", np.float32).reshape(64, 129)) == as_bytes(arr)
 
 
+@pytest.mark.slow
 def test_buffer_of_more_than_2_31_elements(backend):
     # a real 4 GiB bfloat16 buffer: memory offsets and global indices past 2**31
     from fastinit import _dtypes

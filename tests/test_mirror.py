@@ -51,7 +51,7 @@ def functions(path, pattern):
 
 
 def test_every_file_has_a_twin():
-    assert [p.stem for p in NUMBA_FILES] == ["chunks", "kernels", "normal", "philox",
+    assert [p.stem for p in NUMBA_FILES] == ["chunks", "kernels", "normal", "philox", "tails",
                                              "transforms", "truncated", "uniform"]
     cython = {p.stem for p in (ROOT / "_cython").glob("*.p[yx][xd]")
               if not p.stem.startswith("_")}
@@ -75,7 +75,7 @@ def test_kernels_have_numbered_steps():
     # *_batch_* loop carries its steps (1)-(4)
     for path in NUMBA_FILES:
         steps = {n for s in functions(path, NUMBA_DEF).values() for n, _ in s}
-        if path.stem in ("uniform", "normal", "truncated"):
+        if path.stem in ("uniform", "normal", "truncated", "tails"):
             assert steps == {"1", "2", "3", "4"}, path.name
 
 
@@ -90,7 +90,8 @@ def test_step_parser_sees_a_difference(tmp_path):
 
 # --- the entry points: same signatures, same constants -------------------------
 needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="Cython extension not built")
-ENTRY_POINTS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal")
+ENTRY_POINTS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal",
+                "fill_truncated_tail")
 
 
 @needs_both

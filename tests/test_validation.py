@@ -245,12 +245,31 @@ def test_distribution_numbers_of_wrong_type_raise_type_error(name, arg, bad, got
     assert_rejected(name, sentinel(), TypeError, msg(arg, got), **{arg: bad})
 
 
-@pytest.mark.parametrize("arg", ["mean", "lower", "upper"])
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")],
                          ids=["nan", "inf", "-inf"])
-def test_truncated_normal_numbers_must_be_finite(arg, value):
-    assert_rejected("truncated_normal_", sentinel(), ValueError, msg(arg, str(value)),
-                    **{arg: value})
+def test_truncated_normal_mean_must_be_finite(value):
+    assert_rejected("truncated_normal_", sentinel(), ValueError, msg("mean", str(value)),
+                    mean=value)
+
+
+@pytest.mark.parametrize("arg", ["lower", "upper"])
+def test_truncated_normal_bounds_must_not_be_nan(arg):
+    assert_rejected("truncated_normal_", sentinel(), ValueError, msg(arg, "nan"),
+                    **{arg: float("nan")})
+
+
+@pytest.mark.parametrize(("lower", "upper"), [(float("inf"), 2.0), (-2.0, -float("inf")),
+                                              (float("inf"), float("inf"))])
+def test_truncated_normal_infinite_bound_on_the_wrong_side_raises(lower, upper):
+    assert_rejected("truncated_normal_", sentinel(), ValueError, msg("lower", str(lower)),
+                    lower=lower, upper=upper)
+
+
+def test_truncated_normal_accepts_infinite_bounds(backend):
+    out = fastinit.truncated_normal_(sentinel(np.float32, (64, 64)), seed=0, stddev=1.0,
+                                     lower=-float("inf"), upper=float("inf"), backend=backend)
+    assert np.isfinite(out).all()
+    assert (out != SENTINEL).all()
 
 
 @pytest.mark.parametrize("arg", ["minval", "maxval"])
@@ -339,7 +358,7 @@ def test_variance_scaling_scale_must_be_positive_finite(scale, got, backend):
                     scale=scale, backend=backend)
 
 
-@pytest.mark.parametrize(("arg", "bad"), [("mode", "fanin"), ("mode", "FAN_IN"),
+@pytest.mark.parametrize(("arg", "bad"), [("mode", "fanin"), ("mode", "FAN-IN"),
                                           ("mode", None), ("distribution", "gaussian"),
                                           ("distribution", "truncated normal")])
 def test_unknown_mode_or_distribution_raises_value_error(arg, bad, backend):
@@ -537,3 +556,83 @@ def test_constant_fills_value_rounded_to_dtype(dtype):
     out = sentinel(dtype)
     assert fastinit.constant_(out, value=np.float32(-1.5)) is out
     np.testing.assert_array_equal(out.astype(np.float64), np.full(SHAPE, -1.5))
+
+
+# -- values the output dtype cannot hold -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("dtype", "value"), [(np.float32, 1e40), (np.float16, 65520.0),
+                                              (np.float16, -1e5), (_dtypes.BFLOAT16, 3.4e38)],
+                         ids=["f32", "f16", "f16-neg", "bf16"])
+def test_constant_beyond_the_dtype_raises(dtype, value):
+    assert_rejected("constant_", sentinel(dtype), ValueError, msg("value", str(value)),
+                    value=value)
+
+
+def test_constant_at_the_largest_finite_value_is_accepted():
+    out = fastinit.constant_(sentinel(np.float16), value=-65504.0)
+    np.testing.assert_array_equal(out, np.full(SHAPE, -65504.0, np.float16))
+
+
+@pytest.mark.parametrize(("arg", "kw"), [("minval", dict(minval=-1e5, maxval=0.0)),
+                                         ("maxval", dict(minval=0.0, maxval=7e4))])
+def test_uniform_bound_beyond_the_dtype_raises(arg, kw, backend):
+    assert_rejected("random_uniform_", sentinel(np.float16), ValueError,
+                    msg(arg, str(kw[arg])), backend=backend, **kw)
+
+
+@pytest.mark.parametrize(("dtype", "kw"), [
+    (np.float16, dict(stddev=1e6)), (np.float16, dict(stddev=1.2e4)),
+    (np.float16, dict(mean=65000.0, stddev=100.0)), (_dtypes.BFLOAT16, dict(stddev=1e38)),
+    (np.float32, dict(mean=-3e38, stddev=1e38)), (np.float64, dict(stddev=1e308))])
+def test_normal_whose_reach_leaves_the_dtype_raises(dtype, kw, backend):
+    assert_rejected("random_normal_", sentinel(dtype), ValueError,
+                    r"^\|mean\| \+ \d\.\d+ \* stddev must be at most .+, got ", backend=backend,
+                    **kw)
+
+
+def test_normal_reaching_up_to_the_dtype_is_finite(backend):
+    # 5.77 * 1.1e4 = 63470 < 65504: accepted, and no sample overflows
+    out = fastinit.random_normal_(np.empty(2**16, np.float16), seed=1, stddev=1.1e4,
+                                  backend=backend)
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize(("arg", "kw"), [
+    ("mean + stddev * lower", dict(stddev=1e5)),
+    ("mean + stddev * upper", dict(mean=6e4, stddev=3e3, lower=-1.0, upper=2.0))])
+def test_truncated_bound_beyond_the_dtype_raises(arg, kw, backend):
+    assert_rejected("truncated_normal_", sentinel(np.float16), ValueError,
+                    rf"^{re.escape(arg)} must be within the finite range of float16 ",
+                    backend=backend, **kw)
+
+
+def test_variance_scaling_beyond_the_dtype_raises(backend):
+    for distribution in ("normal", "truncated_normal", "uniform"):
+        with pytest.raises(ValueError, match="finite"):
+            fastinit.variance_scaling_(sentinel(np.float16), seed=0, scale=1e12,
+                                       distribution=distribution, backend=backend)
+
+
+@pytest.mark.parametrize(("mode", "distribution"), [("FAN_IN", "Truncated_Normal"),
+                                                    ("Fan_Avg", "UNIFORM"),
+                                                    ("fan_OUT", "Normal")])
+def test_mode_and_distribution_ignore_letter_case(mode, distribution, backend):
+    a = fastinit.variance_scaling_(np.empty((40, 24), np.float32), seed=2, mode=mode,
+                                   distribution=distribution, backend=backend)
+    b = fastinit.variance_scaling_(np.empty((40, 24), np.float32), seed=2, mode=mode.lower(),
+                                   distribution=distribution.lower(), backend=backend)
+    assert as_bytes(a) == as_bytes(b)
+
+
+def test_every_error_message_lives_in_validation():
+    # the engine's Python layer raises only through fastinit/_validation.py
+    import ast
+    import pathlib
+
+    root = pathlib.Path(fastinit.__file__).parent
+    for name in ("initializers.py", "_variance_scaling.py", "_fill.py", "_fans.py",
+                 "_streams.py", "_dtypes.py", "_docstrings.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        raises = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Raise)]
+        assert raises == [], f"{name} raises at lines {raises}"

@@ -26,6 +26,7 @@ from .normal cimport normal_run_f32, normal_run_f64
 from .philox cimport (MASK32, PHILOX_BATCH, PHILOX_M4x32_0, PHILOX_M4x32_1, PHILOX_ROUNDS,
                       PHILOX_W32_0, PHILOX_W32_1, philox4x32_10, philox_words)
 from .transforms cimport *
+from .tails cimport truncated_tail_run_f32, truncated_tail_run_f64
 from .truncated cimport truncated_run_f32, truncated_run_f64
 from .uniform cimport bits_run, uniform_run_f32, uniform_run_f64
 
@@ -133,6 +134,26 @@ def fill_truncated_normal(out_t[::1] out,  # OUT
                                   <float>lo_c, <float>hi_c, FMT_F16)
 
 
+def fill_truncated_tail(out_t[::1] out,  # OUT
+                        uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
+                        int64_t first, int64_t row_len, int64_t row_step, int64_t step,
+                        double mean, double std_s, double a, double d, double log_ma,
+                        double lo_c, double hi_c, int fmt, int64_t t0, int64_t t1):
+    """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
+    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
+    cdef int64_t t
+    cdef item_t it
+    with nogil:
+        for t in range(t0, t1):
+            it = work_item(t, per_row, row_len, first, row_step, step)
+            if out_t is double:
+                truncated_tail_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                       step, mean, std_s, a, d, log_ma, lo_c, hi_c)
+            else:  # float32 and the 16-bit formats: the tail path computes in float64
+                truncated_tail_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                       step, mean, std_s, a, d, log_ma, lo_c, hi_c, fmt)
+
+
 # --- test hooks: what the kernels see ---------------------------------------------
 def philox4x32_10_words(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0,
                         uint32_t k1):
@@ -171,6 +192,9 @@ def constants():
         ERFINV_F64_SHIFT_3=ERFINV_F64_SHIFT_3, ERFINV_F64_P3=tuple(ERFINV_F64_P3),
         SQRT2=SQRT2, F16_MAX_BITS=F16_MAX_BITS, F16_MIN_NORMAL_BITS=F16_MIN_NORMAL_BITS,
         F16_DENORM_MAGIC_BITS=F16_DENORM_MAGIC_BITS, F16_REBIAS=F16_REBIAS, F16_INF=F16_INF,
+        MILLS_SPLIT=MILLS_SPLIT, MILLS_MID_P=tuple(MILLS_MID_P), MILLS_MID_Q=tuple(MILLS_MID_Q),
+        MILLS_BIG_P=tuple(MILLS_BIG_P), MILLS_BIG_Q=tuple(MILLS_BIG_Q), INV_SQRT_PI=INV_SQRT_PI,
+        SQRT_HALF=SQRT_HALF, SQRT_HALF_PI=SQRT_HALF_PI, TAIL_NEWTON_STEPS=TAIL_NEWTON_STEPS,
     )
 
 

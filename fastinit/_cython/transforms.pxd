@@ -83,6 +83,19 @@ cdef extern from *:
         7.599527703001776e-05, -0.00021503011930044477, -0.00013871931833623122,
         1.0103004648645344, 4.849906401408584};
     static const double SQRT2 = 1.4142135623730951;
+    static const double MILLS_SPLIT = 4.0;
+    static const double MILLS_MID_P[9] = {
+        0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769, 1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-08};
+    static const double MILLS_MID_Q[8] = {
+        15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597, 4362.619090143247, 3439.3676741437216, 1230.3393548037495};
+    static const double MILLS_BIG_P[6] = {
+        0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 0.0006587491615298378, 0.016315387137302097};
+    static const double MILLS_BIG_Q[5] = {
+        2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918};
+    static const double INV_SQRT_PI = 0.5641895835477563;
+    static const double SQRT_HALF = 0.7071067811865476;
+    static const double SQRT_HALF_PI = 1.2533141373155001;
+    static const int TAIL_NEWTON_STEPS = 4;
     static const uint32_t F16_MAX_BITS = 0x47800000u;          /* 65536.0f: at or above -> inf */
     static const uint32_t F16_MIN_NORMAL_BITS = 0x38800000u;   /* 2**-14: below -> subnormal */
     static const uint32_t F16_DENORM_MAGIC_BITS = 0x3F000000u; /* 0.5f */
@@ -123,6 +136,15 @@ cdef extern from *:
     const double ERFINV_F64_SHIFT_3
     const double ERFINV_F64_P3[17]
     const double SQRT2
+    const double MILLS_SPLIT
+    const double MILLS_MID_P[9]
+    const double MILLS_MID_Q[8]
+    const double MILLS_BIG_P[6]
+    const double MILLS_BIG_Q[5]
+    const double INV_SQRT_PI
+    const double SQRT_HALF
+    const double SQRT_HALF_PI
+    enum: TAIL_NEWTON_STEPS
     const uint32_t F16_MAX_BITS
     const uint32_t F16_MIN_NORMAL_BITS
     const uint32_t F16_DENORM_MAGIC_BITS
@@ -370,6 +392,47 @@ cdef inline double erfinv_f64(double x, bint tails) noexcept nogil:
     else:
         p = horner_f64(ERFINV_F64_P3, 17, sqrt(w) - ERFINV_F64_SHIFT_3)
     return p * x
+
+
+# --- far tails of the normal, in float64 ------------------------------------------
+cdef inline double mills_f64(double z) noexcept nogil:
+    """Mills ratio Q(z)/phi(z) = sqrt(pi/2) * erfcx(z/sqrt2), Cody's rationals, z >= 2."""
+    cdef double y = z * SQRT_HALF
+    cdef double n, d, s, e
+    cdef int i
+    if y <= MILLS_SPLIT:
+        n = MILLS_MID_P[8] * y
+        d = y
+        for i in range(7):
+            n = (n + MILLS_MID_P[i]) * y
+            d = (d + MILLS_MID_Q[i]) * y
+        e = (n + MILLS_MID_P[7]) / (d + MILLS_MID_Q[7])
+    else:
+        # asymptotic form: 1/y**2 is the variable
+        s = 1.0 / (y * y)
+        n = MILLS_BIG_P[5] * s
+        d = s
+        for i in range(4):
+            n = (n + MILLS_BIG_P[i]) * s
+            d = (d + MILLS_BIG_Q[i]) * s
+        e = (INV_SQRT_PI - s * (n + MILLS_BIG_P[4]) / (d + MILLS_BIG_Q[4])) / y
+    return SQRT_HALF_PI * e
+
+
+cdef inline double tail_z_f64(double u, double a, double d, double log_ma) noexcept nogil:
+    """z >= a with Q(z) = Q(a) * ((1 - u) + u*d): Newton on log Q, a fixed step count."""
+    cdef double r = (1.0 - u) + u * d
+    cdef double L = -log_f64(r)
+    # exact when M(z) = M(a); Newton then comes down to the root monotonically
+    cdef double z = a * sqrt(1.0 + (L + L) / (a * a))
+    cdef double m, h
+    cdef int k
+    for k in range(TAIL_NEWTON_STEPS):
+        # h(z) = log Q(a) - log Q(z) - L, h'(z) = 1/M(z)
+        m = mills_f64(z)
+        h = (z - a) * (0.5 * z + 0.5 * a) - log_f64(m) + log_ma - L
+        z = z - h * m
+    return z
 
 
 # --- float32 -> 16-bit formats, round to nearest even ----------------------------

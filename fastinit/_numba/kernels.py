@@ -21,6 +21,7 @@ from . import _NUMBA_OPTS, philox, transforms
 from .chunks import CHUNK_ELEMS, FMT_F64, work_item
 from .normal import normal_run_f32, normal_run_f64
 from .philox import philox4x32_10
+from .tails import truncated_tail_run_f32, truncated_tail_run_f64
 from .transforms import F32, U32, U64
 from .truncated import truncated_run_f32, truncated_run_f64
 from .uniform import bits_run, uniform_run_f32, uniform_run_f64
@@ -79,6 +80,22 @@ def fill_truncated_normal(out, key0, key1, stream0, stream1, first, row_len, row
         else:
             truncated_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std),
                               F32(ea), F32(eb), F32(lo_c), F32(hi_c), fmt)
+
+
+@njit(**_NUMBA_OPTS)
+def fill_truncated_tail(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
+                        mean, std_s, a, d, log_ma, lo_c, hi_c, fmt, t0, t1):
+    """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
+    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
+    k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
+    for t in range(t0, t1):
+        m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
+        if fmt == FMT_F64:
+            truncated_tail_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
+                                   log_ma, lo_c, hi_c)
+        else:  # float32 and the 16-bit formats: the tail path computes in float64
+            truncated_tail_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
+                                   log_ma, lo_c, hi_c, fmt)
 
 
 # --- test hooks: what the kernels see ---------------------------------------------

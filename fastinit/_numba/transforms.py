@@ -59,6 +59,15 @@ ERFINV_F64_P2 = C.ERFINV_F64_P2
 ERFINV_F64_SHIFT_3 = C.ERFINV_F64_SHIFT_3
 ERFINV_F64_P3 = C.ERFINV_F64_P3
 SQRT2 = C.SQRT2
+MILLS_SPLIT = C.MILLS_SPLIT
+MILLS_MID_P = C.MILLS_MID_P
+MILLS_MID_Q = C.MILLS_MID_Q
+MILLS_BIG_P = C.MILLS_BIG_P
+MILLS_BIG_Q = C.MILLS_BIG_Q
+INV_SQRT_PI = C.INV_SQRT_PI
+SQRT_HALF = C.SQRT_HALF
+SQRT_HALF_PI = C.SQRT_HALF_PI
+TAIL_NEWTON_STEPS = C.TAIL_NEWTON_STEPS
 F16_MAX_BITS = U32(C.F16_MAX_BITS)
 F16_MIN_NORMAL_BITS = U32(C.F16_MIN_NORMAL_BITS)
 F16_DENORM_MAGIC_BITS = U32(C.F16_DENORM_MAGIC_BITS)
@@ -74,7 +83,8 @@ CONSTANTS = (
     "ERFINV_F32_CENTRAL_MAX_X", "ERFINV_F64_SPLIT_1", "ERFINV_F64_SHIFT_1", "ERFINV_F64_P1",
     "ERFINV_F64_SPLIT_2", "ERFINV_F64_SHIFT_2", "ERFINV_F64_P2", "ERFINV_F64_SHIFT_3",
     "ERFINV_F64_P3", "SQRT2", "F16_MAX_BITS", "F16_MIN_NORMAL_BITS", "F16_DENORM_MAGIC_BITS",
-    "F16_REBIAS", "F16_INF",
+    "F16_REBIAS", "F16_INF", "MILLS_SPLIT", "MILLS_MID_P", "MILLS_MID_Q", "MILLS_BIG_P",
+    "MILLS_BIG_Q", "INV_SQRT_PI", "SQRT_HALF", "SQRT_HALF_PI", "TAIL_NEWTON_STEPS",
 )
 
 
@@ -275,6 +285,45 @@ def erfinv_f64(x, tails):
     else:
         p = horner_f64(ERFINV_F64_P3, np.sqrt(w) - ERFINV_F64_SHIFT_3)
     return p * x
+
+
+# --- far tails of the normal, in float64 ------------------------------------------
+@njit(**_INLINE_OPTS)
+def mills_f64(z):
+    """Mills ratio Q(z)/phi(z) = sqrt(pi/2) * erfcx(z/sqrt2), Cody's rationals, z >= 2."""
+    y = z * SQRT_HALF
+    if y <= MILLS_SPLIT:
+        n = MILLS_MID_P[8] * y
+        d = y
+        for i in range(7):
+            n = (n + MILLS_MID_P[i]) * y
+            d = (d + MILLS_MID_Q[i]) * y
+        e = (n + MILLS_MID_P[7]) / (d + MILLS_MID_Q[7])
+    else:
+        # asymptotic form: 1/y**2 is the variable
+        s = 1.0 / (y * y)
+        n = MILLS_BIG_P[5] * s
+        d = s
+        for i in range(4):
+            n = (n + MILLS_BIG_P[i]) * s
+            d = (d + MILLS_BIG_Q[i]) * s
+        e = (INV_SQRT_PI - s * (n + MILLS_BIG_P[4]) / (d + MILLS_BIG_Q[4])) / y
+    return SQRT_HALF_PI * e
+
+
+@njit(**_INLINE_OPTS)
+def tail_z_f64(u, a, d, log_ma):
+    """z >= a with Q(z) = Q(a) * ((1 - u) + u*d): Newton on log Q, a fixed step count."""
+    r = (1.0 - u) + u * d
+    L = -log_f64(r)
+    # exact when M(z) = M(a); Newton then comes down to the root monotonically
+    z = a * np.sqrt(1.0 + (L + L) / (a * a))
+    for _ in range(TAIL_NEWTON_STEPS):
+        # h(z) = log Q(a) - log Q(z) - L, h'(z) = 1/M(z)
+        m = mills_f64(z)
+        h = (z - a) * (0.5 * z + 0.5 * a) - log_f64(m) + log_ma - L
+        z = z - h * m
+    return z
 
 
 # --- float32 -> 16-bit formats, round to nearest even ----------------------------

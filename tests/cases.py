@@ -1,0 +1,144 @@
+"""The one registry of public initializers: parity, determinism and distribution tests use it.
+
+Each ``Case`` is one public function with the arguments it is called with and
+what its output must follow. ``test_registry.py`` fails when a public function
+that fills a buffer (anything in ``fastinit.__all__`` whose first parameter is
+``out``) has no row. To add an initializer, add a row:
+
+- ``kind`` says how it is checked: ``"constant"`` (no seed: every element is
+  ``value``), ``"bits"`` (uint32 words), ``"uniform"`` (half-open support),
+  ``"normal"``, ``"truncated"`` (closed support), ``"other"`` (random, not a
+  one-dimensional law: parity and determinism only);
+- ``exact(fan_in, fan_out)`` returns the exact ``scipy.stats`` law of one
+  element for a full shape with these fans (None for "constant", "bits" and
+  "other");
+- ``dtypes``: the output dtypes it supports (default: the four float formats).
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from conftest import DTYPES
+from scipy import stats
+
+INF = math.inf
+TN = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2] (Keras/JAX)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    name: str
+    kind: str
+    kwargs: dict = field(default_factory=dict)
+    exact: Callable | None = None
+    value: float | None = None  # "constant": the value every element takes
+    dtypes: tuple = tuple(DTYPES)
+
+    @property
+    def random(self):
+        return self.kind != "constant"
+
+    def call(self, out, **kw):
+        """Fill ``out``; ``kw`` adds seed, stream, geometry and backend (random rows only)."""
+        import fastinit
+
+        func = getattr(fastinit, self.name)
+        if not self.random:
+            return func(out, **self.kwargs)
+        return func(out, **self.kwargs, **kw)
+
+
+def _trunc(a, b, std=1.0, mean=0.0):
+    return lambda fi, fo: stats.truncnorm(a, b, loc=mean, scale=std)
+
+
+def _vs_normal_trunc(scale, fan):
+    return lambda fi, fo: stats.truncnorm(-2, 2, scale=math.sqrt(scale / fan(fi, fo)) / TN)
+
+
+def _vs_uniform(scale, fan):
+    def law(fi, fo):
+        b = math.sqrt(3 * scale / fan(fi, fo))
+        return stats.uniform(-b, 2 * b)
+    return law
+
+
+def FAN_IN(fi, fo):
+    return fi
+
+
+def FAN_OUT(fi, fo):
+    return fo
+
+
+def FAN_AVG(fi, fo):
+    return (fi + fo) / 2
+
+
+def FAN_GEO(fi, fo):
+    return math.sqrt(fi * fo)
+
+
+CASES = [
+    Case("zeros_", "zeros_", "constant", value=0.0),
+    Case("ones_", "ones_", "constant", value=1.0),
+    Case("constant_", "constant_", "constant", dict(value=-0.375), value=-0.375),
+    Case("random_bits_", "random_bits_", "bits", dtypes=(np.dtype(np.uint32),)),
+    Case("random_uniform_", "random_uniform_", "uniform", dict(minval=-0.3, maxval=0.7),
+         lambda fi, fo: stats.uniform(-0.3, 1.0)),
+    Case("random_normal_", "random_normal_", "normal", dict(mean=0.5, stddev=2.0),
+         lambda fi, fo: stats.norm(0.5, 2.0)),
+    Case("truncated_normal_", "truncated_normal_", "truncated", dict(mean=0.1, stddev=0.7),
+         _trunc(-2, 2, 0.7, 0.1)),
+    Case("truncated_asym", "truncated_normal_", "truncated",
+         dict(lower=-1.0, upper=4.5, stddev=1.0), _trunc(-1.0, 4.5)),
+    Case("truncated_tail", "truncated_normal_", "truncated",
+         dict(lower=2.5, upper=6.0, stddev=1.0), _trunc(2.5, 6.0)),
+    Case("truncated_far_tail", "truncated_normal_", "truncated",
+         dict(lower=5.0, upper=8.0, stddev=1.0), _trunc(5.0, 8.0)),
+    Case("truncated_lower_tail", "truncated_normal_", "truncated",
+         dict(lower=-INF, upper=-3.0, mean=0.5, stddev=2.0), _trunc(-INF, -3.0, 2.0, 0.5)),
+    Case("truncated_half_normal", "truncated_normal_", "truncated",
+         dict(lower=0.0, upper=INF, stddev=1.0), _trunc(0.0, INF)),
+    Case("glorot_uniform_", "glorot_uniform_", "uniform", exact=_vs_uniform(1.0, FAN_AVG)),
+    Case("glorot_normal_", "glorot_normal_", "truncated", exact=_vs_normal_trunc(1.0, FAN_AVG)),
+    Case("he_uniform_", "he_uniform_", "uniform", exact=_vs_uniform(2.0, FAN_IN)),
+    Case("he_normal_", "he_normal_", "truncated", exact=_vs_normal_trunc(2.0, FAN_IN)),
+    Case("lecun_uniform_", "lecun_uniform_", "uniform", exact=_vs_uniform(1.0, FAN_IN)),
+    Case("lecun_normal_", "lecun_normal_", "truncated", exact=_vs_normal_trunc(1.0, FAN_IN)),
+    Case("variance_scaling_normal", "variance_scaling_", "normal",
+         dict(scale=3.0, mode="fan_avg", distribution="normal"),
+         lambda fi, fo: stats.norm(0, math.sqrt(3.0 / FAN_AVG(fi, fo)))),
+    Case("variance_scaling_geo_uniform", "variance_scaling_", "uniform",
+         dict(scale=0.5, mode="fan_geo_avg", distribution="uniform"),
+         _vs_uniform(0.5, FAN_GEO)),
+    Case("variance_scaling_fan_out", "variance_scaling_", "truncated",
+         dict(scale=1.5, mode="fan_out"), _vs_normal_trunc(1.5, FAN_OUT)),
+]
+
+BY_ID = {case.id: case for case in CASES}
+RANDOM = [case for case in CASES if case.random]
+FLOAT_RANDOM = [case for case in RANDOM if case.kind != "bits"]
+WITH_LAW = [case for case in CASES if case.exact is not None]
+
+
+def ids(cases):
+    return [case.id for case in cases]
+
+
+def case_dtype_pairs(cases, dtypes=None):
+    """``(case, dtype)`` for every dtype the case supports (optionally among ``dtypes``)."""
+    pairs = []
+    for case in cases:
+        for dtype in case.dtypes:
+            if dtypes is None or np.dtype(dtype) in [np.dtype(d) for d in dtypes]:
+                pairs.append((case, np.dtype(dtype)))
+    return pairs
+
+
+def pair_id(pair):
+    case, dtype = pair
+    return f"{case.id}-{dtype.name}"
