@@ -8,7 +8,6 @@ for a wrong type or dtype, ``ValueError`` for a wrong value, shape or layout.
 import math
 import numbers
 import operator
-import sys
 
 import numpy as np
 
@@ -201,17 +200,12 @@ def check_geometry(out_shape, full_shape, origin, offset):
 TORCH_DTYPES = ("float32", "float64", "float16", "bfloat16")
 
 
-def check_tensor(out, torch):
+def check_tensor(out, torch, dtypes=TORCH_DTYPES):
     """A dense, contiguous CPU tensor of a supported float dtype; nothing else passes."""
     dtype = str(out.dtype).removeprefix("torch.")
-    dtensor = sys.modules.get("torch.distributed.tensor")
-    if dtensor is not None and isinstance(out, dtensor.DTensor):
-        raise TypeError(
-            "out must be a local torch.Tensor, got a DTensor (fastinit.torch.init_module fills "
-            "DTensor shards; or pass out.to_local() with full_shape and origin)")
-    if dtype not in TORCH_DTYPES:
-        raise TypeError(
-            f"out must be a torch.Tensor of float32, float64, float16 or bfloat16, got {out.dtype}")
+    if dtype not in dtypes:
+        allowed = "float32, float64, float16 or bfloat16" if dtypes == TORCH_DTYPES else "a number"
+        raise TypeError(f"out must be a torch.Tensor of {allowed}, got {out.dtype}")
     if out.device.type == "meta":
         raise ValueError(
             "out must be a tensor with storage, got a meta tensor "
@@ -245,3 +239,32 @@ def check_axis(name, axis, ndim):
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name} must be in [{-ndim}, {ndim}) for a {ndim}-D shape, got {axis}")
     return axis % ndim
+
+
+def check_dtensor(out):
+    if any(p.is_partial() for p in out.placements):
+        raise ValueError(f"out must be a DTensor without Partial placements, got {out.placements}")
+
+
+def check_seed_or_context(seed, active):
+    if seed is None and not active:
+        raise TypeError("seed must be an integer in [0, 2**64) (it may be omitted only inside "
+                        "fastinit.torch.patched(seed=...)), got None")
+
+
+# torch.nn.init's own messages, kept word for word so code that matches them still works
+TORCH_FAN_NDIM = "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+TORCH_MODE = "Mode {} not supported, please use one of {}"
+TORCH_SLOPE = "negative_slope {} not a valid number"
+TORCH_NONLINEARITY = "Unsupported nonlinearity {}"
+TORCH_ONLY_2D = "Only tensors with 2 dimensions are supported"
+TORCH_AT_LEAST_2D = "Only tensors with 2 or more dimensions are supported"
+TORCH_DIRAC_NDIM = "Only tensors with 3, 4, or 5 dimensions are supported"
+TORCH_DIRAC_GROUPS = "dim 0 must be divisible by groups"
+TORCH_BILINEAR = "in1_features must be > 0, but got (in1_features={})"
+
+
+def check_rules_cover(name, module, rules):
+    raise ValueError(
+        f"rules must cover every parameter and buffer, got no rule in {rules!r} for {name!r} "
+        f"({type(module).__name__}); pass on_unknown='reset_parameters' or a rule callable")

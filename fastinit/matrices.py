@@ -19,19 +19,27 @@ from .initializers import _doc, random_normal_
 __all__ = ["identity_", "orthogonal_"]
 
 
-def _orthogonal_matrix(n_rows, n_cols, *, seed, stream, wide_float, n_threads, backend):
-    """Keras/JAX orthogonal of (n_rows, n_cols) in float64: normal, QR, sign fix."""
+def _orthogonal_matrix(n_rows, n_cols, *, seed, stream, wide_float, n_threads, backend,
+                       torch_layout=False):
+    """Orthogonal (n_rows, n_cols) in float64: normal, QR, sign fix, as the frameworks do.
+
+    Keras/JAX sample the normal matrix as (max, min); torch samples (n_rows,
+    n_cols) and transposes it when wide (``torch_layout``).
+    """
     big, small = max(n_rows, n_cols), min(n_rows, n_cols)
-    a = np.empty((big, small), np.float64 if wide_float else np.float32)
+    shape = (n_rows, n_cols) if torch_layout else (big, small)
+    a = np.empty(shape, np.float64 if wide_float else np.float32)
     random_normal_(a, seed=seed, stream=stream, stddev=1.0, n_threads=n_threads,
                    backend=backend)
+    if torch_layout and n_rows < n_cols:
+        a = a.T
     q, r = np.linalg.qr(a.astype(np.float64, copy=False))
     # Mezzadri (2007): multiply by sign(diag R) so Q is Haar-distributed
     q *= np.sign(np.diagonal(r))
     return q.T if n_rows < n_cols else q
 
 
-def _store(out, values, full, origin, offset):
+def store(out, values, full, origin, offset):
     """Write the part of a full C-ordered ``values`` array that ``out`` holds."""
     if tuple(out.shape) == tuple(full) and origin is None and offset is None:
         out[...] = values.reshape(full)
@@ -40,7 +48,7 @@ def _store(out, values, full, origin, offset):
     out[...] = flat[_streams.global_indices(tuple(out.shape), tuple(full), origin, offset)]
 
 
-def _as_output(values, dtype):
+def as_output(values, dtype):
     """float64 values in ``dtype``; 16-bit formats round from the float32 value."""
     if np.dtype(dtype) == np.float64:
         return values
@@ -124,7 +132,7 @@ def orthogonal_(out, *, seed, stream=0, gain=1.0, column_axis=-1, full_shape=Non
                            n_threads=n_threads, backend=backend)
     rest = tuple(n for d, n in enumerate(job.full) if d != col)
     q = np.moveaxis(q.reshape(rest + (n_cols,)), -1, col)
-    _store(out, _as_output(gain * q, out.dtype), job.full, origin, offset)
+    store(out, as_output(gain * q, out.dtype), job.full, origin, offset)
     return out
 
 
