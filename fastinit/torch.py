@@ -14,15 +14,18 @@ Importing this module imports torch; ``import fastinit`` does not.
 """
 
 import contextlib
+import functools
 import inspect
 import itertools
+import math
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import torch as _torch_module
 
-from . import _torch_nn_init, _torch_rules
+from . import _backend, _torch_nn_init, _torch_rules
 from . import _validation as V
 from ._torch_nn_init import (
     calculate_gain,
@@ -80,8 +83,13 @@ class ParamInit(NamedTuple):
     piecewise: bool
 
 
+@functools.cache
+def _parameters(fn):
+    return frozenset(inspect.signature(fn).parameters)
+
+
 def _takes(fn, name):
-    return name in inspect.signature(fn).parameters
+    return name in _parameters(fn)
 
 
 def _resolve_rules(rules):
@@ -171,7 +179,30 @@ def _apply(entry, tensor, n_threads, backend):
     for key, value in (("n_threads", n_threads), ("backend", backend)):
         if _takes(entry.fn, key):
             kwargs.setdefault(key, value)
-    entry.fn(tensor, **kwargs)
+    with _torch_module.no_grad():
+        entry.fn(tensor, **kwargs)
+
+
+def _apply_all(plan, tensors, n_threads, backend):
+    """Fill every tensor; values never depend on how the work is spread.
+
+    A tensor larger than an equal share of the total gets all threads; the
+    others are filled one thread each, largest first, on a pool of threads
+    (the kernels release the GIL): one parallel region per small tensor
+    would cost more than its fill.
+    """
+    workers = _backend.effective_n_threads(V.check_n_threads(n_threads))
+    total = sum(math.prod(e.shape) for e in plan)
+    big = [i for i, e in enumerate(plan) if workers == 1 or math.prod(e.shape) * workers > total]
+    for i in big:
+        _apply(plan[i], tensors[i], workers, backend)
+    small = sorted(set(range(len(plan))) - set(big), key=lambda i: -math.prod(plan[i].shape))
+    if not small:
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(_apply, plan[i], tensors[i], 1, backend) for i in small]
+        for future in futures:
+            future.result()
 
 
 def _hf_non_persistent(module):
@@ -239,9 +270,8 @@ def init_module(module, *, seed, rules="torch", dtype=None, n_threads=None, back
     if dtype is not None:
         module.to(dtype=dtype)
     plan, tensors, unknown = _plan(module, seed, rules, on_unknown)
+    _apply_all(plan, tensors, n_threads, backend)
     with _torch_module.no_grad():
-        for entry, tensor in zip(plan, tensors, strict=True):
-            _apply(entry, tensor, n_threads, backend)
         for name, owner in unknown:
             if not callable(getattr(owner, "reset_parameters", None)):
                 V.check_rules_cover(name, owner, rules)
