@@ -45,11 +45,20 @@ def llama_config(params):
 
 
 def materialized(config, dtype):
+    """The model built on the meta device, then given CPU memory, touched once.
+
+    Touching (zeroing) makes the memory resident, so no timed row pays the first
+    page faults (LlamaForCausalLM(config) does: it allocates as it goes).
+    """
     from transformers import LlamaForCausalLM
 
     with torch.device("meta"):
         model = LlamaForCausalLM(config).to(dtype)
-    return model.to_empty(device="cpu")
+    model.to_empty(device="cpu")
+    with torch.no_grad():
+        for t in model.state_dict().values():
+            t.zero_()
+    return model
 
 
 def count(model):
@@ -134,7 +143,7 @@ def one_round(config, dtype, threads, seed, with_hf, slow=True, trunc_budget=Non
         # extrapolated linearly when only part of the matrices was filled
         times["trunc"] = (time.perf_counter() - start) * total / done
     model = None  # free it before the next allocation
-    flat = torch.empty(n, dtype=dtype)
+    flat = torch.zeros(n, dtype=dtype)
     times["raw"] = _timed(lambda: fastinit.random_normal_(flat, seed=seed, stddev=0.02,
                                                           n_threads=threads))
     flat = None
