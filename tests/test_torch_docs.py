@@ -4,8 +4,9 @@ import doctest
 import inspect
 
 import pytest
+from conftest import require
 
-pytest.importorskip("torch")
+require("torch")
 
 from test_docs import documented_parameters  # noqa: E402
 

@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import require
 
-pytest.importorskip("torch")
+require("torch")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,10 @@ import math
 import sys
 
 import pytest
+from conftest import require
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+torch = require("torch")
+transformers = require("transformers")
 nn = torch.nn
 
 from transformers import initialization as hf_init  # noqa: E402

@@ -13,8 +13,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import require
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 nn = torch.nn
 
 import fastinit.torch as fit  # noqa: E402
