@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import torch as _torch_module
 
-from . import _backend, _torch_nn_init, _torch_rules
+from . import _backend, _tensors, _torch_nn_init, _torch_rules
 from . import _validation as V
 from ._torch_nn_init import (
     calculate_gain,
@@ -38,6 +38,7 @@ from ._torch_nn_init import (
     xavier_uniform_,
 )
 from ._torch_structured import (
+    NUMBERS,
     constant_,
     dirac_,
     embedding_normal_,
@@ -183,6 +184,16 @@ def _apply(entry, tensor, n_threads, backend):
         entry.fn(tensor, **kwargs)
 
 
+def _check_fillable(plan, tensors, n_threads, backend):
+    """Every tensor can be filled in place: raise before the first write, not halfway."""
+    V.check_n_threads(n_threads)
+    V.check_choice("backend", backend, _backend.BACKENDS)
+    for entry, tensor in zip(plan, tensors, strict=True):
+        local = _tensors.local_shard(tensor)[0] if _tensors.is_dtensor(tensor) else tensor
+        numbers = entry.fn in (constant_, ones_, zeros_, dirac_)
+        V.check_tensor(local, _torch_module, NUMBERS if numbers else V.TORCH_DTYPES)
+
+
 def _apply_all(plan, tensors, n_threads, backend):
     """Fill every tensor; values never depend on how the work is spread.
 
@@ -270,6 +281,7 @@ def init_module(module, *, seed, rules="torch", dtype=None, n_threads=None, back
     if dtype is not None:
         module.to(dtype=dtype)
     plan, tensors, unknown = _plan(module, seed, rules, on_unknown)
+    _check_fillable(plan, tensors, n_threads, backend)
     _apply_all(plan, tensors, n_threads, backend)
     with _torch_module.no_grad():
         for name, owner in unknown:

@@ -287,3 +287,13 @@ def test_plan_of_a_meta_module_needs_no_memory():
     plan = fit.plan_module(model, seed=0)
     assert [p.name for p in plan] == list(deep().state_dict())
     assert plan[0].shape == (500, 16)
+
+
+def test_a_tensor_that_cannot_be_filled_stops_init_module_before_any_write():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4))
+    with torch.no_grad():
+        model[1].weight.set_(torch.zeros(8, 4)[::2])  # a non-contiguous view
+        model[0].weight.fill_(7.0)
+    with pytest.raises(ValueError, match="must be a contiguous tensor"):
+        fit.init_module(model, seed=0)
+    assert model[0].weight.eq(7.0).all()
