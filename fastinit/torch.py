@@ -63,10 +63,6 @@ WHOLE_TENSOR = (orthogonal_, eye_, dirac_, sparse_)
 PATCHED = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_", "orthogonal_", "sparse_")
-# Modules that bind torch.nn.init's functions by name (transformers patches the same list).
-_BINDERS = ("torch.nn.init", "torch.nn.modules.activation", "torch.nn.modules.transformer",
-            "torch.nn.modules.linear", "torch.nn.modules.batchnorm", "torch.nn.modules.conv",
-            "torch.nn.modules.normalization", "torch.nn.modules.rnn", "torch.nn.modules.sparse")
 
 
 class ParamInit(NamedTuple):
@@ -322,8 +318,8 @@ def patched(*, seed):
     """Run model code with ``torch.nn.init``'s functions replaced by fastinit's.
 
     Inside the block, ``torch.nn.init.kaiming_uniform_`` and the other
-    functions of ``torch.nn.init`` (also where torch's modules and
-    transformers bound them by name) are fastinit's, with `seed` and
+    functions of ``torch.nn.init`` (also wherever a loaded module bound them
+    by name, and in transformers' table of them) are fastinit's, with `seed` and
     ``stream`` = the number of the random call (0, 1, 2, ... in call order),
     so unchanged code such as ``LlamaForCausalLM(config)`` initializes fast
     and reproducibly. A ``generator`` argument is ignored. torch's functions
@@ -353,7 +349,9 @@ def patched(*, seed):
     saved = []
     originals = {name: getattr(_torch_module.nn.init, name) for name in PATCHED}
     replacements = {name: _replacement(name) for name in PATCHED}
-    targets = [sys.modules[m].__dict__ for m in _BINDERS if m in sys.modules]
+    # every loaded module that bound torch.nn.init's functions by name (torch's own, timm, ...)
+    targets = [vars(m) for m in list(sys.modules.values())
+               if isinstance(getattr(m, "__dict__", None), dict)]
     hf = sys.modules.get("transformers.initialization")
     if hf is not None:
         targets.append(hf.TORCH_INIT_FUNCTIONS)

@@ -149,3 +149,15 @@ def test_patched_refuses_a_bad_seed_before_patching():
             fit.patched(seed=-1):
         pass
     assert originals() == before
+
+
+def test_patched_reaches_functions_bound_by_name_in_any_loaded_module(monkeypatch):
+    import types
+
+    user = types.ModuleType("user_model_code")
+    user.xavier_uniform_ = torch.nn.init.xavier_uniform_  # from torch.nn.init import ...
+    monkeypatch.setitem(sys.modules, "user_model_code", user)
+    with fit.patched(seed=2):
+        w = user.xavier_uniform_(torch.empty(6, 4))
+    assert user.xavier_uniform_ is torch.nn.init.xavier_uniform_
+    assert torch.equal(w, fit.xavier_uniform_(torch.empty(6, 4), seed=2, stream=0))
