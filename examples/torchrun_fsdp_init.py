@@ -90,6 +90,7 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=187)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--threads", type=int, default=1, help="fill threads per rank")
     args = parser.parse_args(argv)
 
     dist.init_process_group("gloo")
@@ -102,7 +103,7 @@ def main(argv=None):
     model.to_empty(device="cpu")
     dist.barrier()
     start = time.perf_counter()
-    fit.init_module(model, seed=args.seed, n_threads=1)
+    fit.init_module(model, seed=args.seed, n_threads=args.threads)
     seconds = time.perf_counter() - start
     local = sum(p.to_local().numel() if isinstance(p, DTensor) else p.numel()
                 for p in model.parameters())

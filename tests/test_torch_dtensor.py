@@ -29,7 +29,8 @@ def torchrun(nproc, script, *args):
     return done.stdout
 
 
-@pytest.mark.parametrize(("nproc", "args"), [(2, ()), (3, ()), (4, ("--mesh", "2x2"))],
+@pytest.mark.parametrize(("nproc", "args"),
+                         [(2, ("--threads", "2")), (3, ()), (4, ("--mesh", "2x2"))],
                          ids=["fsdp-2", "fsdp-3-uneven", "tp-fsdp-2x2"])
 def test_fsdp_example_is_bit_identical_to_single_process(nproc, args):
     out = torchrun(nproc, ROOT / "examples" / "torchrun_fsdp_init.py", *args)
