@@ -92,9 +92,7 @@ def _takes(fn, name):
 def _resolve_rules(rules):
     chain = list(rules) if isinstance(rules, (list, tuple)) else [rules]
     for rule in chain:
-        if not (callable(rule) or rule in _torch_rules.RULE_SETS):
-            raise ValueError(f"rules must be 'torch', 'hf', a callable or a sequence of them, "
-                             f"got {rule!r}")
+        V.check_rule(rule, _torch_rules.RULE_SETS)
     return chain
 
 
