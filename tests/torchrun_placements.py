@@ -2,8 +2,9 @@
 
 Every rank fills the local shard of DTensors with several placements on a 1-D
 mesh (and a 2-D one when the world size is 4); the gathered tensor must equal
-a single-process fill bit for bit. A control fills shards without their
-origin and must differ, so the comparison can fail.
+a single-process fill bit for bit, also when model code calls torch.nn.init
+on DTensors inside fastinit.torch.patched(). A control fills shards without
+their origin and must differ, so the comparison can fail.
 """
 
 import sys
@@ -53,8 +54,18 @@ def main():
             if not torch.equal(dt.full_tensor(), expected):
                 failures += 1
                 print(f"MISMATCH {name} {mesh_shape} {placement}", flush=True)
-    # control: a shard filled without its origin is not the same block of the full tensor
+    # model code calling torch.nn.init on DTensors inside patched(): streams by call order
     mesh = init_device_mesh("cpu", (world,))
+    with fit.patched(seed=3):
+        dts = [torch.nn.init.kaiming_uniform_(distribute_tensor(torch.zeros(SHAPE), mesh, [p]))
+               for p in (Shard(0), Shard(1))]
+    with fit.patched(seed=3):
+        singles = [torch.nn.init.kaiming_uniform_(torch.zeros(SHAPE)) for _ in range(2)]
+    for dt, single in zip(dts, singles, strict=True):
+        if not torch.equal(dt.full_tensor(), single):
+            failures += 1
+            print(f"MISMATCH patched {dt.placements}", flush=True)
+    # control: a shard filled without its origin is not the same block of the full tensor
     dt = distribute_tensor(torch.zeros(SHAPE), mesh, [Shard(0)])
     fastinit.he_normal_(dt.to_local(), seed=1, stream="w", in_axis=1, out_axis=0)
     control_differs = not np.array_equal(dt.full_tensor().numpy(),
