@@ -30,6 +30,7 @@ text; ``tests/reference.py`` is its executable form):
 """
 
 from ._config import show_config as show_config
+from ._version import __version__ as __version__
 from .initializers import compute_fans as compute_fans
 from .initializers import constant_ as constant_
 from .initializers import glorot_normal_ as glorot_normal_
@@ -47,8 +48,6 @@ from .initializers import variance_scaling_ as variance_scaling_
 from .initializers import zeros_ as zeros_
 from .matrices import identity_ as identity_
 from .matrices import orthogonal_ as orthogonal_
-
-__version__ = "0.1.0"
 
 __all__ = [
     "compute_fans", "constant_", "glorot_normal_", "glorot_uniform_", "he_normal_",

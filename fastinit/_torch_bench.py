@@ -12,7 +12,8 @@ materialized empty on the CPU) is initialized by
   plain and inside ``fastinit.torch.patched``.
 
 Rows alternate within each round (A B C ... A B C ...); medians count.
-``python -m fastinit._torch_bench --params 1e9 --dtype float32 bfloat16``.
+``python -m fastinit bench --model 1e9 --dtype float32 bfloat16 --threads 2
+--repeats 3`` runs :func:`run` (``python -m fastinit._torch_bench`` has every knob).
 """
 
 import argparse
@@ -22,10 +23,15 @@ import time
 
 import torch
 
-import fastinit
 import fastinit.torch as fit
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+from . import initializers
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16,
+          "float64": torch.float64}
+# `python -m fastinit bench --model` runs the slow rows once, torch's trunc_normal_ on this many
+SLOW_ROUNDS = 1
+TRUNC_BUDGET = 5e7
 SMALL = {"vocab_size": 4096, "hidden_size": 256, "intermediate_size": 688,
          "num_attention_heads": 8, "num_key_value_heads": 8}
 LARGE = {"vocab_size": 32000, "hidden_size": 2048, "intermediate_size": 5632,
@@ -144,7 +150,7 @@ def one_round(config, dtype, threads, seed, with_hf, slow=True, trunc_budget=Non
         times["trunc"] = (time.perf_counter() - start) * total / done
     model = None  # free it before the next allocation
     flat = torch.zeros(n, dtype=dtype)
-    times["raw"] = _timed(lambda: fastinit.random_normal_(flat, seed=seed, stddev=0.02,
+    times["raw"] = _timed(lambda: initializers.random_normal_(flat, seed=seed, stddev=0.02,
                                                           n_threads=threads))
     flat = None
     if with_hf and slow:
@@ -214,6 +220,20 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def run(params, dtypes, threads, rounds):
+    """Measure and print the table; the ``bench --model`` entry point."""
+    rows = measure(params, dtypes, threads, rounds, slow_rounds=SLOW_ROUNDS,
+                   trunc_budget=min(TRUNC_BUDGET, params))
+    _print(rows, threads)
+    return 0
+
+
+def _print(rows, threads):
+    print(f"Llama-style model, {rows[0]['samples'] / 1e9:.3f} B parameters, {threads} threads, "
+          f"median of the runs of alternating rounds (torch {torch.__version__})")
+    print(format_table(rows))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--params", type=float, default=1e9, help="model size (default 1e9)")
@@ -229,10 +249,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     rows = measure(args.params, args.dtype, args.threads, args.rounds, with_hf=not args.no_hf,
                    slow_rounds=args.slow_rounds, trunc_budget=args.trunc_budget)
-    n = rows[0]["samples"]
-    print(f"Llama-style model, {n / 1e9:.3f} B parameters, {args.threads} threads, "
-          f"median of the runs of alternating rounds (torch {torch.__version__})")
-    print(format_table(rows))
+    _print(rows, args.threads)
     return 0
 
 

@@ -10,9 +10,9 @@ import math
 import time
 from typing import NamedTuple
 
-from . import initializers as init
-from ._constants import TRUNC_NORMAL_STD_CORRECTION
-from ._peers import numpy_normal, numpy_uniform
+from .. import initializers as init
+from .._constants import TRUNC_NORMAL_STD_CORRECTION
+from .baseline import numpy_normal, numpy_uniform
 
 VOCAB = 50304  # GPT-2's 50257, padded to a multiple of 64
 CONTEXT = 2048
