@@ -140,7 +140,8 @@ def plan_module(module, *, seed, rules="torch", on_unknown="raise"):
         Root of every stream, ``0 <= seed < 2**64``.
     rules : {"torch", "hf"}, callable or sequence of them, default "torch"
         ``"torch"``: what each module's ``reset_parameters`` does;
-        ``"hf"``: what transformers' ``_init_weights`` does;
+        ``"hf"``: what the transformers model's own ``_init_weights`` does
+        (recorded on the module, override included; base rules otherwise);
         a callable ``rule(name, module, tensor) -> (fn, kwargs) | None``.
         In a sequence, the first rule that answers wins.
     on_unknown : {"raise", "reset_parameters"}, default "raise"
