@@ -1,7 +1,7 @@
 """Docstring text shared by the public initializers, written once.
 
-``fill_doc`` replaces ``%(seed)s``, ``%(layout)s`` and ``%(returns_raises)s``
-(the Returns and Raises sections) in a docstring; ``named_doc`` appends the
+``fill_doc`` replaces ``%(seed)s``, ``%(layout)s``, ``%(returns_raises)s``
+(the Returns and Raises sections) and ``%(raises)s`` in a docstring; ``named_doc`` appends the
 sections the six named variance-scaling initializers share to the summary and
 formula each one writes itself.
 """
@@ -91,7 +91,8 @@ _NAMED_SECTIONS = """
 def fill_doc(func):
     """Replace the shared placeholders in ``func.__doc__``."""
     for key, text in (("%(seed)s", SEED), ("%(layout)s", LAYOUT),
-                      ("%(returns_raises)s", RETURNS_RAISES)):
+                      ("%(returns_raises)s", RETURNS_RAISES),
+                      ("%(raises)s", RAISES)):
         func.__doc__ = func.__doc__.replace(key, text)
     return func
 

@@ -8,7 +8,7 @@ initializer's parameters, never on threads, backend, sharding or layout.
 written in ``fastinit/_variance_scaling.py`` and exported from here.
 """
 
-from . import _fill
+from . import _fill, _tensors
 from . import _validation as V
 from ._docstrings import fill_doc
 from ._variance_scaling import compute_fans as compute_fans
@@ -288,3 +288,10 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     upper = V.check_real("upper", upper, infinite=True)
     V.check_less("lower", lower, "upper", upper, strict=True)
     return _fill.truncated_normal(job, mean, std, lower, upper)
+
+
+# Torch tensors (CPU, contiguous) are filled in place through a NumPy view of their memory.
+for _name in __all__:
+    if _name != "compute_fans":
+        globals()[_name] = _tensors.accepts_tensors(globals()[_name])
+del _name

@@ -28,6 +28,19 @@ def dtype(request):
     return np.dtype(request.param)
 
 
+def require(module):
+    """``pytest.importorskip(module)``; a failing import when FASTINIT_REQUIRE_TORCH=1 (CI).
+
+    The optional-framework tests must run in CI, never skip there.
+    """
+    import importlib
+    import os
+
+    if os.environ.get("FASTINIT_REQUIRE_TORCH") == "1":
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
 def as_bytes(a):
     """Raw bytes of an array, for bit-for-bit comparison."""
     return np.ascontiguousarray(a).view(np.uint8).tobytes()
@@ -39,6 +52,12 @@ def pytest_configure(config):
 
     if os.environ.get("FASTINIT_REQUIRE_CYTHON") == "1" and "cython" not in BACKENDS:
         raise pytest.UsageError("FASTINIT_REQUIRE_CYTHON=1 but fastinit._cython does not import")
+    # ... and so that the PyTorch tests fail instead of skipping when torch is missing
+    import importlib.util
+
+    torch_missing = importlib.util.find_spec("torch") is None
+    if os.environ.get("FASTINIT_REQUIRE_TORCH") == "1" and torch_missing:
+        raise pytest.UsageError("FASTINIT_REQUIRE_TORCH=1 but torch does not import")
 
 
 def pytest_addoption(parser):

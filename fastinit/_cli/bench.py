@@ -85,6 +85,11 @@ def parser():
     p.add_argument("--json", type=A.output_file, metavar="PATH",
                    help="also write every result to PATH as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--model", type=A.number(1.0), metavar="PARAMS",
+                   help="instead, initialize a Llama-style model of about PARAMS parameters "
+                        "with fastinit.torch.init_module, torch's reset_parameters and "
+                        "trunc_normal_, and LlamaForCausalLM(config), side by side (uses "
+                        "--dtype, --threads, --repeats; needs torch and transformers)")
     return p
 
 
@@ -287,6 +292,14 @@ def _run(args, progress, groups):
 
 
 def _main(args, argv):
+    if args.model is not None:
+        A.require({"torch": "torch", "transformers": "transformers"}, extra="test",
+                  needed_by="bench --model")
+        from .. import _torch_bench
+
+        itemsize = max(P.DTYPES[d].itemsize for d in args.dtype)
+        A.check_memory(int(args.model * itemsize), f"--model {args.model:g}")
+        return _torch_bench.run(args.model, args.dtype, args.threads, args.repeats)
     # the largest buffer, and the copy of the first fastinit row the others are compared with
     itemsize = max(P.DTYPES[d].itemsize for d in args.dtype)
     A.check_memory(2 * max(args.size) * itemsize, f"--size {size_label(max(args.size))}")
