@@ -11,8 +11,10 @@ from . import _docstrings as D
 from . import _fans, _fill
 from . import _validation as V
 from ._docstrings import fill_doc, named_doc
+from ._tensors import accepts_tensors
 
 
+@accepts_tensors
 @fill_doc
 def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
                       distribution="truncated_normal", in_axis=-2, out_axis=-1, fan_in=None,

@@ -8,9 +8,10 @@ initializer's parameters, never on threads, backend, sharding or layout.
 written in ``fastinit/_variance_scaling.py`` and exported from here.
 """
 
-from . import _fill, _tensors
+from . import _fill
 from . import _validation as V
 from ._docstrings import fill_doc
+from ._tensors import accepts_tensors
 from ._variance_scaling import compute_fans as compute_fans
 from ._variance_scaling import glorot_normal_ as glorot_normal_
 from ._variance_scaling import glorot_uniform_ as glorot_uniform_
@@ -32,6 +33,7 @@ def _constant_fill(out, value):
     return _fill.constant(out, V.check_real("value", value))
 
 
+@accepts_tensors
 def zeros_(out):
     """Fill `out` in place with zeros (Keras ``Zeros``, JAX ``zeros``).
 
@@ -54,6 +56,7 @@ def zeros_(out):
     return _constant_fill(out, 0.0)
 
 
+@accepts_tensors
 def ones_(out):
     """Fill `out` in place with ones (Keras ``Ones``, JAX ``ones``).
 
@@ -76,6 +79,7 @@ def ones_(out):
     return _constant_fill(out, 1.0)
 
 
+@accepts_tensors
 def constant_(out, *, value):
     """Fill `out` in place with `value`, rounded to its dtype (Keras ``Constant``).
 
@@ -100,6 +104,7 @@ def constant_(out, *, value):
     return _constant_fill(out, value)
 
 
+@accepts_tensors
 @fill_doc
 def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=None,
                  n_threads=None, backend="auto"):
@@ -135,6 +140,7 @@ def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=No
                                     backend, bits=True))
 
 
+@accepts_tensors
 @fill_doc
 def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shape=None,
                     origin=None, offset=None, n_threads=None, backend="auto"):
@@ -181,6 +187,7 @@ def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shap
     return _fill.uniform(job, lo, hi)
 
 
+@accepts_tensors
 @fill_doc
 def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=None,
                    origin=None, offset=None, n_threads=None, backend="auto"):
@@ -226,6 +233,7 @@ def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=Non
     return _fill.normal(job, mean, std)
 
 
+@accepts_tensors
 @fill_doc
 def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0, upper=2.0,
                       full_shape=None, origin=None, offset=None, n_threads=None,
@@ -289,9 +297,3 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     V.check_less("lower", lower, "upper", upper, strict=True)
     return _fill.truncated_normal(job, mean, std, lower, upper)
 
-
-# Torch tensors (CPU, contiguous) are filled in place through a NumPy view of their memory.
-for _name in __all__:
-    if _name != "compute_fans":
-        globals()[_name] = _tensors.accepts_tensors(globals()[_name])
-del _name

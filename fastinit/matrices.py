@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import _dtypes, _fill, _streams, _tensors
+from . import _dtypes, _fill, _tensors
 from . import _validation as V
 from ._docstrings import fill_doc as _doc
 from .initializers import random_normal_
@@ -42,11 +42,13 @@ def _orthogonal_matrix(n_rows, n_cols, *, seed, stream, wide_float, n_threads, b
 
 def store(out, values, full, origin, offset):
     """Write the part of a full C-ordered ``values`` array that ``out`` holds."""
-    if tuple(out.shape) == tuple(full) and origin is None and offset is None:
-        out[...] = values.reshape(full)
-        return
-    flat = values.reshape(-1)
-    out[...] = flat[_streams.global_indices(tuple(out.shape), tuple(full), origin, offset)]
+    values = values.reshape(full)
+    if offset is not None:
+        out[...] = values.reshape(-1)[offset:offset + out.size].reshape(out.shape)
+    elif origin is not None:
+        out[...] = values[tuple(slice(o, o + n) for o, n in zip(origin, out.shape, strict=True))]
+    else:
+        out[...] = values
 
 
 def as_output(values, dtype):

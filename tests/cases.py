@@ -8,7 +8,8 @@ that fills a buffer (anything in ``fastinit.__all__`` whose first parameter is
 - ``kind`` says how it is checked: ``"constant"`` (no seed: every element is
   ``value``), ``"bits"`` (uint32 words), ``"uniform"`` (half-open support),
   ``"normal"``, ``"truncated"`` (closed support), ``"other"`` (random, not a
-  one-dimensional law: parity and determinism only);
+  one-dimensional law: parity and determinism only), ``"structured"`` (no
+  seed, not one value everywhere: only the fill itself is checked here);
 - ``exact(fan_in, fan_out)`` returns the exact ``scipy.stats`` law of one
   element for a full shape with these fans (None for "constant", "bits" and
   "other");
@@ -39,7 +40,7 @@ class Case:
 
     @property
     def random(self):
-        return self.kind != "constant"
+        return self.kind not in ("constant", "structured")
 
     def call(self, out, **kw):
         """Fill ``out``; ``kw`` adds seed, stream, geometry and backend (random rows only)."""
@@ -117,6 +118,10 @@ CASES = [
          _vs_uniform(0.5, FAN_GEO)),
     Case("variance_scaling_fan_out", "variance_scaling_", "truncated",
          dict(scale=1.5, mode="fan_out"), _vs_normal_trunc(1.5, FAN_OUT)),
+    # orthogonal_: a QR of a normal fill, not one law per element (tests/test_matrices.py
+    # checks orthogonality); identity_: a fixed matrix (tests/test_matrices.py)
+    Case("orthogonal_", "orthogonal_", "other", dict(gain=1.5)),
+    Case("identity_", "identity_", "structured", dict(gain=2.0)),
 ]
 
 BY_ID = {case.id: case for case in CASES}
