@@ -29,6 +29,7 @@ import math
 
 import keras
 import numpy as np
+from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 
 from . import _dtypes
 from . import _validation as V
@@ -233,12 +234,8 @@ def get(identifier, **kwargs):
     """
     if isinstance(identifier, tuple(_CLASSES.values())) and not kwargs:
         return identifier
-    cls = None
-    if isinstance(identifier, str):
-        try:
-            cls = _CLASSES.get(type(keras.initializers.get(identifier)).__name__)
-        except ValueError:
-            cls = None
+    keras_cls = _KERAS_NAMES.get(identifier) if isinstance(identifier, str) else None
+    cls = _CLASSES.get(getattr(keras_cls, "__name__", None))
     if cls is None:
         raise ValueError(f"identifier must be a Keras initializer name such as 'he_normal' "
                          f"(one of {sorted(_CLASSES)}), got {identifier!r}")
