@@ -8,6 +8,7 @@ for a wrong type or dtype, ``ValueError`` for a wrong value, shape or layout.
 import math
 import numbers
 import operator
+import sys
 
 import numpy as np
 
@@ -193,3 +194,54 @@ def check_geometry(out_shape, full_shape, origin, offset):
                 f"with out.shape {tuple(out_shape)}"
             )
     return full
+
+
+# --- torch tensors (fastinit._tensors) and whole-matrix initializers (fastinit.matrices) ---
+
+TORCH_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
+def check_tensor(out, torch):
+    """A dense, contiguous CPU tensor of a supported float dtype; nothing else passes."""
+    dtype = str(out.dtype).removeprefix("torch.")
+    dtensor = sys.modules.get("torch.distributed.tensor")
+    if dtensor is not None and isinstance(out, dtensor.DTensor):
+        raise TypeError(
+            "out must be a local torch.Tensor, got a DTensor (fastinit.torch.init_module fills "
+            "DTensor shards; or pass out.to_local() with full_shape and origin)")
+    if dtype not in TORCH_DTYPES:
+        raise TypeError(
+            f"out must be a torch.Tensor of float32, float64, float16 or bfloat16, got {out.dtype}")
+    if out.device.type == "meta":
+        raise ValueError(
+            "out must be a tensor with storage, got a meta tensor "
+            "(materialize it first: `module.to_empty(device='cpu')`)")
+    if out.device.type != "cpu":
+        raise ValueError(
+            f"out must be a CPU tensor, got device {out.device} "
+            "(fill on the CPU, then move it, or materialize on the CPU)")
+    if out.layout != torch.strided:
+        raise ValueError(f"out must be a dense (strided) tensor, got layout {out.layout}")
+    if not out.is_contiguous():
+        raise ValueError(
+            f"out must be a contiguous tensor, got strides {tuple(out.stride())} for shape "
+            f"{tuple(out.shape)} (fill a contiguous tensor, then copy_ it in)")
+
+
+def check_min_ndim(shape, ndim, what):
+    """At least ``ndim`` axes in the full shape, for ``what`` (e.g. 'an orthogonal matrix')."""
+    if len(shape) < ndim:
+        raise ValueError(
+            f"full_shape must have at least {ndim} axes for {what}, got {tuple(shape)}")
+
+
+def check_ndim(shape, ndim, what):
+    if len(shape) != ndim:
+        raise ValueError(f"full_shape must have exactly {ndim} axes for {what}, got {tuple(shape)}")
+
+
+def check_axis(name, axis, ndim):
+    axis = check_integer(name, axis, "an integer")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name} must be in [{-ndim}, {ndim}) for a {ndim}-D shape, got {axis}")
+    return axis % ndim
