@@ -21,6 +21,7 @@ This module imports ``jax``; ``import fastinit`` never imports it.
 """
 
 import functools
+import inspect
 import math
 import numbers
 
@@ -31,11 +32,12 @@ import numpy as np
 from . import _dtypes
 from . import _validation as V
 from . import initializers as _init
+from . import matrices as _matrices
 
 __all__ = [
     "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "key_to_seed",
-    "lecun_normal", "lecun_uniform", "make_array", "normal", "ones", "truncated_normal",
-    "uniform", "variance_scaling", "zeros",
+    "lecun_normal", "lecun_uniform", "make_array", "normal", "ones", "orthogonal",
+    "truncated_normal", "uniform", "variance_scaling", "zeros",
 ]
 
 # No randomness to reproduce: JAX's own constant initializers.
@@ -308,14 +310,42 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0, *, stream=0
     return _factory(lambda shape: fill, dtype, stream)
 
 
+@_returns_init
+def orthogonal(scale=1.0, column_axis=-1, dtype=None, *, stream=0):
+    """Build an initializer of (semi-)orthogonal matrices times `scale`, as JAX's ``orthogonal``.
+
+    The values of ``fastinit.orthogonal_(gain=scale, column_axis=column_axis)``:
+    QR of a standard normal matrix filled by fastinit, signs fixed so the
+    result is Haar-distributed. The whole matrix is computed on the host,
+    also for each shard of an `out_sharding`.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+    column_axis : int, default -1
+        The axis whose slices are orthonormal columns.
+    %(dtype_stream)s
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax
+    >>> w = np.asarray(fastinit.jax.orthogonal()(jax.random.key(0), (64, 16)))
+    >>> bool(np.allclose(w.T @ w, np.eye(16), atol=1e-5))
+    True
+    """
+    fill = functools.partial(_matrices.orthogonal_, gain=scale, column_axis=column_axis)
+    return _factory(lambda shape: fill, dtype, stream)
+
+
 def _resolve(initializer):
     """A fastinit in-place function from itself or its name (``"he_normal"``)."""
     if isinstance(initializer, str):
         name = initializer if initializer.endswith("_") else initializer + "_"
-        if name not in _init.__all__ or name == "compute_fans_":
+        module = _matrices if name in _matrices.__all__ else _init
+        if name not in module.__all__ or name == "compute_fans_":
             raise ValueError(f"initializer must name a fastinit initializer such as "
                              f"'he_normal', got {initializer!r}")
-        return getattr(_init, name)
+        return getattr(module, name)
     if not callable(initializer):
         raise TypeError(f"initializer must be a fastinit in-place function or its name, "
                         f"got {type(initializer).__name__}")
@@ -341,8 +371,9 @@ def make_array(initializer, shape, dtype, sharding, *, seed, stream=0, **kwargs)
     ----------
     initializer : callable or str
         A fastinit in-place function such as ``fastinit.he_normal_``, or its
-        name (``"he_normal"``). ``zeros_``, ``ones_`` and ``constant_`` take
-        no `seed`/`stream`.
+        name (``"he_normal"``). ``zeros_``, ``ones_``, ``constant_`` and
+        ``identity_`` take no `seed`/`stream`; ``orthogonal_`` computes the
+        whole matrix on the host for each shard (a QR has no shard-local form).
     shape : tuple of int
         Shape of the full array.
     dtype : dtype
@@ -380,10 +411,12 @@ def make_array(initializer, shape, dtype, sharding, *, seed, stream=0, **kwargs)
     fill = _resolve(initializer)
     shape = V.check_shape("shape", shape)
     dtype = _host_dtype(dtype)
-    constant_fill = fill in (_init.zeros_, _init.ones_, _init.constant_)
-    if not constant_fill:
-        V.check_uint64("seed", seed)
-        kwargs.update(seed=seed, stream=V.check_stream(stream), full_shape=shape)
+    accepts = inspect.signature(fill).parameters
+    if "seed" in accepts:
+        kwargs.update(seed=V.check_uint64("seed", seed), stream=V.check_stream(stream))
+    placed = "origin" in accepts  # zeros_, ones_, constant_ need no place
+    if placed:
+        kwargs["full_shape"] = shape
     # Device of each shard, so the callback hands JAX device arrays and drops its
     # host buffer at once; JAX asks for the shards in this same order.
     devices = {}
@@ -393,7 +426,7 @@ def make_array(initializer, shape, dtype, sharding, *, seed, stream=0, **kwargs)
     def shard(index):
         block, origin = _block(index, shape)
         buf = np.empty(block, dtype)
-        fill(buf, **kwargs) if constant_fill else fill(buf, origin=origin, **kwargs)
+        fill(buf, origin=origin, **kwargs) if placed else fill(buf, **kwargs)
         waiting = devices.get((block, origin))
         return jax.device_put(buf, waiting.pop(0)).block_until_ready() if waiting else buf
 

@@ -34,11 +34,12 @@ from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 from . import _dtypes
 from . import _validation as V
 from . import initializers as _init
+from . import matrices as _matrices
 
 __all__ = [
-    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal",
-    "LecunUniform", "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal",
-    "VarianceScaling", "Zeros", "get",
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
+    "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform",
+    "TruncatedNormal", "VarianceScaling", "Zeros", "get",
 ]
 
 _register = keras.saving.register_keras_serializable(package="fastinit")
@@ -58,8 +59,24 @@ def _dtypes_for(dtype):
     return name, host
 
 
-class _Random(keras.initializers.Initializer):
-    """A seeded initializer: host fill by ``_fill(out, stream)``, one conversion."""
+class _Filled(keras.initializers.Initializer):
+    """Host fill by ``_fill(out, stream)``, then one conversion to a backend tensor."""
+
+    def _next_stream(self):
+        return 0
+
+    def __call__(self, shape, dtype=None):
+        name, host = _dtypes_for(dtype)
+        out = self._fill(np.empty(tuple(shape), host), self._next_stream())
+        return keras.ops.convert_to_tensor(out, dtype=name)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"fastinit.keras.{type(self).__name__}({args})"
+
+
+class _Random(_Filled):
+    """A seeded initializer; without a fixed `stream`, call n uses stream n."""
 
     def __init__(self, seed=None, stream=None):
         self.seed = V.check_uint64("seed", seed)
@@ -67,18 +84,11 @@ class _Random(keras.initializers.Initializer):
         self._calls = itertools.count()
         self._fill(np.empty((2, 2), np.float32), 0)  # every argument checked here, once
 
-    def __call__(self, shape, dtype=None):
-        name, host = _dtypes_for(dtype)
-        stream = next(self._calls) if self.stream is None else self.stream
-        out = self._fill(np.empty(tuple(shape), host), stream)
-        return keras.ops.convert_to_tensor(out, dtype=name)
+    def _next_stream(self):
+        return next(self._calls) if self.stream is None else self.stream
 
     def get_config(self):
         return {"seed": self.seed, "stream": self.stream}
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"fastinit.keras.{type(self).__name__}({args})"
 
 
 @_register
@@ -184,6 +194,39 @@ LecunUniform = _named("LecunUniform", 1.0, "fan_in", "uniform", "lecun_uniform_"
 LecunNormal = _named("LecunNormal", 1.0, "fan_in", "truncated_normal", "lecun_normal_")
 
 
+@_register
+class Orthogonal(_Random):
+    """``keras.initializers.Orthogonal`` filled by ``fastinit.orthogonal_``.
+
+    The shape is flattened to ``(prod(shape[:-1]), shape[-1])`` as Keras does;
+    rows or columns orthonormal, times `gain`.
+    """
+
+    def __init__(self, gain=1.0, seed=None, stream=None):
+        self.gain = gain
+        super().__init__(seed, stream)
+
+    def _fill(self, out, stream):
+        return _matrices.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain)
+
+    def get_config(self):
+        return {"gain": self.gain, **super().get_config()}
+
+
+@_register
+class Identity(_Filled):
+    """``keras.initializers.Identity``: `gain` times the 2-D (rectangular) identity."""
+
+    def __init__(self, gain=1.0):
+        self.gain = V.check_real("gain", gain)
+
+    def _fill(self, out, stream):
+        return _matrices.identity_(out, gain=self.gain)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
 def _constant_class(base):
     cls = type(base.__name__, (base,), {
         "__doc__": f"``keras.initializers.{base.__name__}`` (no randomness: Keras's own "
@@ -197,8 +240,8 @@ Ones = _constant_class(keras.initializers.Ones)
 Constant = _constant_class(keras.initializers.Constant)
 
 _RANDOM = (RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling, GlorotUniform,
-           GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal)
-_CLASSES = {cls.__name__: cls for cls in (*_RANDOM, Zeros, Ones, Constant)}
+           GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal)
+_CLASSES = {cls.__name__: cls for cls in (*_RANDOM, Identity, Zeros, Ones, Constant)}
 
 
 def get(identifier, **kwargs):
@@ -207,7 +250,8 @@ def get(identifier, **kwargs):
     Every name ``keras.initializers.get`` knows (``"he_normal"``,
     ``"HeNormal"``, ``"normal"``, ``"zeros"``, ...) maps to the class of the
     same Keras class name; `kwargs` go to its constructor. The constant
-    initializers take no `seed` or `stream`: they are dropped for them.
+    initializers and ``Identity`` take no `seed` or `stream`: they are
+    dropped for them.
 
     Parameters
     ----------

@@ -31,6 +31,7 @@ FACTORIES = {
     "truncated_normal": ((0.5,), fastinit.truncated_normal_, {"stddev": 0.5}),
     "variance_scaling": ((0.5, "fan_out", "normal"), fastinit.variance_scaling_,
                          {"scale": 0.5, "mode": "fan_out", "distribution": "normal"}),
+    "orthogonal": ((1.5,), fastinit.orthogonal_, {"gain": 1.5}),
 }
 # Two-sample KS at 2 x 131072 samples: reject above the alpha = 1e-6 critical value,
 # a false-alarm rate of 1e-6 per comparison.

@@ -59,15 +59,17 @@ def test_sharded_array_equals_single_device_fill(mesh, spec, shape, dtype):
 
 
 @pytest.mark.parametrize("name", ["random_uniform", "random_normal", "truncated_normal",
-                                  "glorot_uniform", "variance_scaling", "zeros", "constant"])
+                                  "glorot_uniform", "variance_scaling", "orthogonal", "zeros",
+                                  "constant", "identity"])
 def test_every_initializer_by_name_with_its_arguments(name):
-    kwargs = {"variance_scaling": {"scale": 3.0, "mode": "fan_avg"},
-              "constant": {"value": 0.5}, "random_normal": {"stddev": 2.0}}.get(name, {})
+    kwargs = {"variance_scaling": {"scale": 3.0, "mode": "fan_avg"}, "identity": {"gain": 2.0},
+              "constant": {"value": 0.5}, "random_normal": {"stddev": 2.0},
+              "orthogonal": {"gain": 0.5}}.get(name, {})
     sharding = NamedSharding(mesh_of("2d"), P("x", "y"))
     got = fj.make_array(name, (16, 32), np.float32, sharding, seed=3, stream=1, **kwargs)
     func = getattr(fastinit, name + "_")
     buf = np.empty((16, 32), np.float32)
-    if name in ("zeros", "constant"):
+    if name in ("zeros", "constant", "identity"):
         expected = func(buf, **kwargs)
     else:
         expected = func(buf, seed=3, stream=1, **kwargs)

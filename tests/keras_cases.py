@@ -35,8 +35,9 @@ RANDOM = {
     "LecunNormal": ({}, math.sqrt(1 / FAN_IN)),
     "VarianceScaling": ({"scale": 0.5, "mode": "fan_out", "distribution": "untruncated_normal"},
                         math.sqrt(0.5 / FAN_OUT)),
+    "Orthogonal": ({"gain": 1.5}, 1.5 / math.sqrt(FAN_IN)),  # unit columns of 2048 entries
 }
-CONSTANT = {"Zeros": {}, "Ones": {}, "Constant": {"value": 0.25}}
+CONSTANT = {"Zeros": {}, "Ones": {}, "Constant": {"value": 0.25}, "Identity": {"gain": 0.5}}
 ALL = [*RANDOM, *CONSTANT]
 # Two-sample KS at this size (2 x 262144): reject above the alpha = 1e-6 critical
 # value, a false-alarm rate of 1e-6 per comparison.
@@ -146,6 +147,11 @@ def test_config_round_trips(name):
                                   keras.ops.convert_to_numpy(init((16, 8))))
 
 
+def test_orthogonal_kernel_has_orthonormal_columns_times_gain():
+    got = kernel(article_model(make("Orthogonal"))).astype(np.float64)
+    np.testing.assert_allclose(got.T @ got, 1.5**2 * np.eye(KERNEL[1]), atol=1e-5)
+
+
 def test_one_instance_gives_each_call_the_next_stream():
     init = fk.HeNormal(seed=3)
     first, second = (keras.ops.convert_to_numpy(init((32, 16))) for _ in range(2))
@@ -172,7 +178,8 @@ def test_tensor_has_the_backend_type_and_the_fastinit_bits(dtype):
 def test_get_maps_every_keras_name_to_the_class_of_that_name():
     names = ["he_normal", "HeNormal", "glorot_uniform", "lecun_normal", "normal", "uniform",
              "random_normal", "truncated_normal", "variance_scaling", "zeros", "zero", "ones",
-             "one", "constant", "he_uniform", "lecun_uniform", "glorot_normal"]
+             "one", "constant", "he_uniform", "lecun_uniform", "glorot_normal", "orthogonal",
+             "Orthogonal", "OrthogonalInitializer", "identity", "IdentityInitializer"]
     for name in names:
         expected = ALL_OBJECTS_DICT[name].__name__
         got = fk.get(name, seed=0)
