@@ -89,8 +89,20 @@ def _host_dtype(dtype):
     return dtype
 
 
+# XLA:CPU adopts a host buffer with this alignment instead of copying it.
+_ALIGN = 64
+
+
+def _host_buffer(shape, dtype):
+    """An uninitialized C-ordered array whose data is _ALIGN-byte aligned."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + _ALIGN, np.uint8)
+    start = -raw.ctypes.data % _ALIGN
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def _fill_host(fill, shape, dtype, seed, stream):
-    return fill(np.empty(shape, dtype), seed=seed, stream=stream)
+    return fill(_host_buffer(shape, dtype), seed=seed, stream=stream)
 
 
 def _factory(fill_for_shape, dtype, stream):
@@ -113,7 +125,8 @@ def _factory(fill_for_shape, dtype, stream):
         seed = key_to_seed(key)
         if out_sharding is not None:
             return make_array(fill, shape, dtype, out_sharding, seed=seed, stream=stream)
-        return jnp.asarray(_fill_host(fill, shape, dtype, seed, stream))
+        # the buffer is never touched again, so the device may keep it without a copy
+        return jax.device_put(_fill_host(fill, shape, dtype, seed, stream))
 
     return init
 
@@ -425,7 +438,7 @@ def make_array(initializer, shape, dtype, sharding, *, seed, stream=0, **kwargs)
 
     def shard(index):
         block, origin = _block(index, shape)
-        buf = np.empty(block, dtype)
+        buf = _host_buffer(block, dtype)
         fill(buf, origin=origin, **kwargs) if placed else fill(buf, **kwargs)
         waiting = devices.get((block, origin))
         return jax.device_put(buf, waiting.pop(0)).block_until_ready() if waiting else buf
