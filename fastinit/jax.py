@@ -29,10 +29,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import fastinit
+
 from . import _dtypes
 from . import _validation as V
-from . import initializers as _init
-from . import matrices as _matrices
 
 __all__ = [
     "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "key_to_seed",
@@ -211,7 +211,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     """
     def fill_for_shape(shape):
         fan_in, fan_out = jax_fans(shape, in_axis, out_axis, batch_axis)
-        return functools.partial(_init.variance_scaling_, scale=scale, mode=mode,
+        return functools.partial(fastinit.variance_scaling_, scale=scale, mode=mode,
                                  distribution=distribution, fan_in=fan_in, fan_out=fan_out)
 
     return _factory(fill_for_shape, dtype, stream)
@@ -270,7 +270,7 @@ def uniform(scale=1e-2, dtype=None, *, stream=0):
     >>> bool(w.min() >= 0 and w.max() <= 2.0)
     True
     """
-    fill = functools.partial(_init.random_uniform_, minval=0.0, maxval=scale)
+    fill = functools.partial(fastinit.random_uniform_, minval=0.0, maxval=scale)
     return _factory(lambda shape: fill, dtype, stream)
 
 
@@ -290,7 +290,7 @@ def normal(stddev=1e-2, dtype=None, *, stream=0):
     >>> bool(abs(float(w.std()) - 1.0) < 0.01)
     True
     """
-    fill = functools.partial(_init.random_normal_, mean=0.0, stddev=stddev)
+    fill = functools.partial(fastinit.random_normal_, mean=0.0, stddev=stddev)
     return _factory(lambda shape: fill, dtype, stream)
 
 
@@ -318,7 +318,7 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0, *, stream=0
     >>> bool(abs(w).max() <= 2.0)
     True
     """
-    fill = functools.partial(_init.truncated_normal_, mean=0.0, stddev=stddev, lower=lower,
+    fill = functools.partial(fastinit.truncated_normal_, mean=0.0, stddev=stddev, lower=lower,
                              upper=upper)
     return _factory(lambda shape: fill, dtype, stream)
 
@@ -346,7 +346,7 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None, *, stream=0):
     >>> bool(np.allclose(w.T @ w, np.eye(16), atol=1e-5))
     True
     """
-    fill = functools.partial(_matrices.orthogonal_, gain=scale, column_axis=column_axis)
+    fill = functools.partial(fastinit.orthogonal_, gain=scale, column_axis=column_axis)
     return _factory(lambda shape: fill, dtype, stream)
 
 
@@ -354,11 +354,10 @@ def _resolve(initializer):
     """A fastinit in-place function from itself or its name (``"he_normal"``)."""
     if isinstance(initializer, str):
         name = initializer if initializer.endswith("_") else initializer + "_"
-        module = _matrices if name in _matrices.__all__ else _init
-        if name not in module.__all__ or name == "compute_fans_":
+        if name not in fastinit.__all__:
             raise ValueError(f"initializer must name a fastinit initializer such as "
                              f"'he_normal', got {initializer!r}")
-        return getattr(module, name)
+        return getattr(fastinit, name)
     if not callable(initializer):
         raise TypeError(f"initializer must be a fastinit in-place function or its name, "
                         f"got {type(initializer).__name__}")

@@ -31,10 +31,10 @@ import keras
 import numpy as np
 from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 
+import fastinit
+
 from . import _dtypes
 from . import _validation as V
-from . import initializers as _init
-from . import matrices as _matrices
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -103,7 +103,7 @@ class RandomUniform(_Random):
         super().__init__(seed, stream)
 
     def _fill(self, out, stream):
-        return _init.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
+        return fastinit.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
                                      maxval=self.maxval)
 
     def get_config(self):
@@ -119,7 +119,7 @@ class RandomNormal(_Random):
         super().__init__(seed, stream)
 
     def _fill(self, out, stream):
-        return _init.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
+        return fastinit.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
                                     stddev=self.stddev)
 
     def get_config(self):
@@ -131,7 +131,7 @@ class TruncatedNormal(RandomNormal):
     """``keras.initializers.TruncatedNormal``: ``fastinit.truncated_normal_`` at ±2 stddev."""
 
     def _fill(self, out, stream):
-        return _init.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
+        return fastinit.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
                                        stddev=self.stddev)
 
 
@@ -160,7 +160,7 @@ class VarianceScaling(_Random):
 
     def _fill(self, out, stream):
         fan_in, fan_out = self._fans(out.shape)
-        return _init.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
+        return fastinit.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
                                        mode=self.mode, distribution=self.distribution,
                                        fan_in=fan_in, fan_out=fan_out)
 
@@ -207,7 +207,7 @@ class Orthogonal(_Random):
         super().__init__(seed, stream)
 
     def _fill(self, out, stream):
-        return _matrices.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain)
+        return fastinit.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain)
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}
@@ -221,7 +221,7 @@ class Identity(_Filled):
         self.gain = V.check_real("gain", gain)
 
     def _fill(self, out, stream):
-        return _matrices.identity_(out, gain=self.gain)
+        return fastinit.identity_(out, gain=self.gain)
 
     def get_config(self):
         return {"gain": self.gain}
