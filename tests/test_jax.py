@@ -28,3 +28,14 @@ def test_import_fastinit_imports_no_framework():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "[]"
+
+
+def test_jax_benchmark_script_runs_at_a_small_size():
+    require("jax", "jaxlib", "scipy")
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "jax_vs_fastinit.py"), "--size", "256",
+         "--repeats", "1", "--devices", "2"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "fastinit.jax.make_array (sharded)" in out.stdout
+    assert "exact sampler (expected)" in out.stdout
