@@ -2,9 +2,9 @@
 
     python bench/jax_vs_fastinit.py [--size 8192] [--repeats 5] [--devices 8]
 
-For he_normal on a (size, size) weight, float32 and bfloat16, times (median of
-``--repeats``, the variants alternating in every round so a shared machine
-slows them alike):
+For he_normal on a (size, size) weight, float32 and bfloat16, wall and CPU times
+(medians of ``--repeats``, the variants alternating in every round so a
+shared machine slows them alike):
 
 - ``fastinit.jax.he_normal()(key, shape)`` and ``jax.nn.initializers.he_normal()``
   called the same way (eager), and the latter under ``jax.jit``;
@@ -68,15 +68,19 @@ def variants(shape, dtype, sharding):
 
 
 def time_alternating(funcs, repeats):
+    """Median wall and CPU (all threads of the process) seconds of each variant."""
     for f in funcs.values():  # warm up: compilation, first-call costs
         f().block_until_ready()
-    times = {name: [] for name in funcs}
+    wall = {name: [] for name in funcs}
+    cpu = {name: [] for name in funcs}
     for _ in range(repeats):
         for name, f in funcs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             f().block_until_ready()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: (statistics.median(wall[name]), statistics.median(cpu[name]))
+            for name in funcs}
 
 
 def bf16_atoms(sigma):
@@ -119,10 +123,11 @@ def main():
     for dtype in (jnp.float32, jnp.bfloat16):
         funcs = variants(shape, dtype, sharding)
         medians = time_alternating(funcs, ARGS.repeats)
-        base = medians["fastinit.jax.he_normal()(key, shape)"]
-        print(f"\n{np.dtype(dtype).name}: variant, seconds, x fastinit.jax.he_normal")
-        for name, t in medians.items():
-            print(f"  {name:40s} {t:8.3f} s  {t / base:6.1f}x")
+        base, base_cpu = medians["fastinit.jax.he_normal()(key, shape)"]
+        print(f"\n{np.dtype(dtype).name}: variant, wall s, CPU s, "
+              "each / fastinit.jax.he_normal's")
+        for name, (t, c) in medians.items():
+            print(f"  {name:40s} {t:7.3f} s {c:7.3f} s  {t / base:5.1f}x {c / base_cpu:5.1f}x")
         if dtype == jnp.bfloat16:
             report_quality(funcs, shape)
 

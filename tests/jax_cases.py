@@ -171,3 +171,11 @@ def test_flax_linen_model_initialized_by_fastinit_trains():
         losses.append(float(loss))
     assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < losses[0], losses
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    failures, attempted = doctest.testmod(fj, optionflags=doctest.ELLIPSIS, report=False)
+    assert failures == 0
+    assert attempted >= 10

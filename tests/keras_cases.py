@@ -205,3 +205,11 @@ def test_keras_distribution_spelling_normal_means_truncated():
     assert fk.VarianceScaling(distribution="Normal", seed=0).distribution == "truncated_normal"
     assert keras.initializers.VarianceScaling(distribution="normal").distribution == (
         "truncated_normal")
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    failures, attempted = doctest.testmod(fk, optionflags=doctest.ELLIPSIS, report=False)
+    assert failures == 0
+    assert attempted >= 2
