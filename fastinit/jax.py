@@ -35,7 +35,8 @@ from . import _dtypes
 from . import _validation as V
 
 __all__ = [
-    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "key_to_seed",
+    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "jax_fans",
+    "key_to_seed",
     "lecun_normal", "lecun_uniform", "make_array", "normal", "ones", "orthogonal",
     "truncated_normal", "uniform", "variance_scaling", "zeros",
 ]
@@ -81,8 +82,7 @@ def _key_words(key):
 
 def _host_dtype(dtype):
     """The numpy dtype JAX will hold (float64 only with x64 enabled)."""
-    dtype = jnp.zeros((), jnp.float32).dtype if dtype is None else dtype
-    dtype = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    dtype = np.dtype(jax.dtypes.canonicalize_dtype(jnp.float64 if dtype is None else dtype))
     if _dtypes.format_of(dtype) is None:
         raise TypeError(
             f"dtype must be float32, float64, float16 or bfloat16, got {dtype}")
@@ -105,6 +105,15 @@ def _fill_host(fill, shape, dtype, seed, stream):
     return fill(_host_buffer(shape, dtype), seed=seed, stream=stream)
 
 
+def _place_traced(out, sharding):
+    """Constrain a traced result to `sharding`: Explicit mesh axes need ``reshard``
+    (inside ``jax.set_mesh``, as JAX requires), Auto ones a sharding constraint."""
+    types = getattr(getattr(sharding, "mesh", None), "axis_types", ())
+    if any(t == jax.sharding.AxisType.Explicit for t in types):
+        return jax.sharding.reshard(out, sharding)
+    return jax.lax.with_sharding_constraint(out, sharding)
+
+
 def _factory(fill_for_shape, dtype, stream):
     """An ``init(key, shape, dtype, out_sharding)`` over ``fill_for_shape(shape)``."""
     stream = V.check_stream(stream)
@@ -120,8 +129,7 @@ def _factory(fill_for_shape, dtype, stream):
             out = jax.pure_callback(
                 lambda w: _fill_host(fill, shape, dtype, key_to_seed(w), stream),
                 jax.ShapeDtypeStruct(shape, dtype), words, vmap_method="sequential")
-            return out if out_sharding is None else jax.lax.with_sharding_constraint(
-                out, out_sharding)
+            return out if out_sharding is None else _place_traced(out, out_sharding)
         seed = key_to_seed(key)
         if out_sharding is not None:
             return make_array(fill, shape, dtype, out_sharding, seed=seed, stream=stream)
@@ -136,12 +144,13 @@ _INIT_DOC = """
     Returns
     -------
     callable
-        ``init(key, shape, dtype={dtype}, out_sharding=None) -> jax.Array``.
+        ``init(key, shape, dtype=dtype, out_sharding=None) -> jax.Array``.
         The seed is ``(w0 << 32) | w1`` of the key's data; with a
         ``jax.sharding.Sharding`` as `out_sharding` every shard is filled on
         the host by :func:`make_array`. Under ``jax.jit`` (a traced key) the
         fill runs through ``jax.pure_callback``: same bits, but the whole
-        tensor passes through the host.
+        tensor passes through the host, then is resharded to `out_sharding`
+        (Explicit mesh axes need ``jax.set_mesh``, as JAX requires).
 """
 
 
@@ -154,7 +163,8 @@ _DTYPE_STREAM = """dtype : dtype, optional
 
 def _returns_init(func):
     doc = func.__doc__.replace("%(dtype_stream)s", _DTYPE_STREAM)
-    func.__doc__ = doc.rstrip() + _INIT_DOC.format(dtype="dtype")
+    head, examples = doc.split("\n    Examples\n")
+    func.__doc__ = head.rstrip() + _INIT_DOC + "\n    Examples\n" + examples
     return func
 
 
@@ -164,9 +174,32 @@ def _axes(shape, axes):
 
 
 def jax_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
-    """``(fan_in, fan_out)`` by ``jax.nn.initializers``' rules (axes may be sequences).
+    """Return ``(fan_in, fan_out)`` by ``jax.nn.initializers``' rules.
 
-    fastinit's fans with ``batch_axis`` taken out of the receptive field.
+    ``fastinit.compute_fans`` with axes that may be sequences and with
+    ``batch_axis`` taken out of the receptive field.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The full weight shape.
+    in_axis, out_axis, batch_axis : int or sequence of int
+        Default -2, -1, ().
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        If `shape` has fewer than 2 axes with the default `in_axis`, as JAX.
+
+    Examples
+    --------
+    >>> import fastinit.jax
+    >>> fastinit.jax.jax_fans((4, 3, 3, 16, 32), batch_axis=0)
+    (144, 288)
     """
     if isinstance(in_axis, numbers.Integral) and in_axis == -2 and len(shape) <= 1:
         raise ValueError(f"shape must have at least 2 axes for the default in_axis=-2, "

@@ -179,3 +179,14 @@ def test_docstring_examples_run():
     failures, attempted = doctest.testmod(fj, optionflags=doctest.ELLIPSIS, report=False)
     assert failures == 0
     assert attempted >= 10
+
+
+@pytest.mark.parametrize("name", sorted(set(fj.__all__) - {"zeros", "ones", "constant"}))
+def test_parameters_section_names_exactly_the_signature(name):
+    import inspect
+
+    from test_docs import documented_parameters
+
+    func = getattr(fj, name)
+    documented = [p.lstrip("*") for p in documented_parameters(func.__doc__)]
+    assert documented == list(inspect.signature(func).parameters)

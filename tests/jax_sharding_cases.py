@@ -4,6 +4,7 @@ Run by tests/test_jax.py in a subprocess with
 XLA_FLAGS=--xla_force_host_platform_device_count=8, set before JAX is imported.
 """
 
+import contextlib
 import gc
 import tracemalloc
 
@@ -11,7 +12,7 @@ import jax
 import ml_dtypes
 import numpy as np
 import pytest
-from jax.sharding import NamedSharding
+from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import fastinit
@@ -89,6 +90,16 @@ def test_initializer_with_out_sharding_fills_shard_by_shard():
     assert got.sharding == sharding
     expected = fastinit.glorot_uniform_(np.empty((32, 16), np.float32), seed=4, stream=2)
     np.testing.assert_array_equal(np.asarray(got), expected)
+    auto = NamedSharding(jax.make_mesh(*MESHES["2d"], axis_types=(AxisType.Auto,) * 2),
+                         P("y", "x"))
+    # under jit, Explicit mesh axes need the mesh set (jax.set_mesh sets it when called)
+    for placed, context in ((auto, contextlib.nullcontext), (sharding, jax.set_mesh)):
+        init = fj.glorot_uniform(stream=2)
+        with context(placed.mesh):
+            got = jax.jit(lambda k, s=placed, f=init: f(k, (32, 16), out_sharding=s))(
+                jax.random.key(4))
+        assert got.sharding == placed
+        np.testing.assert_array_equal(np.asarray(got), expected)
 
 
 def transient_host_bytes(build):
