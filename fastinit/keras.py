@@ -95,7 +95,8 @@ class _Random(_Filled):
 class RandomUniform(_Random):
     """``keras.initializers.RandomUniform`` filled by ``fastinit.random_uniform_``.
 
-    Samples in ``[minval, maxval)``; `seed` required, `stream` as the module says.
+    Uniform samples between `minval` and `maxval` (bounds as
+    ``fastinit.random_uniform_`` keeps them); `seed` required.
     """
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None, stream=None):
@@ -104,7 +105,7 @@ class RandomUniform(_Random):
 
     def _fill(self, out, stream):
         return fastinit.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
-                                     maxval=self.maxval)
+                                        maxval=self.maxval)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -120,7 +121,7 @@ class RandomNormal(_Random):
 
     def _fill(self, out, stream):
         return fastinit.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
-                                    stddev=self.stddev)
+                                       stddev=self.stddev)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -132,7 +133,7 @@ class TruncatedNormal(RandomNormal):
 
     def _fill(self, out, stream):
         return fastinit.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
-                                       stddev=self.stddev)
+                                          stddev=self.stddev)
 
 
 @_register
@@ -161,8 +162,8 @@ class VarianceScaling(_Random):
     def _fill(self, out, stream):
         fan_in, fan_out = self._fans(out.shape)
         return fastinit.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
-                                       mode=self.mode, distribution=self.distribution,
-                                       fan_in=fan_in, fan_out=fan_out)
+                                          mode=self.mode, distribution=self.distribution,
+                                          fan_in=fan_in, fan_out=fan_out)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
