@@ -18,6 +18,11 @@ built again from fresh instances gets the same ones. (Keras's own
 int-seeded initializers repeat the same values at every call.) The call
 counter is not part of ``get_config``: a deserialized instance starts at 0.
 
+Under a Keras distribution on the JAX backend (``keras.distribution.ModelParallel``
+with a ``LayoutMap``), Keras hands the variable's layout to ``__call__``, and
+each shard is filled on the host by ``fastinit.jax.make_array``: the same
+values as the unsharded kernel, without a host buffer of the whole of it.
+
 Every class is registered with ``keras.saving.register_keras_serializable``
 (package ``"fastinit"``), so a model saved to ``.keras`` loads again once
 ``fastinit.keras`` is imported. This module imports ``keras``; ``import
@@ -65,10 +70,28 @@ class _Filled(keras.initializers.Initializer):
     def _next_stream(self):
         return 0
 
-    def __call__(self, shape, dtype=None):
+    def __call__(self, shape, dtype=None, layout=None):
         name, host = _dtypes_for(dtype)
-        out = self._fill(np.empty(tuple(shape), host), self._next_stream())
+        stream = self._next_stream()
+        if layout is not None and keras.backend.backend() == "jax":
+            return self._sharded(tuple(shape), host, stream, layout)
+        out = self._fill(np.empty(tuple(shape), host), stream)
         return keras.ops.convert_to_tensor(out, dtype=name)
+
+    def _sharded(self, shape, host, stream, layout):
+        """A Keras distribution's layout (JAX): each shard filled on the host."""
+        import jax
+
+        import fastinit.jax
+
+        if isinstance(layout.mesh, jax.sharding.AbstractMesh):  # the mesh Keras has set
+            layout = jax.sharding.NamedSharding(jax.sharding.get_mesh(), layout.spec)
+
+        def fill(out, *, seed, stream, full_shape, origin):
+            return self._fill(out, stream, full_shape=full_shape, origin=origin)
+
+        return fastinit.jax.make_array(fill, shape, host, layout, seed=getattr(self, "seed", 0),
+                                       stream=stream)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -103,9 +126,9 @@ class RandomUniform(_Random):
         self.minval, self.maxval = minval, maxval
         super().__init__(seed, stream)
 
-    def _fill(self, out, stream):
+    def _fill(self, out, stream, **where):
         return fastinit.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
-                                        maxval=self.maxval)
+                                        maxval=self.maxval, **where)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -119,9 +142,9 @@ class RandomNormal(_Random):
         self.mean, self.stddev = mean, stddev
         super().__init__(seed, stream)
 
-    def _fill(self, out, stream):
+    def _fill(self, out, stream, **where):
         return fastinit.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
-                                       stddev=self.stddev)
+                                       stddev=self.stddev, **where)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -131,9 +154,9 @@ class RandomNormal(_Random):
 class TruncatedNormal(RandomNormal):
     """``keras.initializers.TruncatedNormal``: ``fastinit.truncated_normal_`` at ±2 stddev."""
 
-    def _fill(self, out, stream):
+    def _fill(self, out, stream, **where):
         return fastinit.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
-                                          stddev=self.stddev)
+                                          stddev=self.stddev, **where)
 
 
 @_register
@@ -159,11 +182,11 @@ class VarianceScaling(_Random):
         return (math.prod(shape[a] for a in self.input_axes),
                 math.prod(shape[a] for a in self.output_axes))
 
-    def _fill(self, out, stream):
-        fan_in, fan_out = self._fans(out.shape)
+    def _fill(self, out, stream, **where):
+        fan_in, fan_out = self._fans(where.get("full_shape", out.shape))
         return fastinit.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
                                           mode=self.mode, distribution=self.distribution,
-                                          fan_in=fan_in, fan_out=fan_out)
+                                          fan_in=fan_in, fan_out=fan_out, **where)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -207,8 +230,8 @@ class Orthogonal(_Random):
         self.gain = gain
         super().__init__(seed, stream)
 
-    def _fill(self, out, stream):
-        return fastinit.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain)
+    def _fill(self, out, stream, **where):
+        return fastinit.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain, **where)
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}
@@ -221,8 +244,8 @@ class Identity(_Filled):
     def __init__(self, gain=1.0):
         self.gain = V.check_real("gain", gain)
 
-    def _fill(self, out, stream):
-        return fastinit.identity_(out, gain=self.gain)
+    def _fill(self, out, stream, **where):
+        return fastinit.identity_(out, gain=self.gain, **where)
 
     def get_config(self):
         return {"gain": self.gain}

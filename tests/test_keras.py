@@ -14,3 +14,9 @@ BACKENDS = {"jax": ("jax", "jaxlib"), "torch": ("torch",), "numpy": ()}
 def test_keras_cases_pass_on_backend(backend):
     require("keras", "scipy", *BACKENDS[backend])
     run_cases("keras_cases.py", {"KERAS_BACKEND": backend})
+
+
+def test_keras_distribution_cases_pass_on_eight_jax_devices():
+    require("keras", "jax", "jaxlib")
+    run_cases("keras_sharding_cases.py", {
+        "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
