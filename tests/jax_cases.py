@@ -176,9 +176,13 @@ def test_flax_linen_model_initialized_by_fastinit_trains():
 def test_docstring_examples_run():
     import doctest
 
-    failures, attempted = doctest.testmod(fj, optionflags=doctest.ELLIPSIS, report=False)
-    assert failures == 0
-    assert attempted >= 10
+    from fastinit import _jax_arrays
+
+    for module, examples in ((fj, 10), (_jax_arrays, 4)):
+        failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS,
+                                              report=False)
+        assert failures == 0
+        assert attempted >= examples
 
 
 @pytest.mark.parametrize("name", sorted(set(fj.__all__) - {"zeros", "ones", "constant"}))
