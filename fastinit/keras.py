@@ -1,0 +1,313 @@
+"""Keras 3 initializers whose values fastinit fills, for any Keras backend.
+
+Named and parameterized as ``keras.initializers``'s, so the article's model is
+the same code with reproducible, fast weights::
+
+    Dense(128, activation="relu", kernel_initializer=fastinit.keras.HeNormal(seed=0))
+
+``__call__(shape, dtype=None)`` fills a NumPy buffer on the host with the
+fastinit initializer of the same name (``HeNormal`` -> ``fastinit.he_normal_``,
+layout ``(*receptive, in, out)`` as Keras) and converts it once into a tensor
+of the active backend (``keras.ops.convert_to_tensor``).
+
+Seeds and streams. The random initializers require ``seed`` (an int in
+``[0, 2**64)``). ``stream`` (int or str) fixes the fastinit stream; left at
+None, the n-th call of an instance uses stream ``n`` (0, 1, 2, ...), so two
+layers built from one instance get different weights, and the same model
+built again from fresh instances gets the same ones. (Keras's own
+int-seeded initializers repeat the same values at every call.) The call
+counter is not part of ``get_config``: a deserialized instance starts at 0.
+
+Under a Keras distribution on the JAX backend (``keras.distribution.ModelParallel``
+with a ``LayoutMap``), Keras hands the variable's layout to ``__call__``, and
+each shard is filled on the host by ``fastinit.jax.make_array``: the same
+values as the unsharded kernel, without a host buffer of the whole of it.
+
+Every class is registered with ``keras.saving.register_keras_serializable``
+(package ``"fastinit"``), so a model saved to ``.keras`` loads again once
+``fastinit.keras`` is imported. This module imports ``keras``; ``import
+fastinit`` never imports it.
+"""
+
+import itertools
+import math
+
+import keras
+import numpy as np
+from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
+
+import fastinit
+
+from . import _dtypes
+from . import _validation as V
+
+__all__ = [
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
+    "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform",
+    "TruncatedNormal", "VarianceScaling", "Zeros", "get",
+]
+
+_register = keras.saving.register_keras_serializable(package="fastinit")
+
+
+def _dtypes_for(dtype):
+    """(Keras dtype name, NumPy dtype of the host buffer)."""
+    name = keras.backend.standardize_dtype(dtype or keras.config.floatx())
+    if name == "float64" and keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:  # JAX would hold float32 anyway
+            name = "float32"
+    host = _dtypes.BFLOAT16 if name == "bfloat16" else np.dtype(name)
+    if _dtypes.format_of(host) is None:
+        raise TypeError(f"dtype must be float32, float64, float16 or bfloat16, got {name}")
+    return name, host
+
+
+class _Filled(keras.initializers.Initializer):
+    """Host fill by ``_fill(out, stream)``, then one conversion to a backend tensor."""
+
+    def _next_stream(self):
+        return 0
+
+    def __call__(self, shape, dtype=None, layout=None):
+        name, host = _dtypes_for(dtype)
+        stream = self._next_stream()
+        if layout is not None and keras.backend.backend() == "jax":
+            return self._sharded(tuple(shape), host, stream, layout)
+        out = self._fill(np.empty(tuple(shape), host), stream)
+        return keras.ops.convert_to_tensor(out, dtype=name)
+
+    def _sharded(self, shape, host, stream, layout):
+        """A Keras distribution's layout (JAX): each shard filled on the host."""
+        import jax
+
+        import fastinit.jax
+
+        if isinstance(layout.mesh, jax.sharding.AbstractMesh):  # the mesh Keras has set
+            layout = jax.sharding.NamedSharding(jax.sharding.get_mesh(), layout.spec)
+
+        def fill(out, *, seed, stream, full_shape, origin):
+            return self._fill(out, stream, full_shape=full_shape, origin=origin)
+
+        return fastinit.jax.make_array(fill, shape, host, layout, seed=getattr(self, "seed", 0),
+                                       stream=stream)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"fastinit.keras.{type(self).__name__}({args})"
+
+
+class _Random(_Filled):
+    """A seeded initializer; without a fixed `stream`, call n uses stream n."""
+
+    def __init__(self, seed=None, stream=None):
+        self.seed = V.check_uint64("seed", seed)
+        self.stream = None if stream is None else V.check_stream(stream)
+        self._calls = itertools.count()
+        self._fill(np.empty((2, 2), np.float32), 0)  # every argument checked here, once
+
+    def _next_stream(self):
+        return next(self._calls) if self.stream is None else self.stream
+
+    def get_config(self):
+        return {"seed": self.seed, "stream": self.stream}
+
+
+@_register
+class RandomUniform(_Random):
+    """``keras.initializers.RandomUniform`` filled by ``fastinit.random_uniform_``.
+
+    Uniform samples between `minval` and `maxval` (bounds as
+    ``fastinit.random_uniform_`` keeps them); `seed` required.
+    """
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None, stream=None):
+        self.minval, self.maxval = minval, maxval
+        super().__init__(seed, stream)
+
+    def _fill(self, out, stream, **where):
+        return fastinit.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
+                                        maxval=self.maxval, **where)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+
+
+@_register
+class RandomNormal(_Random):
+    """``keras.initializers.RandomNormal`` filled by ``fastinit.random_normal_``."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None, stream=None):
+        self.mean, self.stddev = mean, stddev
+        super().__init__(seed, stream)
+
+    def _fill(self, out, stream, **where):
+        return fastinit.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
+                                       stddev=self.stddev, **where)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+@_register
+class TruncatedNormal(RandomNormal):
+    """``keras.initializers.TruncatedNormal``: ``fastinit.truncated_normal_`` at ±2 stddev."""
+
+    def _fill(self, out, stream, **where):
+        return fastinit.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
+                                          stddev=self.stddev, **where)
+
+
+@_register
+class VarianceScaling(_Random):
+    """``keras.initializers.VarianceScaling`` filled by ``fastinit.variance_scaling_``.
+
+    As Keras: `distribution` is lower-cased and ``"normal"`` means
+    ``"truncated_normal"``; `input_axes`/`output_axes` (lists of axes), when
+    both given, define the fans as the products of those axes.
+    """
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None, stream=None):
+        distribution = distribution.lower() if isinstance(distribution, str) else distribution
+        self.scale, self.mode = scale, mode
+        self.distribution = "truncated_normal" if distribution == "normal" else distribution
+        self.input_axes, self.output_axes = input_axes, output_axes
+        super().__init__(seed, stream)
+
+    def _fans(self, shape):
+        if self.input_axes is None or self.output_axes is None:
+            return None, None
+        return (math.prod(shape[a] for a in self.input_axes),
+                math.prod(shape[a] for a in self.output_axes))
+
+    def _fill(self, out, stream, **where):
+        fan_in, fan_out = self._fans(where.get("full_shape", out.shape))
+        return fastinit.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
+                                          mode=self.mode, distribution=self.distribution,
+                                          fan_in=fan_in, fan_out=fan_out, **where)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "input_axes": self.input_axes, "output_axes": self.output_axes,
+                **super().get_config()}
+
+
+def _named(name, scale, mode, distribution, fastinit_name):
+    def __init__(self, seed=None, input_axes=None, output_axes=None, stream=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes,
+                                 output_axes, stream)
+
+    def get_config(self):
+        return {"seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes, "stream": self.stream}
+
+    doc = (f"``keras.initializers.{name}``: the values of ``fastinit.{fastinit_name}`` "
+           f"(``VarianceScaling({scale}, {mode!r}, {distribution!r})``).")
+    cls = type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                          "__doc__": doc, "__module__": __name__})
+    return _register(cls)
+
+
+GlorotUniform = _named("GlorotUniform", 1.0, "fan_avg", "uniform", "glorot_uniform_")
+GlorotNormal = _named("GlorotNormal", 1.0, "fan_avg", "truncated_normal", "glorot_normal_")
+HeUniform = _named("HeUniform", 2.0, "fan_in", "uniform", "he_uniform_")
+HeNormal = _named("HeNormal", 2.0, "fan_in", "truncated_normal", "he_normal_")
+LecunUniform = _named("LecunUniform", 1.0, "fan_in", "uniform", "lecun_uniform_")
+LecunNormal = _named("LecunNormal", 1.0, "fan_in", "truncated_normal", "lecun_normal_")
+
+
+@_register
+class Orthogonal(_Random):
+    """``keras.initializers.Orthogonal`` filled by ``fastinit.orthogonal_``.
+
+    The shape is flattened to ``(prod(shape[:-1]), shape[-1])`` as Keras does;
+    rows or columns orthonormal, times `gain`.
+    """
+
+    def __init__(self, gain=1.0, seed=None, stream=None):
+        self.gain = gain
+        super().__init__(seed, stream)
+
+    def _fill(self, out, stream, **where):
+        return fastinit.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain, **where)
+
+    def get_config(self):
+        return {"gain": self.gain, **super().get_config()}
+
+
+@_register
+class Identity(_Filled):
+    """``keras.initializers.Identity``: `gain` times the 2-D (rectangular) identity."""
+
+    def __init__(self, gain=1.0):
+        self.gain = V.check_real("gain", gain)
+
+    def _fill(self, out, stream, **where):
+        return fastinit.identity_(out, gain=self.gain, **where)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+def _constant_class(base):
+    cls = type(base.__name__, (base,), {
+        "__doc__": f"``keras.initializers.{base.__name__}`` (no randomness: Keras's own "
+                   "values, registered under the fastinit package).",
+        "__module__": __name__})
+    return _register(cls)
+
+
+Zeros = _constant_class(keras.initializers.Zeros)
+Ones = _constant_class(keras.initializers.Ones)
+Constant = _constant_class(keras.initializers.Constant)
+
+_RANDOM = (RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling, GlorotUniform,
+           GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal)
+_CLASSES = {cls.__name__: cls for cls in (*_RANDOM, Identity, Zeros, Ones, Constant)}
+
+
+def get(identifier, **kwargs):
+    """Return the fastinit initializer for a Keras initializer name.
+
+    Every name ``keras.initializers.get`` knows (``"he_normal"``,
+    ``"HeNormal"``, ``"normal"``, ``"zeros"``, ...) maps to the class of the
+    same Keras class name; `kwargs` go to its constructor. The constant
+    initializers and ``Identity`` take no `seed` or `stream`: they are
+    dropped for them.
+
+    Parameters
+    ----------
+    identifier : str or fastinit.keras initializer
+        A Keras initializer name; an instance of this module is returned as is.
+    **kwargs
+        Constructor arguments, ``seed`` required for the random ones.
+
+    Returns
+    -------
+    keras.initializers.Initializer
+        An instance of this module's class.
+
+    Raises
+    ------
+    ValueError
+        If `identifier` is not a name of a Keras initializer this module has.
+
+    Examples
+    --------
+    >>> import fastinit.keras
+    >>> fastinit.keras.get("he_normal", seed=0)
+    fastinit.keras.HeNormal(seed=0, input_axes=None, output_axes=None, stream=None)
+    """
+    if isinstance(identifier, tuple(_CLASSES.values())) and not kwargs:
+        return identifier
+    keras_cls = _KERAS_NAMES.get(identifier) if isinstance(identifier, str) else None
+    cls = _CLASSES.get(getattr(keras_cls, "__name__", None))
+    if cls is None:
+        raise ValueError(f"identifier must be a Keras initializer name such as 'he_normal' "
+                         f"(one of {sorted(_CLASSES)}), got {identifier!r}")
+    if cls not in _RANDOM:
+        kwargs.pop("seed", None)
+        kwargs.pop("stream", None)
+    return cls(**kwargs)
