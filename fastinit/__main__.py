@@ -1,4 +1,4 @@
-"""``python -m fastinit [init|bench|diagnose|compare] [options]``.
+"""``python -m fastinit [init|bench|diagnose|compare|checkpoint] [options]``.
 
 Without a subcommand it runs the main job (``init``): initialize every weight
 of a built-in decoder-transformer spec (about 250 M parameters by default)
@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _backend, _dtypes, _model
 
-SUBCOMMANDS = ("init", "bench", "diagnose", "compare")
+SUBCOMMANDS = ("init", "bench", "diagnose", "compare", "checkpoint")
 _DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
            "bfloat16": _dtypes.BFLOAT16}
 # NumPy is timed on every buffer up to this many parameters, on a sample above
@@ -97,6 +97,8 @@ def main(argv=None):
         from .diagnose import main as run
     elif cmd == "compare":
         from ._compare import main as run
+    elif cmd == "checkpoint":
+        from ._cli.checkpoint import main as run
     else:
         run = main_init
     return run(argv)

@@ -1,0 +1,175 @@
+"""Out-of-core filling of safetensors files: work split, pieces, pages, ledger.
+
+Every file is created at its final size (sparse) and its header written, by
+whichever process comes first; every process writes the same header bytes
+and never truncates, so creation needs no lock. A process fills its own
+byte range of the data, piece by piece, each piece through ``np.memmap``:
+fill, ``msync`` (``flush``), ``madvise(MADV_DONTNEED)`` and
+``posix_fadvise(POSIX_FADV_DONTNEED)``, so neither its anonymous memory nor
+its resident file pages grow with the checkpoint. After each piece it
+replaces its ledger atomically with the count of pieces done.
+"""
+
+import json
+import math
+import mmap
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _ckpt_format as F
+from .initializers import constant_, ones_, zeros_
+
+PIECE_BYTES = 32 * 2**20  # resident file pages of one piece; no anonymous memory
+LEDGER_PREFIX = ".fastinit-ledger-"
+# fills whose value does not depend on the element's index: any slice alone
+_UNIFORM_FILLS = (zeros_, ones_, constant_)
+
+
+class Piece(NamedTuple):
+    tensor: int  # index into Layout.placed
+    start: int  # first element (flat, in the full tensor)
+    stop: int
+
+
+def _cut(placed, boundary, g0):
+    """Element of tensor ``placed`` (global data start ``g0``) where ``boundary`` falls."""
+    n = math.prod(placed.entry.shape)
+    if not _is_piecewise(placed.entry):  # a whole tensor belongs to one process
+        return n if boundary > g0 else 0
+    item = placed.nbytes // n if n else 1
+    return min(n, max(0, (boundary - g0) // item))
+
+
+def _is_piecewise(entry):
+    return entry.piecewise or entry.fn in _UNIFORM_FILLS
+
+
+def pieces(lay, num_workers, worker_index):
+    """This process's pieces: an equal share of the bytes, cut at element bounds.
+
+    Worker ``i`` owns the data bytes ``[i*T//N, (i+1)*T//N)`` of all files
+    taken in order (``T`` bytes of tensor data in all), rounded to elements; a
+    tensor that cannot be filled in slices goes whole to the process owning its
+    first byte. Shares are disjoint and cover everything, whatever ``N``.
+    """
+    total = sum(p.nbytes for p in lay.placed)
+    lo_b = worker_index * total // num_workers
+    hi_b = (worker_index + 1) * total // num_workers
+    out, g0 = [], 0
+    for t, p in enumerate(lay.placed):
+        lo, hi = _cut(p, lo_b, g0), _cut(p, hi_b, g0)
+        n = math.prod(p.entry.shape)
+        if not _is_piecewise(p.entry):
+            out += [Piece(t, 0, n)] if hi > lo else []
+        else:
+            step = max(1, PIECE_BYTES // max(1, p.nbytes // max(n, 1)))
+            out += [Piece(t, a, min(a + step, hi)) for a in range(lo, hi, step)]
+        g0 += p.nbytes
+    return out
+
+
+def create_files(out_dir, lay):
+    """Create every file at its final size and write its header; idempotent."""
+    for name, header, size in zip(lay.files, lay.headers, lay.sizes, strict=True):
+        fd = os.open(os.path.join(out_dir, name), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)  # sparse; never shrinks a file another process fills
+            os.pwrite(fd, header, 0)
+        finally:
+            os.close(fd)
+
+
+def fill_piece(f, placed, piece, dtype):
+    """Fill one piece of a tensor in place through np.memmap, then release its pages.
+
+    ``f`` is the file opened ``"r+b"``; returns the bytes written.
+    """
+    e = placed.entry
+    count = piece.stop - piece.start
+    start = placed.start + piece.start * dtype.itemsize
+    whole = not _is_piecewise(e)
+    view = np.memmap(f, dtype=dtype, mode="r+", offset=start,
+                     shape=e.shape if whole else (count,))
+    if whole or e.fn in _UNIFORM_FILLS:
+        e.fn(view, **e.kwargs)
+    else:
+        e.fn(view, **e.kwargs, full_shape=e.shape, offset=piece.start)
+    view.flush()  # msync: the pages are clean, so dropping them loses nothing
+    view.base.madvise(mmap.MADV_DONTNEED)
+    del view
+    os.posix_fadvise(f.fileno(), start, count * dtype.itemsize, os.POSIX_FADV_DONTNEED)
+    return count * dtype.itemsize
+
+
+def expected_piece(placed, piece, dtype):
+    """A piece's values recomputed in memory (for verification; pieces are bounded)."""
+    e = placed.entry
+    if not _is_piecewise(e):
+        buf = np.empty(e.shape, dtype)
+        e.fn(buf, **e.kwargs)
+        return buf.reshape(-1)[piece.start:piece.stop]
+    buf = np.empty(piece.stop - piece.start, dtype)
+    if e.fn in _UNIFORM_FILLS:
+        return e.fn(buf, **e.kwargs)
+    return e.fn(buf, **e.kwargs, full_shape=e.shape, offset=piece.start)
+
+
+def read_piece(f, placed, piece, dtype):
+    """A piece's stored values, copied out of the open file ``f``."""
+    start = placed.start + piece.start * dtype.itemsize
+    data = os.pread(f.fileno(), (piece.stop - piece.start) * dtype.itemsize, start)
+    return np.frombuffer(data, dtype=dtype)
+
+
+class Ledger:
+    """A process's record of its finished pieces, replaced atomically."""
+
+    def __init__(self, out_dir, worker_index, num_workers):
+        self.path = os.path.join(out_dir, f"{LEDGER_PREFIX}{worker_index}-of-{num_workers}.json")
+
+    def read(self):
+        try:
+            return read_json(self.path)
+        except FileNotFoundError:
+            return None
+
+    def write(self, record):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(record, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_small_file(path, data):
+    """Write a small file atomically (a private temporary, then rename)."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def allocated_bytes(path, size):
+    """Bytes of ``path`` already on disk (0 if missing), at most ``size``."""
+    try:
+        return min(size, os.stat(path).st_blocks * 512)
+    except FileNotFoundError:
+        return 0
+
+
+def is_own_file(name, lay):
+    """Whether ``name`` is a file a checkpoint of this layout writes."""
+    if name in lay.files or name in (F.INDEX_FILE, F.CONFIG_FILE):
+        return True
+    base = name.split(".tmp", 1)[0]
+    return name.startswith(LEDGER_PREFIX) or (".tmp" in name and is_own_file(base, lay)
+                                              and base != name)
