@@ -4,12 +4,14 @@ Every file is created at its final size (sparse) and its header written, by
 whichever process comes first; every process writes the same header bytes
 and never truncates, so creation needs no lock. A process fills its own
 byte range of the data, piece by piece, each piece through ``np.memmap``:
-fill, ``msync`` (``flush``), ``madvise(MADV_DONTNEED)`` and
-``posix_fadvise(POSIX_FADV_DONTNEED)``, so neither its anonymous memory nor
-its resident file pages grow with the checkpoint. After each piece it
-replaces its ledger atomically with the count of pieces done.
+fill, ``madvise(MADV_DONTNEED)``, write back to disk (overlapped with the
+next piece's fill) and ``posix_fadvise(POSIX_FADV_DONTNEED)``, so neither its
+anonymous memory nor its resident file pages nor the page cache grow with
+the checkpoint. Once a piece is on disk, the process replaces its ledger
+atomically with the count of pieces done.
 """
 
+import ctypes
 import json
 import math
 import mmap
@@ -83,9 +85,10 @@ def create_files(out_dir, lay):
 
 
 def fill_piece(f, placed, piece, dtype):
-    """Fill one piece of a tensor in place through np.memmap, then release its pages.
+    """Fill one piece of a tensor in place through np.memmap and unmap its pages.
 
-    ``f`` is the file opened ``"r+b"``; returns the bytes written.
+    ``f`` is the file opened ``"r+b"``; returns ``(start, nbytes)`` for the
+    ``Writeback`` that takes the pages to disk.
     """
     e = placed.entry
     count = piece.stop - piece.start
@@ -97,11 +100,55 @@ def fill_piece(f, placed, piece, dtype):
         e.fn(view, **e.kwargs)
     else:
         e.fn(view, **e.kwargs, full_shape=e.shape, offset=piece.start)
-    view.flush()  # msync: the pages are clean, so dropping them loses nothing
+    if _sync_file_range is None:
+        view.flush()  # msync, where the writeback below is not available
+    # a shared file mapping keeps dirty pages in the page cache: unmapping loses nothing
     view.base.madvise(mmap.MADV_DONTNEED)
     del view
-    os.posix_fadvise(f.fileno(), start, count * dtype.itemsize, os.POSIX_FADV_DONTNEED)
-    return count * dtype.itemsize
+    return start, count * dtype.itemsize
+
+
+def _libc_sync_file_range():
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):  # not Linux
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return fn
+
+
+_sync_file_range = _libc_sync_file_range()
+_SYNC_WRITE, _SYNC_WAIT = 2, 1 | 2 | 4  # WRITE; WAIT_BEFORE | WRITE | WAIT_AFTER
+
+
+class Writeback:
+    """Lag-one writeback: a piece goes to disk while the next one is filled.
+
+    ``submit`` starts the writeback of a filled piece and waits for the one
+    before (``sync_file_range``, Linux), then drops that piece's now-clean
+    pages from the page cache (``posix_fadvise``); it returns how many pieces
+    became durable, which is what the ledger may then record.
+    """
+
+    def __init__(self):
+        self.pending = None
+
+    def submit(self, fd, start, nbytes):
+        if _sync_file_range is not None:
+            _sync_file_range(fd, start, nbytes, _SYNC_WRITE)
+        done = self.finish()
+        self.pending = (fd, start, nbytes)
+        return done
+
+    def finish(self):
+        if self.pending is None:
+            return 0
+        fd, start, nbytes = self.pending
+        self.pending = None
+        if _sync_file_range is not None and _sync_file_range(fd, start, nbytes, _SYNC_WAIT):
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+        os.posix_fadvise(fd, start, nbytes, os.POSIX_FADV_DONTNEED)
+        return 1
 
 
 def expected_piece(placed, piece, dtype):

@@ -59,7 +59,7 @@ def _config_json(cfg, model, dtype_name):
 
 
 def _is_hf_config(obj):
-    return any(c.__name__ == "PretrainedConfig" for c in type(obj).__mro__)
+    return any(c.__name__ in ("PretrainedConfig", "PreTrainedConfig") for c in type(obj).__mro__)
 
 
 def _is_module(obj):

@@ -150,19 +150,25 @@ def _progress_bar(total, initial, progress):
 
 
 def _fill(out_dir, lay, dtype, todo, ledger, record, bar):
-    handles = {}
+    handles, sync = {}, io.Writeback()
     written = 0
     try:
         for k, piece in enumerate(todo[record["pieces_done"]:], record["pieces_done"]):
             placed = lay.placed[piece.tensor]
             if placed.file not in handles:
                 handles[placed.file] = open(os.path.join(out_dir, lay.files[placed.file]), "r+b")
-            n = io.fill_piece(handles[placed.file], placed, piece, dtype)
+            start, n = io.fill_piece(handles[placed.file], placed, piece, dtype)
+            if sync.submit(handles[placed.file].fileno(), start, n):
+                record["pieces_done"] = k  # every piece before this one is on disk
+                ledger.write(record)
             written += n
-            record["pieces_done"] = k + 1
-            ledger.write(record)
             if bar is not None:
                 bar.update(n)
+        if sync.finish():
+            for f in handles.values():
+                os.fsync(f.fileno())  # sizes and extents too
+            record["pieces_done"] = len(todo)
+            ledger.write(record)
     finally:
         for f in handles.values():
             f.close()
