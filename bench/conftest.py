@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fastinit import _backend
-from fastinit import _peers as P
+from fastinit._cli import peers as P
 
 DEFAULT_SIZES = "20,26"
 LARGE = 28

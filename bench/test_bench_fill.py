@@ -11,7 +11,7 @@ Gsamples/s follow from the times.
 import numpy as np
 import pytest
 
-from fastinit import _peers as P
+from fastinit._cli import peers as P
 
 SEED = 0
 

@@ -30,6 +30,7 @@ text; ``tests/reference.py`` is its executable form):
 """
 
 from ._config import show_config as show_config
+from ._version import __version__ as __version__
 from .initializers import compute_fans as compute_fans
 from .initializers import constant_ as constant_
 from .initializers import glorot_normal_ as glorot_normal_
@@ -45,8 +46,6 @@ from .initializers import random_uniform_ as random_uniform_
 from .initializers import truncated_normal_ as truncated_normal_
 from .initializers import variance_scaling_ as variance_scaling_
 from .initializers import zeros_ as zeros_
-
-__version__ = "0.1.0"
 
 __all__ = [
     "compute_fans", "constant_", "glorot_normal_", "glorot_uniform_", "he_normal_",

@@ -31,7 +31,7 @@ _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)?\s*$", re.IGNORECASE)
 
 
-class Entry(NamedTuple):
+class PlanRow(NamedTuple):
     """One stored tensor and how its values are made (the shape of a plan row)."""
 
     name: str
@@ -44,7 +44,7 @@ class Entry(NamedTuple):
 class Placed(NamedTuple):
     """A tensor's place: file index, byte offset of its data in that file."""
 
-    entry: Entry
+    entry: PlanRow
     file: int
     start: int  # absolute byte offset in the file
     nbytes: int

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 
-from ._ckpt_format import Entry
+from ._ckpt_format import PlanRow
 
 
 def _load_config(path):
@@ -88,7 +88,7 @@ def resolve(model, *, seed, rules, dtype_name):
 
 
 def as_entry(row):
-    return Entry(str(row.name), tuple(int(s) for s in row.shape), row.fn, dict(row.kwargs),
+    return PlanRow(str(row.name), tuple(int(s) for s in row.shape), row.fn, dict(row.kwargs),
                  bool(row.piecewise))
 
 

@@ -39,7 +39,7 @@ def config():
 
 
 def _version():
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 

@@ -1,8 +1,10 @@
-"""A small NumPy multilayer perceptron for the diagnostics and the comparison.
+"""A small NumPy multilayer perceptron: what :func:`fastinit.diagnose.diagnose` runs.
 
-Dense layers use the Keras layout: a weight is shaped ``(fan_in, fan_out)``
-and a layer computes ``z = a @ W + b``.  Every weight is filled by a fastinit
-initializer through :data:`INITIALIZERS`, each layer with its own stream
+Library code because the public diagnostics need its forward and backward
+passes; training (loss, optimizers) belongs to the applications.  Dense layers
+use the Keras layout: a weight is shaped ``(fan_in, fan_out)`` and a layer
+computes ``z = a @ W + b``.  Every weight is filled by a fastinit initializer
+through :data:`INITIALIZERS`, each layer with its own stream
 ``f"layer{k}.weight"``; biases start at zero.
 """
 
@@ -12,7 +14,7 @@ import time
 
 import numpy as np
 
-import fastinit
+from . import initializers as init
 
 # --- activations -----------------------------------------------------------
 
@@ -88,20 +90,20 @@ CONSTANT_VALUE = 0.01  # every weight equal: symmetric, like zeros, but not zero
 # name -> callable(w, seed, stream); zeros/constant ignore seed and stream so
 # that every initializer is called the same way.
 INITIALIZERS = {
-    ZEROS: lambda w, seed, stream: fastinit.zeros_(w),
-    CONSTANT: lambda w, seed, stream: fastinit.constant_(w, value=CONSTANT_VALUE),
-    NORMAL_001: lambda w, seed, stream: fastinit.random_normal_(
+    ZEROS: lambda w, seed, stream: init.zeros_(w),
+    CONSTANT: lambda w, seed, stream: init.constant_(w, value=CONSTANT_VALUE),
+    NORMAL_001: lambda w, seed, stream: init.random_normal_(
         w, seed=seed, stream=stream, stddev=0.01),
-    NORMAL_005: lambda w, seed, stream: fastinit.random_normal_(
+    NORMAL_005: lambda w, seed, stream: init.random_normal_(
         w, seed=seed, stream=stream, stddev=0.05),
-    UNIFORM: lambda w, seed, stream: fastinit.random_uniform_(
+    UNIFORM: lambda w, seed, stream: init.random_uniform_(
         w, seed=seed, stream=stream, minval=-0.05, maxval=0.05),
-    GLOROT_NORMAL: lambda w, seed, stream: fastinit.glorot_normal_(w, seed=seed, stream=stream),
-    GLOROT_UNIFORM: lambda w, seed, stream: fastinit.glorot_uniform_(w, seed=seed, stream=stream),
-    HE_NORMAL: lambda w, seed, stream: fastinit.he_normal_(w, seed=seed, stream=stream),
-    HE_UNIFORM: lambda w, seed, stream: fastinit.he_uniform_(w, seed=seed, stream=stream),
-    LECUN_NORMAL: lambda w, seed, stream: fastinit.lecun_normal_(w, seed=seed, stream=stream),
-    LECUN_UNIFORM: lambda w, seed, stream: fastinit.lecun_uniform_(w, seed=seed, stream=stream),
+    GLOROT_NORMAL: lambda w, seed, stream: init.glorot_normal_(w, seed=seed, stream=stream),
+    GLOROT_UNIFORM: lambda w, seed, stream: init.glorot_uniform_(w, seed=seed, stream=stream),
+    HE_NORMAL: lambda w, seed, stream: init.he_normal_(w, seed=seed, stream=stream),
+    HE_UNIFORM: lambda w, seed, stream: init.he_uniform_(w, seed=seed, stream=stream),
+    LECUN_NORMAL: lambda w, seed, stream: init.lecun_normal_(w, seed=seed, stream=stream),
+    LECUN_UNIFORM: lambda w, seed, stream: init.lecun_uniform_(w, seed=seed, stream=stream),
 }
 INITIALIZER_NAMES = tuple(INITIALIZERS)
 
@@ -190,53 +192,6 @@ class MLP:
             if k:
                 da = dz @ self.weights[k].T
         return dws + dbs
-
-
-def softmax_cross_entropy(logits, labels):
-    """Return the mean cross-entropy and its gradient with respect to `logits`."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    rows = np.arange(len(labels))
-    loss = -log_p[rows, labels].mean()
-    grad = np.exp(log_p)
-    grad[rows, labels] -= 1
-    return float(loss), grad / len(labels)
-
-
-# --- optimizers --------------------------------------------------------------
-
-class SGD:
-    """Plain minibatch gradient descent: ``p -= lr * g``."""
-
-    def __init__(self, lr=0.1):
-        self.lr = lr
-
-    def step(self, params, grads):
-        for p, g in zip(params, grads, strict=True):
-            p -= self.lr * g
-
-
-class Adam:
-    """Adam (Kingma & Ba, 2015) with bias correction."""
-
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t = 0
-        self.m = self.v = None
-
-    def step(self, params, grads):
-        if self.m is None:
-            self.m = [np.zeros_like(p) for p in params]
-            self.v = [np.zeros_like(p) for p in params]
-        self.t += 1
-        c1 = 1 - self.beta1 ** self.t
-        c2 = 1 - self.beta2 ** self.t
-        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
-            m *= self.beta1
-            m += (1 - self.beta1) * g
-            v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            p -= self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
 
 
 def one_blas_thread():

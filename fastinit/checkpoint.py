@@ -22,6 +22,8 @@ from . import _ckpt_format as F
 from . import _ckpt_io as io
 from . import _ckpt_models as models
 from . import _validation as V
+from ._ckpt_format import PlanRow as PlanRow
+from ._version import __version__
 
 _RULES = ("hf", "torch")
 _VERIFY_WINDOW = 2**16  # elements per sampled window
@@ -73,17 +75,11 @@ def _plan(model, seed, dtype, rules, max_shard_size):
     if len(set(names)) != len(names):
         raise ValueError("model must name every tensor once, got duplicate names")
     metadata = {"format": "pt", "seed": str(seed), "rules": getattr(rules, "__name__", rules),
-                "fastinit_version": _version()}
+                "fastinit_version": __version__}
     lay = F.layout(entries, dtype_name=dtype, max_shard_size=shard, metadata=metadata)
     args = {"seed": seed, "dtype": dtype, "rules": metadata["rules"], "max_shard_size": shard,
-            "model_sha256": models.fingerprint(entries), "fastinit_version": _version()}
+            "model_sha256": models.fingerprint(entries), "fastinit_version": __version__}
     return lay, config, args
-
-
-def _version():
-    from . import __version__
-
-    return __version__
 
 
 def _check_workers(num_workers, worker_index):
@@ -197,7 +193,10 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     model : str, os.PathLike, transformers config, torch.nn.Module or list
         A Hugging Face ``config.json`` (or a directory holding one), a
         ``transformers.PretrainedConfig`` (built on the meta device), a torch
-        module, or the rows of ``fastinit.torch.plan_module``.
+        module, or plan rows: ``PlanRow(name, shape, fn, kwargs, piecewise)``
+        (the rows of ``fastinit.torch.plan_module``), where ``fn(out,
+        **kwargs)`` fills a tensor and, if `piecewise`, ``fn(out, **kwargs,
+        full_shape=shape, offset=k)`` fills any flat slice starting at ``k``.
     seed : int
         Root of every stream, ``0 <= seed < 2**64``.
     dtype : {"bfloat16", "float32", "float16"}, default "bfloat16"
@@ -230,10 +229,8 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     Examples
     --------
     >>> import tempfile, fastinit, fastinit.checkpoint as ckpt
-    >>> from fastinit._ckpt_format import Entry
-    >>> plan = [Entry("w", (4, 8), fastinit.random_normal_, {"seed": 0, "stream": "w"}, True)]
-    >>> d = tempfile.mkdtemp()
-    >>> ckpt.write(d, plan, seed=0, progress=False).files
+    >>> row = ckpt.PlanRow("w", (4, 8), fastinit.random_normal_, {"seed": 0, "stream": "w"}, True)
+    >>> ckpt.write(tempfile.mkdtemp(), [row], seed=0, progress=False).files
     1
     """
     num_workers, worker_index = _check_workers(num_workers, worker_index)
@@ -303,7 +300,7 @@ def verify(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size
     --------
     >>> import os, tempfile, fastinit.checkpoint as ckpt
     >>> from fastinit import ones_, he_uniform_
-    >>> from fastinit._ckpt_format import Entry as Row
+    >>> Row = ckpt.PlanRow
     >>> rows = [Row("b", (3,), ones_, {}, True), Row("w", (2, 3), he_uniform_, {"seed": 1}, True)]
     >>> out = os.path.join(tempfile.mkdtemp(), "ckpt")
     >>> _ = ckpt.write(out, rows, seed=1, dtype="float32", progress=False)

@@ -8,17 +8,15 @@ activation mean and standard deviation, the fraction of saturated units
 gradient are recorded.  A good initializer keeps the activation variance and
 the gradient norm about constant from layer to layer.
 
-Run ``python -m fastinit diagnose --help`` for the command line.
+``python -m fastinit diagnose`` prints these statistics as a table, JSON or a
+plot (``--help`` lists its options).
 """
 
-import argparse
-import json
 import math
-import sys
 
 import numpy as np
 
-from fastinit._nn import (
+from ._nn import (
     ACTIVATIONS,
     INITIALIZER_NAMES,
     LEAKY_RELU,
@@ -33,8 +31,7 @@ from fastinit._nn import (
     one_blas_thread,
 )
 
-__all__ = ["diagnose", "diagnose_network", "layer_stats", "format_report", "main",
-           "ACTIVATIONS", "INITIALIZER_NAMES"]
+__all__ = ["diagnose", "diagnose_network", "layer_stats", "ACTIVATIONS", "INITIALIZER_NAMES"]
 
 TANH_SATURATION = 0.99  # |tanh(z)| above this: gradient 1 - a**2 below 0.02
 SIGMOID_SATURATION = (0.01, 0.99)
@@ -218,130 +215,3 @@ def diagnose(*, depth=20, width=512, batch_size=256, seed=0, initializers=None,
     config = {"depth": depth, "width": width, "batch_size": batch_size, "seed": seed,
               "initializers": list(inits), "activations": list(acts)}
     return {"config": config, "results": results}
-
-
-def _fmt(value, spec=".2e"):
-    if value is None:
-        return "-"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else "inf"
-    return format(value, spec)
-
-
-def format_report(report, *, per_layer=False):
-    """Render :func:`diagnose`'s result as a plain text table.
-
-    One block per activation, one row per initializer: activation std at the
-    first, middle and last layer, weight gradient norm at the first and last
-    layer, the worst saturated/dead fraction, the two ratios and the verdict.
-
-    Parameters
-    ----------
-    report : dict
-        The result of :func:`diagnose`.
-    per_layer : bool
-        Also list every layer of every run (mean, std, saturated, dead,
-        gradient norm).
-
-    Returns
-    -------
-    str
-        The table, without a trailing newline.
-    """
-    depth = report["config"]["depth"]
-    mid = (depth + 1) // 2
-    head = (f"{'initializer':<15}{'std L1':>10}{f'std L{mid}':>10}{f'std L{depth}':>10}"
-            f"{'|dW| L1':>10}{f'|dW| L{depth}':>10}{'sat':>6}{'dead':>6}"
-            f"{'var last/1':>12}{'grad 1/last':>12}  verdict")
-    lines = []
-    for act in report["config"]["activations"]:
-        lines += ["", f"== {act} ==  (depth {depth}, width {report['config']['width']})", head]
-        for r in (r for r in report["results"] if r["activation"] == act):
-            ls = r["layers"]
-            sat = [x["saturated"] for x in ls if x["saturated"] is not None]
-            dead = [x["dead"] for x in ls if x["dead"] is not None]
-            lines.append(
-                f"{r['initializer']:<15}{_fmt(ls[0]['std']):>10}{_fmt(ls[mid - 1]['std']):>10}"
-                f"{_fmt(ls[-1]['std']):>10}{_fmt(ls[0]['grad_norm']):>10}"
-                f"{_fmt(ls[-1]['grad_norm']):>10}{_fmt(max(sat) if sat else None, '.0%'):>6}"
-                f"{_fmt(max(dead) if dead else None, '.0%'):>6}"
-                f"{_fmt(r['variance_ratio']):>12}{_fmt(r['gradient_ratio']):>12}  {r['verdict']}")
-            if per_layer:
-                lines.append(f"    {'layer':>5}{'mean':>11}{'std':>11}{'saturated':>11}"
-                             f"{'dead':>8}{'|dW|':>11}")
-                for k, x in enumerate(ls, 1):
-                    lines.append(f"    {k:>5}{_fmt(x['mean']):>11}{_fmt(x['std']):>11}"
-                                 f"{_fmt(x['saturated'], '.1%'):>11}{_fmt(x['dead'], '.0%'):>8}"
-                                 f"{_fmt(x['grad_norm']):>11}")
-    return "\n".join(lines[1:])
-
-
-def _json_safe(obj):
-    # strict JSON has no NaN/Infinity: non-finite numbers become null
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
-def _parser():
-    p = argparse.ArgumentParser(
-        prog="python -m fastinit diagnose",
-        description="Per-layer activation and gradient statistics of a deep dense network "
-                    "for each initializer and activation.")
-    p.add_argument("--depth", type=int, default=20, help="dense layers (default 20)")
-    p.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
-    p.add_argument("--batch-size", type=int, default=256, help="random inputs (default 256)")
-    p.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (default 0)")
-    p.add_argument("--initializers", default=",".join(INITIALIZER_NAMES),
-                   help="comma-separated subset of: %(default)s")
-    p.add_argument("--activations", default=",".join(ACTIVATIONS),
-                   help="comma-separated subset of: %(default)s")
-    p.add_argument("--per-layer", action="store_true", help="also print every layer")
-    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.add_argument("--plot", metavar="FILE.png", help="save a plot (needs matplotlib)")
-    p.add_argument("--no-progress", action="store_true", help="never draw the progress line")
-    return p
-
-
-def _emit(report, args, table, plot_name):
-    """Print ``report`` as JSON (``--json``) or ``table()``; plot it if ``--plot``.
-
-    Shared by ``diagnose`` and ``compare``; ``plot_name`` names the function of
-    ``fastinit._plots`` (matplotlib is imported only when a plot is asked for).
-    """
-    print(json.dumps(_json_safe(report), indent=1) if args.json else table())
-    if args.plot:
-        from fastinit import _plots
-
-        getattr(_plots, plot_name)(report, args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
-
-
-def main(argv=None):
-    """Run ``python -m fastinit diagnose``.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command line arguments after ``diagnose`` (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit code: 0 on success, 2 on an invalid argument value.
-    """
-    args = _parser().parse_args(argv)
-    try:
-        report = diagnose(depth=args.depth, width=args.width, batch_size=args.batch_size,
-                          seed=args.seed, initializers=args.initializers.split(","),
-                          activations=args.activations.split(","),
-                          progress=not args.no_progress)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    _emit(report, args, lambda: format_report(report, per_layer=args.per_layer), "plot_diagnose")
-    return 0

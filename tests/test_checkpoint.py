@@ -17,7 +17,7 @@ import fastinit
 from fastinit import _ckpt_format as F
 from fastinit import _ckpt_io
 from fastinit import checkpoint as ckpt
-from fastinit._ckpt_format import Entry
+from fastinit._ckpt_format import PlanRow
 
 safetensors = pytest.importorskip("safetensors")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,14 +28,14 @@ def make_plan(scale=1):
     s = scale
 
     def n(name, shape, fn, piecewise=True, **kw):
-        return Entry(name, shape, fn, dict(kw, seed=7, stream=name), piecewise)
+        return PlanRow(name, shape, fn, dict(kw, seed=7, stream=name), piecewise)
 
     return [
         n("embed.weight", (250 * s, 96), fastinit.random_normal_, stddev=0.02),
         n("layers.0.up.weight", (96, 384 * s), fastinit.he_uniform_),
-        Entry("layers.0.up.bias", (384 * s,), fastinit.zeros_, {}, False),
+        PlanRow("layers.0.up.bias", (384 * s,), fastinit.zeros_, {}, False),
         n("layers.0.down.weight", (384 * s, 96), fastinit.truncated_normal_, stddev=0.01),
-        Entry("norm.weight", (96,), fastinit.ones_, {}, False),
+        PlanRow("norm.weight", (96,), fastinit.ones_, {}, False),
         n("head.weight", (96, 250 * s), fastinit.glorot_normal_, piecewise=False),
     ]
 
@@ -269,3 +269,22 @@ def test_an_unwritable_path_is_refused(tmp_path):
             (tmp_path / F.SINGLE_FILE).write_bytes(b"")  # a file where a directory must be
         with pytest.raises(ValueError, match="out_dir must be a writable directory"):
             ckpt.write(bad, make_plan(), seed=7, progress=False)
+
+
+def test_command_writes_the_built_in_spec_as_the_main_job_fills_it(tmp_path):
+    from safetensors import safe_open
+
+    from fastinit._cli import main, model
+
+    out = tmp_path / "spec"
+    argv = ["checkpoint", "--params", "3e6", "--layers", "2", "--dtype", "float32", "--seed", "4",
+            "--max-shard-size", "4MB", "--out", str(out), "--quiet", "--verify", "full"]
+    assert main(argv) == 0
+    index = json.loads((out / F.INDEX_FILE).read_text())
+    params = model.spec(model.d_model_for(3e6, 2), 2)
+    assert sorted(index["weight_map"]) == sorted(p.name for p in params)
+    for p in params:
+        want = model.initialize(p, np.empty(p.shape, np.float32), seed=4, layers=2)
+        with safe_open(out / index["weight_map"][p.name], framework="numpy") as f:
+            assert as_bytes(f.get_tensor(p.name)) == as_bytes(want), p.name
+    assert main(argv[:-3] + ["--seed", "5"]) == 2  # the ledger holds seed 4

@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent("""
     import json, os, sys, threading, time
     import fastinit
     from fastinit import checkpoint
-    from fastinit._ckpt_format import Entry
+    from fastinit._ckpt_format import PlanRow
 
     def status():
         with open("/proc/self/status") as f:
@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent("""
         return {k: int(rows[k].split()[0]) for k in ("RssAnon", "RssFile")}
 
     def plan(n, rows):
-        return [Entry(f"w{i}", (rows, 8192), fastinit.random_normal_,
+        return [PlanRow(f"w{i}", (rows, 8192), fastinit.random_normal_,
                       {"seed": 0, "stream": f"w{i}"}, True) for i in range(n)]
 
     out = sys.argv[1]

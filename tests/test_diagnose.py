@@ -4,8 +4,6 @@ Every check uses a fixed seed, so it is deterministic; the comments give the
 margin between the expected value and the threshold.
 """
 
-import json
-
 import numpy as np
 import pytest
 
@@ -103,40 +101,3 @@ def test_deterministic_and_seed_dependent():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         dg.diagnose(**kwargs)
-
-
-def test_cli_table_and_json(capsys):
-    args = ["--depth", "3", "--width", "32", "--batch-size", "16", "--no-progress",
-            "--initializers", "zeros,he_normal", "--activations", "relu,sigmoid"]
-    assert dg.main(args + ["--per-layer"]) == 0
-    out = capsys.readouterr().out
-    for text in ("== relu ==", "== sigmoid ==", "he_normal", "    layer"):
-        assert text in out
-    assert dg.main(args + ["--json"]) == 0
-    data = json.loads(capsys.readouterr().out)  # strict JSON: NaN became null
-    assert len(data["results"]) == 4
-    zeros_relu = data["results"][0]
-    assert zeros_relu["variance_ratio"] is None
-
-
-def test_cli_rejects_unknown_initializer(capsys):
-    assert dg.main(["--initializers", "orthogonal", "--no-progress"]) == 2
-    assert "initializers must be" in capsys.readouterr().err
-
-
-def test_plot_is_a_valid_png(tmp_path):
-    pil = pytest.importorskip("PIL.Image")
-    path = tmp_path / "diag.png"
-    report = dg.diagnose(depth=4, width=32, batch_size=16, activations=["relu", "tanh"])
-    from fastinit._plots import plot_diagnose
-
-    plot_diagnose(report, path)
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert 10_000 < len(data) < 150_000
-    with pil.open(path) as img:
-        img.verify()
-    with pil.open(path) as img:
-        width, height = img.size
-    assert width > 400
-    assert height > 300

@@ -1,15 +1,16 @@
-"""The NumPy MLP: activations, gradient check of the backward pass, optimizers."""
+"""The NumPy MLP (library) and its training pieces (``fastinit._cli.train``)."""
 
 import numpy as np
 import pytest
 
 from fastinit import _nn
+from fastinit._cli import train
 from fastinit._nn import ACTIVATIONS, INITIALIZER_NAMES, MLP, init_weights
 
 
 def _loss(net, x, y):
     logits, cache = net.forward(x)
-    loss, dlogits = _nn.softmax_cross_entropy(logits, y)
+    loss, dlogits = train.softmax_cross_entropy(logits, y)
     return loss, net.backward(cache, dlogits)
 
 
@@ -72,7 +73,7 @@ def test_activation_values():
 
 
 def test_softmax_cross_entropy_of_uniform_logits_is_log_classes():
-    loss, grad = _nn.softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 4, 9]))
+    loss, grad = train.softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 4, 9]))
     assert loss == pytest.approx(np.log(10))
     np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-15)
 
@@ -96,7 +97,7 @@ def test_init_weights_rejects_unknown_name():
         init_weights([2, 2], "orthogonal", seed=0)
 
 
-@pytest.mark.parametrize("opt", [_nn.SGD(0.5), _nn.Adam(0.1)])
+@pytest.mark.parametrize("opt", [train.SGD(0.5), train.Adam(0.1)])
 def test_optimizers_minimise_a_quadratic(opt):
     # f(p) = |p - 3|^2 / 2 has gradient p - 3; both must approach 3
     p = np.zeros(4)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from fastinit._nn import (
+from .._nn import (
     CONSTANT,
     GLOROT_NORMAL,
     GLOROT_UNIFORM,
@@ -132,7 +132,7 @@ def plot_compare(report, path):
     Parameters
     ----------
     report : dict
-        The result of :func:`fastinit._compare.compare`.
+        The result of :func:`fastinit._cli.compare.compare`.
     path : str or path-like
         Output PNG file.
     """

@@ -23,8 +23,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _backend, _dtypes
-from ._constants import TRUNC_NORMAL_STD_CORRECTION
+from .. import _backend, _dtypes
+from .._constants import TRUNC_NORMAL_STD_CORRECTION
+from .._version import __version__
+from .baseline import numpy_normal, numpy_uniform
 
 UNIFORM, NORMAL, TRUNCATED, WRITE = "uniform", "normal", "truncated", "write"
 WORKLOADS = (UNIFORM, NORMAL, TRUNCATED)
@@ -49,8 +51,7 @@ _EXPECTED_STD = {UNIFORM: UNIFORM_BOUND / math.sqrt(3.0), NORMAL: NORMAL_STD,
                  TRUNCATED: math.sqrt(2.0 / FAN_IN)}
 _LIMIT = {UNIFORM: UNIFORM_BOUND, TRUNCATED: 2.0 * TRUNC_SIGMA}
 _TORCH_FN = {UNIFORM: "kaiming_uniform_", NORMAL: "normal_", TRUNCATED: "trunc_normal_"}
-TORCH_MISSING = ("torch is not installed (for benchmarks: pip install torch==2.13.0, the CPU "
-                 "wheel kept on these machines; never a bare `torch`)")
+TORCH_MISSING = "torch is not installed (pip install torch adds the PyTorch rows)"
 
 
 class Row(NamedTuple):
@@ -154,25 +155,6 @@ def _fastinit_run(workload, buf, seed, threads, backend):
     if workload == UNIFORM:
         return lambda: fastinit.he_uniform_(w, **kw)
     return lambda: fastinit.he_normal_(w, **kw)
-
-
-def numpy_uniform(out, rng, bound):
-    """What a NumPy user writes for U(-bound, bound): ``random(out=)``, then scaling."""
-    rng.random(out=out, dtype=out.dtype)
-    out *= 2.0 * bound
-    out -= bound
-
-
-def numpy_normal(out, rng, std, *, truncated=False):
-    """N(0, std**2) with ``standard_normal(out=)``; truncated at ±2σ by resampling."""
-    rng.standard_normal(out=out, dtype=out.dtype)
-    if truncated:
-        flat = out.reshape(-1)  # a view: out is contiguous
-        bad = np.flatnonzero(np.abs(flat) > 2.0)
-        while bad.size:  # resample what fell outside ±2σ
-            flat[bad] = rng.standard_normal(bad.size, dtype=out.dtype)
-            bad = bad[np.abs(flat[bad]) > 2.0]
-    out *= std
 
 
 def _draw(workload, out, rng):
@@ -380,15 +362,14 @@ def cpu_model():
 
 def machine_info():
     """CPU, cores and the versions that matter to the numbers, as a flat dict."""
-    from . import __version__
-
     info = {"cpu": cpu_model(), "usable cores": _backend.usable_cores(),
             "logical cpus": os.cpu_count(), "python": platform.python_version(),
             "fastinit": __version__, "numpy": np.__version__}
-    for dist in ("numba", "Cython", "torch", "scipy"):
+    for dist in ("numba", "torch", "scipy"):
         info[dist] = _version(dist)
+    info["cython kernels"] = "not built"
     if _backend.cython_available():
-        from . import _cython
+        from .. import _cython
 
         info["cython kernels"] = _cython.kernel_variant
     blas_env = [k for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ]

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from fastinit import _compare  # noqa: E402
+from fastinit._cli import compare as _compare  # noqa: E402
 from fastinit._nn import RELU, TANH  # noqa: E402
 
 

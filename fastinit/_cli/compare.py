@@ -5,30 +5,29 @@ trained here on scikit-learn's offline 8x8 ``load_digits`` (1797 images, a
 fixed stratified 75/25 train/test split) with minibatch SGD or Adam written
 in NumPy, once per initializer, with the same data order and number of
 epochs.  Deeper variants (8 hidden layers, relu or tanh) show what the
-one-hidden-layer model hides.  ``python -m fastinit compare --help``.
+one-hidden-layer model hides.  ``python -m fastinit compare --help``; needs
+scikit-learn (the ``diagnose`` extra).
 """
 
 import argparse
-import math
-import sys
 
 import numpy as np
 
-from fastinit._nn import (
+from .._nn import (
     INITIALIZER_NAMES,
     LINEAR,
     MLP,
     RELU,
-    SGD,
     TANH,
-    Adam,
     Progress,
     check_names,
     check_seed,
     init_weights,
     one_blas_thread,
-    softmax_cross_entropy,
 )
+from . import args as A
+from . import plots, report
+from .train import SGD, Adam, softmax_cross_entropy
 
 # name -> (hidden layer sizes, activation); "article" is the article's model
 ARTICLE = "article"
@@ -201,77 +200,64 @@ def _run_all(results, table, exps, inits, data, bar, **train_kw):
             bar.update()
 
 
-def _f(value, spec):
-    return "nan" if not math.isfinite(value) else format(value, spec)
-
-
-def format_report(report):
-    """Render :func:`compare`'s result as a plain text table."""
-    cfg = report["config"]
-    lines = []
+def format_report(result):
+    """Render :func:`compare`'s result as plain-text tables, one per experiment."""
+    cfg = result["config"]
+    blocks = []
     for exp, spec in cfg["experiments"].items():
         arch = " -> ".join([f"Dense({h}, {spec['activation']})" for h in spec["hidden"]][:2])
         if len(spec["hidden"]) > 2:
             arch += f" -> ... ({len(spec['hidden'])} hidden)"
-        lines += ["", f"== {exp} ==  Flatten -> {arch} -> Dense(10); {cfg['optimizer']} "
-                      f"lr={cfg['lr']:g}, {cfg['epochs']} epochs, batch {cfg['batch_size']}",
-                  f"{'initializer':<15}{'train loss':>11}{'test loss':>11}"
-                  f"{'train acc':>11}{'test acc':>10}"]
-        for r in (r for r in report["results"] if r["experiment"] == exp):
-            lines.append(f"{r['initializer']:<15}{_f(r['train_loss'][-1], '.4f'):>11}"
-                         f"{_f(r['test_loss'][-1], '.4f'):>11}{r['train_acc']:>11.1%}"
-                         f"{r['test_acc']:>10.1%}")
-    return "\n".join(lines[1:])
+        rows = [(r["initializer"], report.cell(r["train_loss"][-1], ".4f"),
+                 report.cell(r["test_loss"][-1], ".4f"), f"{r['train_acc']:.1%}",
+                 f"{r['test_acc']:.1%}")
+                for r in result["results"] if r["experiment"] == exp]
+        blocks.append(f"== {exp} ==  Flatten -> {arch} -> Dense(10); {cfg['optimizer']} "
+                      f"lr={cfg['lr']:g}, {cfg['epochs']} epochs, batch {cfg['batch_size']}\n"
+                      + report.table(("initializer", "train loss", "test loss", "train acc",
+                                      "test acc"), rows))
+    return "\n\n".join(blocks)
 
 
-def _parser():
+def parser():
     p = argparse.ArgumentParser(
         prog="python -m fastinit compare",
         description="Train the same small network on scikit-learn's digits once per "
-                    "initializer and compare losses and accuracies.")
-    p.add_argument("--experiments", default=",".join(EXPERIMENT_NAMES),
-                   help="comma-separated subset of: %(default)s")
-    p.add_argument("--initializers", default=",".join(INITIALIZER_NAMES),
-                   help="comma-separated subset of: %(default)s")
-    p.add_argument("--epochs", type=int, default=20, help="default 20")
-    p.add_argument("--batch-size", type=int, default=32, help="default 32")
+                    "initializer and compare losses and accuracies (needs scikit-learn: "
+                    "the 'diagnose' extra).")
+    A.add_subset_option(p, "--experiments", EXPERIMENT_NAMES)
+    A.add_subset_option(p, "--initializers", INITIALIZER_NAMES)
+    p.add_argument("--epochs", type=A.positive_int, default=20, help="default 20")
+    p.add_argument("--batch-size", type=A.positive_int, default=32, help="default 32")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
-    p.add_argument("--lr", type=float, default=None,
+    p.add_argument("--lr", type=A.number(0.0, low_open=True), default=None,
                    help="learning rate (default 0.1 for sgd, 0.001 for adam)")
-    p.add_argument("--width", type=int, default=WIDTH, help=f"hidden units (default {WIDTH})")
-    p.add_argument("--deep-layers", type=int, default=DEEP_LAYERS,
+    p.add_argument("--width", type=A.positive_int, default=WIDTH,
+                   help=f"hidden units (default {WIDTH})")
+    p.add_argument("--deep-layers", type=A.positive_int, default=DEEP_LAYERS,
                    help=f"hidden layers of the deep experiments (default {DEEP_LAYERS})")
-    p.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
-    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.add_argument("--plot", metavar="FILE.png", help="save the loss curves (needs matplotlib)")
-    p.add_argument("--no-progress", action="store_true", help="never draw the progress line")
+    p.add_argument("--seed", type=A.seed, default=0, help="seed of weights and data order")
+    A.add_report_options(p, "the loss curves")
     return p
 
 
-def main(argv=None):
-    """Run ``python -m fastinit compare``.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command line arguments after ``compare`` (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit code: 0 on success, 2 on an invalid argument value.
-    """
-    args = _parser().parse_args(argv)
+def _main(args):
+    A.require("sklearn", extra="diagnose", needed_by="compare")
+    if args.plot:
+        A.require("matplotlib", extra="diagnose", needed_by="--plot")
     try:
-        report = compare(experiments=args.experiments.split(","),
-                         initializers=args.initializers.split(","), epochs=args.epochs,
-                         batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-                         width=args.width, deep_layers=args.deep_layers, seed=args.seed,
+        result = compare(experiments=args.experiments, initializers=args.initializers,
+                         epochs=args.epochs, batch_size=args.batch_size,
+                         optimizer=args.optimizer, lr=args.lr, width=args.width,
+                         deep_layers=args.deep_layers, seed=args.seed,
                          progress=not args.no_progress)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    from fastinit.diagnose import _emit
-
-    _emit(report, args, lambda: format_report(report), "plot_compare")
+    except ValueError as exc:  # a --batch-size larger than the training set
+        raise A.UsageError(str(exc)) from None
+    report.emit(result, as_json=args.json, text=lambda: format_report(result),
+                plot=plots.plot_compare, plot_path=args.plot)
     return 0
+
+
+def main(argv=None):
+    """Run ``python -m fastinit compare`` with `argv`; return the exit status."""
+    return A.run(parser(), argv, _main)
