@@ -21,12 +21,12 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _ckpt_format as F
-from .initializers import constant_, ones_, zeros_
 
 PIECE_BYTES = 32 * 2**20  # resident file pages of one piece; no anonymous memory
 LEDGER_PREFIX = ".fastinit-ledger-"
-# fills whose value does not depend on the element's index: any slice alone
-_UNIFORM_FILLS = (zeros_, ones_, constant_)
+# fills whose value does not depend on the element's index (in fastinit and
+# fastinit.torch): any slice can be filled alone
+_CONSTANT_FILLS = ("zeros_", "ones_", "constant_")
 
 
 class Piece(NamedTuple):
@@ -44,8 +44,13 @@ def _cut(placed, boundary, g0):
     return min(n, max(0, (boundary - g0) // item))
 
 
+def _is_constant(fn):
+    return (getattr(fn, "__name__", None) in _CONSTANT_FILLS
+            and getattr(fn, "__module__", "").startswith("fastinit"))
+
+
 def _is_piecewise(entry):
-    return entry.piecewise or entry.fn in _UNIFORM_FILLS
+    return entry.piecewise or _is_constant(entry.fn)
 
 
 def pieces(lay, num_workers, worker_index):
@@ -96,7 +101,7 @@ def fill_piece(f, placed, piece, dtype):
     whole = not _is_piecewise(e)
     view = np.memmap(f, dtype=dtype, mode="r+", offset=start,
                      shape=e.shape if whole else (count,))
-    if whole or e.fn in _UNIFORM_FILLS:
+    if whole or _is_constant(e.fn):
         e.fn(view, **e.kwargs)
     else:
         e.fn(view, **e.kwargs, full_shape=e.shape, offset=piece.start)
@@ -159,7 +164,7 @@ def expected_piece(placed, piece, dtype):
         e.fn(buf, **e.kwargs)
         return buf.reshape(-1)[piece.start:piece.stop]
     buf = np.empty(piece.stop - piece.start, dtype)
-    if e.fn in _UNIFORM_FILLS:
+    if _is_constant(e.fn):
         return e.fn(buf, **e.kwargs)
     return e.fn(buf, **e.kwargs, full_shape=e.shape, offset=piece.start)
 
