@@ -8,7 +8,9 @@ fill, ``madvise(MADV_DONTNEED)``, write back to disk (overlapped with the
 next piece's fill) and ``posix_fadvise(POSIX_FADV_DONTNEED)``, so neither its
 anonymous memory nor its resident file pages nor the page cache grow with
 the checkpoint. Once a piece is on disk, the process replaces its ledger
-atomically with the count of pieces done.
+atomically with the count of pieces done (at most every ``LEDGER_SECONDS``:
+a crash loses no more work than that); the ledger of a finished run, and the
+files, are fsync'ed.
 """
 
 import ctypes
@@ -24,6 +26,7 @@ from . import _ckpt_format as F
 
 PIECE_BYTES = 32 * 2**20  # resident file pages of one piece; no anonymous memory
 LEDGER_PREFIX = ".fastinit-ledger-"
+LEDGER_SECONDS = 0.5
 # fills whose value does not depend on the element's index (in fastinit and
 # fastinit.torch): any slice can be filled alone
 _CONSTANT_FILLS = ("zeros_", "ones_", "constant_")
@@ -188,12 +191,14 @@ class Ledger:
         except FileNotFoundError:
             return None
 
-    def write(self, record):
+    def write(self, record, *, durable=False):
+        """Replace the ledger; `durable` also waits for it to reach the disk."""
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(record, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, self.path)
 
 

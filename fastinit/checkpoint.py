@@ -147,16 +147,18 @@ def _progress_bar(total, initial, progress):
 
 def _fill(out_dir, lay, dtype, todo, ledger, record, bar):
     handles, sync = {}, io.Writeback()
-    written = 0
+    written, last = 0, time.monotonic()
     try:
         for k, piece in enumerate(todo[record["pieces_done"]:], record["pieces_done"]):
             placed = lay.placed[piece.tensor]
             if placed.file not in handles:
                 handles[placed.file] = open(os.path.join(out_dir, lay.files[placed.file]), "r+b")
             start, n = io.fill_piece(handles[placed.file], placed, piece, dtype)
-            if sync.submit(handles[placed.file].fileno(), start, n):
+            if sync.submit(handles[placed.file].fileno(), start, n) and \
+                    time.monotonic() - last >= io.LEDGER_SECONDS:
                 record["pieces_done"] = k  # every piece before this one is on disk
                 ledger.write(record)
+                last = time.monotonic()
             written += n
             if bar is not None:
                 bar.update(n)
@@ -164,7 +166,7 @@ def _fill(out_dir, lay, dtype, todo, ledger, record, bar):
             for f in handles.values():
                 os.fsync(f.fileno())  # sizes and extents too
             record["pieces_done"] = len(todo)
-            ledger.write(record)
+            ledger.write(record, durable=True)
     finally:
         for f in handles.values():
             f.close()
@@ -181,7 +183,7 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     their safetensors header written, and every tensor filled in place
     through ``np.memmap`` in pieces of at most 32 MiB, each flushed and its
     pages dropped, so memory does not grow with the checkpoint. A ledger
-    (``.fastinit-ledger-I-of-N.json``) is replaced after every piece: calling
+    (``.fastinit-ledger-I-of-N.json``) records the pieces on disk: calling
     ``write`` again with the same arguments finishes an interrupted run, and
     the files are then byte-identical to an uninterrupted one.
 

@@ -158,6 +158,7 @@ WORKER = textwrap.dedent("""
     from test_checkpoint import make_plan
     from fastinit import _ckpt_io, checkpoint
     _ckpt_io.PIECE_BYTES = int(sys.argv[5])
+    _ckpt_io.LEDGER_SECONDS = 0  # a ledger after every piece, so the kill lands half-way
     checkpoint.write(sys.argv[2], make_plan(int(sys.argv[6])), seed=7, dtype="float32",
                      num_workers=int(sys.argv[3]), worker_index=int(sys.argv[4]), progress=False)
 """)
