@@ -46,10 +46,13 @@ from .initializers import random_uniform_ as random_uniform_
 from .initializers import truncated_normal_ as truncated_normal_
 from .initializers import variance_scaling_ as variance_scaling_
 from .initializers import zeros_ as zeros_
+from .matrices import identity_ as identity_
+from .matrices import orthogonal_ as orthogonal_
 
 __all__ = [
     "compute_fans", "constant_", "glorot_normal_", "glorot_uniform_", "he_normal_",
-    "he_uniform_", "lecun_normal_", "lecun_uniform_", "ones_", "random_bits_",
+    "he_uniform_", "identity_", "lecun_normal_", "lecun_uniform_", "ones_", "orthogonal_",
+    "random_bits_",
     "random_normal_", "random_uniform_", "show_config", "truncated_normal_",
     "variance_scaling_", "zeros_",
 ]

@@ -193,3 +193,78 @@ def check_geometry(out_shape, full_shape, origin, offset):
                 f"with out.shape {tuple(out_shape)}"
             )
     return full
+
+
+# --- torch tensors (fastinit._tensors) and whole-matrix initializers (fastinit.matrices) ---
+
+TORCH_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
+def check_tensor(out, torch, dtypes=TORCH_DTYPES):
+    """A dense, contiguous CPU tensor of a supported float dtype; nothing else passes."""
+    dtype = str(out.dtype).removeprefix("torch.")
+    if dtype not in dtypes:
+        allowed = "float32, float64, float16 or bfloat16" if dtypes == TORCH_DTYPES else "a number"
+        raise TypeError(f"out must be a torch.Tensor of {allowed}, got {out.dtype}")
+    if out.device.type == "meta":
+        raise ValueError(
+            "out must be a tensor with storage, got a meta tensor "
+            "(materialize it first: `module.to_empty(device='cpu')`)")
+    if out.device.type != "cpu":
+        raise ValueError(
+            f"out must be a CPU tensor, got device {out.device} "
+            "(fill on the CPU, then move it, or materialize on the CPU)")
+    if out.layout != torch.strided:
+        raise ValueError(f"out must be a dense (strided) tensor, got layout {out.layout}")
+    if not out.is_contiguous():
+        raise ValueError(
+            f"out must be a contiguous tensor, got strides {tuple(out.stride())} for shape "
+            f"{tuple(out.shape)} (fill a contiguous tensor, then copy_ it in)")
+
+
+def check_min_ndim(shape, ndim, what):
+    """At least ``ndim`` axes in the full shape, for ``what`` (e.g. 'an orthogonal matrix')."""
+    if len(shape) < ndim:
+        raise ValueError(
+            f"full_shape must have at least {ndim} axes for {what}, got {tuple(shape)}")
+
+
+def check_ndim(shape, ndim, what):
+    if len(shape) != ndim:
+        raise ValueError(f"full_shape must have exactly {ndim} axes for {what}, got {tuple(shape)}")
+
+
+def check_axis(name, axis, ndim):
+    axis = check_integer(name, axis, "an integer")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name} must be in [{-ndim}, {ndim}) for a {ndim}-D shape, got {axis}")
+    return axis % ndim
+
+
+def check_dtensor(out):
+    if any(p.is_partial() for p in out.placements):
+        raise ValueError(f"out must be a DTensor without Partial placements, got {out.placements}")
+
+
+def check_seed_or_context(seed, active):
+    if seed is None and not active:
+        raise TypeError("seed must be an integer in [0, 2**64) (it may be omitted only inside "
+                        "fastinit.torch.patched(seed=...)), got None")
+
+
+# torch.nn.init's own messages, kept word for word so code that matches them still works
+TORCH_FAN_NDIM = "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+TORCH_MODE = "Mode {} not supported, please use one of {}"
+TORCH_SLOPE = "negative_slope {} not a valid number"
+TORCH_NONLINEARITY = "Unsupported nonlinearity {}"
+TORCH_ONLY_2D = "Only tensors with 2 dimensions are supported"
+TORCH_AT_LEAST_2D = "Only tensors with 2 or more dimensions are supported"
+TORCH_DIRAC_NDIM = "Only tensors with 3, 4, or 5 dimensions are supported"
+TORCH_DIRAC_GROUPS = "dim 0 must be divisible by groups"
+TORCH_BILINEAR = "in1_features must be > 0, but got (in1_features={})"
+
+
+def check_rules_cover(name, module, rules):
+    raise ValueError(
+        f"rules must cover every parameter and buffer, got no rule in {rules!r} for {name!r} "
+        f"({type(module).__name__}); pass on_unknown='reset_parameters' or a rule callable")

@@ -8,7 +8,7 @@ initializer's parameters, never on threads, backend, sharding or layout.
 
 import math
 
-from . import _fans, _fill
+from . import _fans, _fill, _tensors
 from . import _validation as V
 
 __all__ = [
@@ -553,3 +553,10 @@ def compute_fans(shape, *, in_axis=-2, out_axis=-1):
     shape = V.check_shape("shape", shape)
     V.check_axes(shape, in_axis, out_axis)
     return _fans.compute_fans(shape, in_axis, out_axis)
+
+
+# Torch tensors (CPU, contiguous) are filled in place through a NumPy view of their memory.
+for _name in __all__:
+    if _name != "compute_fans":
+        globals()[_name] = _tensors.accepts_tensors(globals()[_name])
+del _name

@@ -37,3 +37,9 @@ def pytest_configure(config):
 
     if os.environ.get("FASTINIT_REQUIRE_CYTHON") == "1" and "cython" not in BACKENDS:
         raise pytest.UsageError("FASTINIT_REQUIRE_CYTHON=1 but fastinit._cython does not import")
+    # ... and so that the PyTorch tests fail instead of skipping when torch is missing
+    import importlib.util
+
+    torch_missing = importlib.util.find_spec("torch") is None
+    if os.environ.get("FASTINIT_REQUIRE_TORCH") == "1" and torch_missing:
+        raise pytest.UsageError("FASTINIT_REQUIRE_TORCH=1 but torch does not import")
