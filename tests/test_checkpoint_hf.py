@@ -11,8 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("safetensors")
-fastinit_torch = pytest.importorskip("fastinit.torch")
 
+import fastinit.torch as fastinit_torch  # noqa: E402
 from fastinit import checkpoint as ckpt  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,7 +47,8 @@ def as_int(t):
 def test_llama_checkpoint_loads_in_transformers_and_equals_init_module(tmp_path, dtype, tied):
     from safetensors import safe_open
 
-    doc = dict(LLAMA, tie_word_embeddings=tied)
+    # a padding row (zero under the hf rules) in the embedding's second 32 MiB piece
+    doc = dict(LLAMA, tie_word_embeddings=tied, pad_token_id=31999 if tied else None)
     out = tmp_path / "ckpt"
     s = ckpt.write(out, config_file(tmp_path, doc), seed=3, dtype=dtype, max_shard_size="25MB",
                    progress=False)
@@ -69,6 +70,7 @@ def test_llama_checkpoint_loads_in_transformers_and_equals_init_module(tmp_path,
                 stored.add(key)
     assert stored == set(index["weight_map"])
     assert ("lm_head.weight" in stored) is not tied  # a tied weight is stored once
+    assert tied == (not want["model.embed_tokens.weight"][31999].any())
     loaded = model.state_dict()
     assert [k for k in want if not torch.equal(as_int(loaded[k]), as_int(want[k]))] == []
 
@@ -133,3 +135,20 @@ def test_command_reports_bad_configs(tmp_path):
     with pytest.raises(ValueError, match='config must be a JSON object with a "model_type"'):
         ckpt.write(tmp_path / "out", config_file(tmp_path, [1, 2]), seed=0)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_torch_module_is_written_as_init_module_fills_it(tmp_path):
+    from safetensors.torch import load_file
+
+    def net():
+        return torch.nn.Sequential(torch.nn.Linear(300, 200), torch.nn.LayerNorm(200),
+                                   torch.nn.Conv2d(3, 8, 5), torch.nn.Embedding(50, 16, 0))
+
+    with torch.device("meta"):
+        meta = net()
+    ckpt.write(tmp_path, meta, seed=2, rules="torch", dtype="float32", progress=False)
+    want = fastinit_torch.init_module(net(), seed=2, rules="torch").state_dict()
+    got = load_file(tmp_path / "model.safetensors")
+    assert sorted(got) == sorted(want)
+    assert [k for k in want if not torch.equal(got[k], want[k])] == []
+    assert not (tmp_path / "config.json").exists()  # a plain module has no config
