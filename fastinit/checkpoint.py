@@ -78,7 +78,8 @@ def _plan(model, seed, dtype, rules, max_shard_size):
                 "fastinit_version": __version__}
     lay = F.layout(entries, dtype_name=dtype, max_shard_size=shard, metadata=metadata)
     args = {"seed": seed, "dtype": dtype, "rules": metadata["rules"], "max_shard_size": shard,
-            "model_sha256": models.fingerprint(entries), "fastinit_version": __version__}
+            "model_sha256": models.fingerprint(entries), "fastinit_version": __version__,
+            "piece_bytes": io.PIECE_BYTES}
     return lay, config, args
 
 
