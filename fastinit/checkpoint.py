@@ -247,7 +247,11 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
                                "worker_index": worker_index, "pieces": len(todo),
                                "pieces_done": 0}
     ledger.write(record)  # before any data file: a half-written directory can resume
-    io.create_files(out_dir, lay)
+    try:
+        io.create_files(out_dir, lay)
+    except OSError as err:  # ENOSPC from another process's writes since the check, EDQUOT...
+        raise ValueError(f"out_dir must have room for the checkpoint's files, got "
+                         f"{err.strerror} reserving them in {out_dir!r}") from None
     sizes = [(p.stop - p.start) * F.DTYPES[dtype].itemsize for p in todo]
     bar = _progress_bar(sum(sizes), sum(sizes[:record["pieces_done"]]), progress)
     try:

@@ -257,11 +257,16 @@ def test_a_directory_with_other_files_is_refused(tmp_path):
 def test_not_enough_disk_space_is_refused_before_writing(tmp_path, monkeypatch):
     import shutil
 
-    real = shutil.disk_usage
-    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=1000))
+    real, free = shutil.disk_usage, {"bytes": 1000}
+    monkeypatch.setattr(shutil, "disk_usage",
+                        lambda p: real(p)._replace(free=free["bytes"] or real(p).free))
     with pytest.raises(ValueError, match=r"out_dir must have [\d,]+ bytes free .* got 1,000"):
         ckpt.write(tmp_path, make_plan(), seed=7, progress=False)
     assert os.listdir(tmp_path) == []
+    free["bytes"] = None
+    ckpt.write(tmp_path, make_plan(), seed=7, progress=False)
+    free["bytes"] = 1000
+    ckpt.write(tmp_path, make_plan(), seed=7, progress=False)  # its blocks are all allocated
 
 
 def test_an_unwritable_path_is_refused(tmp_path):
