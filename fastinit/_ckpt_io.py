@@ -215,14 +215,8 @@ class Ledger:
             return None
 
     def write(self, record, *, durable=False):
-        """Replace the ledger; `durable` also waits for it to reach the disk."""
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(record, f, indent=1, sort_keys=True)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_small_file(self.path, json.dumps(record, indent=1, sort_keys=True).encode(),
+                         durable=durable)
 
 
 def read_json(path):
@@ -230,11 +224,17 @@ def read_json(path):
         return json.load(f)
 
 
-def write_small_file(path, data):
-    """Write a small file atomically (a private temporary, then rename)."""
+def write_small_file(path, data, *, durable=False):
+    """Replace a small file atomically (a private temporary, then rename).
+
+    `durable` also waits for the bytes to reach the disk before the rename.
+    """
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "wb") as f:
         f.write(data)
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
