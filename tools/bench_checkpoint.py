@@ -1,6 +1,8 @@
 """Time a checkpoint write side by side with transformers and a plain sequential write.
 
     python tools/bench_checkpoint.py --config CONFIG.json --scratch DIR [--repeats 3]
+    python tools/bench_checkpoint.py --preset llama-1.1b --scratch DIR   # the README's table
+    python tools/bench_checkpoint.py --preset llama-8gib --scratch DIR --anon-only
 
 Runs, alternating, each in a fresh process: ``python -m fastinit checkpoint``;
 transformers' ``from_config`` + ``save_pretrained`` (same dtype); ``dd`` of the
@@ -23,6 +25,16 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LLAMA = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 32000,
+         "max_position_embeddings": 2048, "tie_word_embeddings": False}
+PRESETS = {  # TinyLlama-1.1B's shape; a 4.3 B-parameter Llama, 8.0 GiB in bfloat16; a tiny one
+    "llama-1.1b": dict(LLAMA, hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
+                       num_attention_heads=32, num_key_value_heads=4, rms_norm_eps=1e-05),
+    "llama-8gib": dict(LLAMA, hidden_size=4096, intermediate_size=11008, num_hidden_layers=20,
+                       num_attention_heads=32, num_key_value_heads=32),
+    "llama-tiny": dict(LLAMA, hidden_size=64, intermediate_size=160, num_hidden_layers=1,
+                       num_attention_heads=4, num_key_value_heads=2, vocab_size=1000),
+}
 HF_SAVE = """
 import sys, time, torch, transformers
 t0 = time.perf_counter()
@@ -79,12 +91,19 @@ def tensor_bytes(out):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--config", required=True)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config")
+    src.add_argument("--preset", choices=tuple(PRESETS))
     p.add_argument("--scratch", required=True)
     p.add_argument("--dtype", default="bfloat16")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--anon-only", action="store_true")
     a = p.parse_args()
+    if a.preset:
+        os.makedirs(a.scratch, exist_ok=True)
+        a.config = os.path.join(a.scratch, f"{a.preset}.json")
+        with open(a.config, "w") as f:
+            json.dump(PRESETS[a.preset], f)
     out = os.path.join(a.scratch, "ckpt")
     ours = [sys.executable, "-m", "fastinit", "checkpoint", "--config", a.config, "--out", out,
             "--dtype", a.dtype, "--quiet"]
