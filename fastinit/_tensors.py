@@ -57,9 +57,7 @@ def local_shard(out):
         local = out.to_local()
     shape, origin = compute_local_shape_and_global_offset(out.shape, out.device_mesh,
                                                           out.placements)
-    if tuple(shape) != tuple(local.shape):  # pragma: no cover - torch's own invariant
-        raise ValueError(f"out must have a local shard of shape {tuple(shape)}, "
-                         f"got {tuple(local.shape)}")
+    V.check_local_shape(shape, local.shape)
     return local, {"full_shape": tuple(out.shape), "origin": tuple(int(o) for o in origin)}
 
 

@@ -237,7 +237,7 @@ def _xavier(kind, tensor, gain, seed, stream, geometry):
     full = full_shape_of(tensor, geometry["full_shape"])
     fan_in, fan_out = calculate_fan_in_and_fan_out(full)
     if fan_in + fan_out == 0:
-        raise ZeroDivisionError("float division by zero")  # what torch raises here
+        raise ZeroDivisionError(V.TORCH_XAVIER_EMPTY)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return _scaled(tensor, kind, _SQRT3 * std if kind == "uniform" else std, seed,
                    stream, geometry)

@@ -3,12 +3,15 @@
 ``"torch"`` is what each module's own ``reset_parameters`` does in torch 2.13
 (read from ``torch/nn/modules/*.py``); ``"hf"`` is what Hugging Face
 transformers' ``PreTrainedModel._init_weights`` does (``modeling_utils.py``,
-transformers 5). A rule set maps a module to ``{local name: (fn, kwargs)}``
+transformers 5), overlaid with what the model's own ``_init_weights`` is
+recorded doing (:func:`hf_recorded`). A rule set maps a module to ``{local name: (fn, kwargs)}``
 for its own tensors; a dotted local name (``"out_proj.bias"``) sets a child's
 tensor and wins over the child's own rule, as the parent's reset runs last.
 """
 
+import inspect
 import math
+import sys
 
 from . import _torch_nn_init as N
 from . import _torch_structured as S
@@ -155,6 +158,63 @@ def hf_rules(module, nn, std):
     return None
 
 
+def _recorder(calls, name, original):
+    signature = inspect.signature(original)
+
+    def record(tensor, *args, **kwargs):
+        bound = signature.bind(tensor, *args, **kwargs)
+        bound.apply_defaults()
+        calls.append((tensor, name, {k: v for k, v in list(bound.arguments.items())[1:]
+                                     if k != "generator"}))
+        return tensor
+
+    return record
+
+
+def _padding_row(view, names, entries):
+    """A zeros_ on one row of an embedding planned as normal_: its padding_idx, else None."""
+    base = view._base
+    fn, kwargs = entries.get(names.get(id(base)), (None, None))
+    if fn is not N.normal_ or base.dim() != 2 or view.dim() != 1 or base.stride(1) != 1:
+        return None
+    return (view.storage_offset() - base.storage_offset()) // base.stride(0)
+
+
+def hf_recorded(root):
+    """``{name: (fn, kwargs)}`` of what the model's own ``_init_weights`` calls, recorded.
+
+    transformers 5 models initialize through ``transformers.initialization``,
+    whose functions reach torch's through ``TORCH_INIT_FUNCTIONS``: with that
+    table's entries replaced by recorders, ``_init_weights`` runs on every module
+    (the model class's override included, as Gemma's norms at zero) and writes
+    nothing through them. The last call on a tensor wins, as it would.
+    """
+    hf_init = sys.modules.get("transformers.initialization")
+    owner = root if callable(getattr(root, "_init_weights", None)) else None
+    if hf_init is None or owner is None or not hasattr(root, "config"):
+        return {}
+    names = {id(t): n for n, _, t in named_tensors(root)}
+    calls, table = [], hf_init.TORCH_INIT_FUNCTIONS
+    saved = dict(table)
+    table.update({name: _recorder(calls, name, fn) for name, fn in saved.items()})
+    try:
+        for module in root.modules():
+            owner._init_weights(module)
+    finally:
+        table.update(saved)
+    entries = {}
+    for tensor, name, kwargs in calls:
+        fn = getattr(N, name, None) or getattr(S, name)
+        if id(tensor) in names:
+            entries[names[id(tensor)]] = (fn, kwargs)
+        elif tensor._base is not None and name == "zeros_":
+            row = _padding_row(tensor, names, entries)
+            if row is not None:
+                base = names[id(tensor._base)]
+                entries[base] = (S.embedding_normal_, {**entries[base][1], "padding_idx": row})
+    return entries
+
+
 def module_tables(root, rule_sets):
     """``{rule set: {qualified name: (fn, kwargs)}}`` over every module of ``root``."""
     import torch
@@ -175,6 +235,8 @@ def module_tables(root, rule_sets):
                 table[name] = rule
                 if "." in local:
                     from_parent.add(name)
+        if rule_set == "hf":
+            table.update(hf_recorded(root))
         tables[rule_set] = table
     return tables
 

@@ -32,12 +32,6 @@ def _geometry_doc(func):
     return func
 
 
-def _check_array(tensor):
-    if not isinstance(tensor, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray or torch.Tensor, got {type(tensor).__name__}")
-    V.check_writable_contiguous(tensor)
-
-
 @_geometry_doc
 def constant_(tensor, val, *, full_shape=None, origin=None, offset=None):
     """Fill `tensor` in place with `val` (``torch.nn.init.constant_``).
@@ -58,7 +52,7 @@ def constant_(tensor, val, *, full_shape=None, origin=None, offset=None):
     >>> fit.constant_(np.empty(3, np.float32), 0.5)
     array([0.5, 0.5, 0.5], dtype=float32)
     """
-    _check_array(tensor)
+    V.check_any_array(tensor)
     V.check_geometry(tensor.shape, full_shape, origin, offset)
     tensor[...] = val
     return tensor
@@ -174,7 +168,7 @@ def dirac_(tensor, groups=1, *, full_shape=None, origin=None, offset=None):
     centre = tuple(n // 2 for n in full[2:])
     ones = [(g * per_group + d, d, *centre) for g in range(groups)
             for d in range(min(per_group, full[1]))]
-    _check_array(tensor)
+    V.check_any_array(tensor)
     V.check_geometry(tensor.shape, full_shape, origin, offset)
     values = np.zeros(full, np.dtype(tensor.dtype))
     if ones:

@@ -246,6 +246,25 @@ def check_dtensor(out):
         raise ValueError(f"out must be a DTensor without Partial placements, got {out.placements}")
 
 
+def check_any_array(out):
+    """Constant fills take any real dtype: a writable, contiguous array (or tensor's view)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray or torch.Tensor, got {type(out).__name__}")
+    check_writable_contiguous(out)
+
+
+def check_rule(rule, rule_sets):
+    if not (callable(rule) or rule in rule_sets):
+        raise ValueError(f"rules must be 'torch', 'hf', a callable or a sequence of them, "
+                         f"got {rule!r}")
+
+
+def check_local_shape(expected, local):
+    if tuple(expected) != tuple(local):  # pragma: no cover - torch's own invariant
+        raise ValueError(f"out must have a local shard of shape {tuple(expected)}, "
+                         f"got {tuple(local)}")
+
+
 def check_seed_or_context(seed, active):
     if seed is None and not active:
         raise TypeError("seed must be an integer in [0, 2**64) (it may be omitted only inside "
@@ -261,6 +280,7 @@ TORCH_ONLY_2D = "Only tensors with 2 dimensions are supported"
 TORCH_AT_LEAST_2D = "Only tensors with 2 or more dimensions are supported"
 TORCH_DIRAC_NDIM = "Only tensors with 3, 4, or 5 dimensions are supported"
 TORCH_DIRAC_GROUPS = "dim 0 must be divisible by groups"
+TORCH_XAVIER_EMPTY = "float division by zero"  # ZeroDivisionError, as torch raises
 TORCH_BILINEAR = "in1_features must be > 0, but got (in1_features={})"
 
 

@@ -14,15 +14,18 @@ Importing this module imports torch; ``import fastinit`` does not.
 """
 
 import contextlib
+import functools
 import inspect
 import itertools
+import math
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import torch as _torch_module
 
-from . import _torch_nn_init, _torch_rules
+from . import _backend, _tensors, _torch_nn_init, _torch_rules
 from . import _validation as V
 from ._torch_nn_init import (
     calculate_gain,
@@ -35,6 +38,7 @@ from ._torch_nn_init import (
     xavier_uniform_,
 )
 from ._torch_structured import (
+    NUMBERS,
     constant_,
     dirac_,
     embedding_normal_,
@@ -59,10 +63,6 @@ WHOLE_TENSOR = (orthogonal_, eye_, dirac_, sparse_)
 PATCHED = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_", "orthogonal_", "sparse_")
-# Modules that bind torch.nn.init's functions by name (transformers patches the same list).
-_BINDERS = ("torch.nn.init", "torch.nn.modules.activation", "torch.nn.modules.transformer",
-            "torch.nn.modules.linear", "torch.nn.modules.batchnorm", "torch.nn.modules.conv",
-            "torch.nn.modules.normalization", "torch.nn.modules.rnn", "torch.nn.modules.sparse")
 
 
 class ParamInit(NamedTuple):
@@ -80,16 +80,19 @@ class ParamInit(NamedTuple):
     piecewise: bool
 
 
+@functools.cache
+def _parameters(fn):
+    return frozenset(inspect.signature(fn).parameters)
+
+
 def _takes(fn, name):
-    return name in inspect.signature(fn).parameters
+    return name in _parameters(fn)
 
 
 def _resolve_rules(rules):
     chain = list(rules) if isinstance(rules, (list, tuple)) else [rules]
     for rule in chain:
-        if not (callable(rule) or rule in _torch_rules.RULE_SETS):
-            raise ValueError(f"rules must be 'torch', 'hf', a callable or a sequence of them, "
-                             f"got {rule!r}")
+        V.check_rule(rule, _torch_rules.RULE_SETS)
     return chain
 
 
@@ -137,7 +140,8 @@ def plan_module(module, *, seed, rules="torch", on_unknown="raise"):
         Root of every stream, ``0 <= seed < 2**64``.
     rules : {"torch", "hf"}, callable or sequence of them, default "torch"
         ``"torch"``: what each module's ``reset_parameters`` does;
-        ``"hf"``: what transformers' ``_init_weights`` does;
+        ``"hf"``: what the transformers model's own ``_init_weights`` does
+        (recorded on the module, override included; base rules otherwise);
         a callable ``rule(name, module, tensor) -> (fn, kwargs) | None``.
         In a sequence, the first rule that answers wins.
     on_unknown : {"raise", "reset_parameters"}, default "raise"
@@ -171,7 +175,40 @@ def _apply(entry, tensor, n_threads, backend):
     for key, value in (("n_threads", n_threads), ("backend", backend)):
         if _takes(entry.fn, key):
             kwargs.setdefault(key, value)
-    entry.fn(tensor, **kwargs)
+    with _torch_module.no_grad():
+        entry.fn(tensor, **kwargs)
+
+
+def _check_fillable(plan, tensors, n_threads, backend):
+    """Every tensor can be filled in place: raise before the first write, not halfway."""
+    V.check_n_threads(n_threads)
+    V.check_choice("backend", backend, _backend.BACKENDS)
+    for entry, tensor in zip(plan, tensors, strict=True):
+        local = _tensors.local_shard(tensor)[0] if _tensors.is_dtensor(tensor) else tensor
+        numbers = entry.fn in (constant_, ones_, zeros_, dirac_)
+        V.check_tensor(local, _torch_module, NUMBERS if numbers else V.TORCH_DTYPES)
+
+
+def _apply_all(plan, tensors, n_threads, backend):
+    """Fill every tensor; values never depend on how the work is spread.
+
+    A tensor larger than an equal share of the total gets all threads; the
+    others are filled one thread each, largest first, on a pool of threads
+    (the kernels release the GIL): one parallel region per small tensor
+    would cost more than its fill.
+    """
+    workers = _backend.effective_n_threads(V.check_n_threads(n_threads))
+    total = sum(math.prod(e.shape) for e in plan)
+    big = [i for i, e in enumerate(plan) if workers == 1 or math.prod(e.shape) * workers > total]
+    for i in big:
+        _apply(plan[i], tensors[i], workers, backend)
+    small = sorted(set(range(len(plan))) - set(big), key=lambda i: -math.prod(plan[i].shape))
+    if not small:
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(_apply, plan[i], tensors[i], 1, backend) for i in small]
+        for future in futures:
+            future.result()
 
 
 def _hf_non_persistent(module):
@@ -239,9 +276,9 @@ def init_module(module, *, seed, rules="torch", dtype=None, n_threads=None, back
     if dtype is not None:
         module.to(dtype=dtype)
     plan, tensors, unknown = _plan(module, seed, rules, on_unknown)
+    _check_fillable(plan, tensors, n_threads, backend)
+    _apply_all(plan, tensors, n_threads, backend)
     with _torch_module.no_grad():
-        for entry, tensor in zip(plan, tensors, strict=True):
-            _apply(entry, tensor, n_threads, backend)
         for name, owner in unknown:
             if not callable(getattr(owner, "reset_parameters", None)):
                 V.check_rules_cover(name, owner, rules)
@@ -280,8 +317,8 @@ def patched(*, seed):
     """Run model code with ``torch.nn.init``'s functions replaced by fastinit's.
 
     Inside the block, ``torch.nn.init.kaiming_uniform_`` and the other
-    functions of ``torch.nn.init`` (also where torch's modules and
-    transformers bound them by name) are fastinit's, with `seed` and
+    functions of ``torch.nn.init`` (also wherever a loaded module bound them
+    by name, and in transformers' table of them) are fastinit's, with `seed` and
     ``stream`` = the number of the random call (0, 1, 2, ... in call order),
     so unchanged code such as ``LlamaForCausalLM(config)`` initializes fast
     and reproducibly. A ``generator`` argument is ignored. torch's functions
@@ -311,7 +348,9 @@ def patched(*, seed):
     saved = []
     originals = {name: getattr(_torch_module.nn.init, name) for name in PATCHED}
     replacements = {name: _replacement(name) for name in PATCHED}
-    targets = [sys.modules[m].__dict__ for m in _BINDERS if m in sys.modules]
+    # every loaded module that bound torch.nn.init's functions by name (torch's own, timm, ...)
+    targets = [vars(m) for m in list(sys.modules.values())
+               if isinstance(getattr(m, "__dict__", None), dict)]
     hf = sys.modules.get("transformers.initialization")
     if hf is not None:
         targets.append(hf.TORCH_INIT_FUNCTIONS)

@@ -26,6 +26,19 @@ def dtype(request):
     return np.dtype(request.param)
 
 
+def require(module):
+    """``pytest.importorskip(module)``; a failing import when FASTINIT_REQUIRE_TORCH=1 (CI).
+
+    The optional-framework tests must run in CI, never skip there.
+    """
+    import importlib
+    import os
+
+    if os.environ.get("FASTINIT_REQUIRE_TORCH") == "1":
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
 def as_bytes(a):
     """Raw bytes of an array, for bit-for-bit comparison."""
     return np.ascontiguousarray(a).view(np.uint8).tobytes()

@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import require
 
 import fastinit
 from fastinit import _dtypes
@@ -42,7 +43,7 @@ def test_orthogonal_float32_is_orthogonal_to_1e5(shape):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
 def test_orthogonal_equals_keras_on_the_same_normal_matrix(shape, monkeypatch):
-    keras = pytest.importorskip("keras")
+    keras = require("keras")
     from keras.src.initializers import random_initializers
 
     a = normal_matrix(shape, 4, "k")
@@ -55,7 +56,7 @@ def test_orthogonal_equals_keras_on_the_same_normal_matrix(shape, monkeypatch):
 
 @pytest.mark.parametrize("column_axis", [-1, 0, 1])
 def test_orthogonal_equals_jax_on_the_same_normal_matrix(column_axis, monkeypatch):
-    jax = pytest.importorskip("jax")
+    jax = require("jax")
     from jax._src.random import core
 
     shape = (6, 4, 5)
@@ -118,7 +119,7 @@ def test_orthogonal_bad_arguments_raise_before_any_write(kwargs, exc, words):
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 5), (6, 1)])
 def test_identity_equals_keras_identity(shape):
-    keras = pytest.importorskip("keras")
+    keras = require("keras")
     expected = np.asarray(keras.initializers.Identity(gain=2.5)(shape, "float32"))
     w = fastinit.identity_(np.full(shape, 9.0, np.float32), gain=2.5)
     np.testing.assert_array_equal(w, expected)

@@ -4,9 +4,10 @@ import math
 import sys
 
 import pytest
+from conftest import require
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+torch = require("torch")
+transformers = require("transformers")
 nn = torch.nn
 
 from transformers import initialization as hf_init  # noqa: E402
@@ -41,22 +42,33 @@ def hf_calls(make):
     return model, calls
 
 
-def test_hf_rules_call_what_transformers_init_weights_calls():
-    model, calls = hf_calls(lambda: transformers.LlamaForCausalLM(config()))
-    tensors = dict(model.named_parameters())
+FAMILIES = ["Llama", "Mistral", "Qwen2", "Gemma", "Phi3"]  # Gemma overrides _init_weights
+
+
+def build(family):
+    cfg = getattr(transformers, f"{family}Config")(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=8, pad_token_id=5,
+        eos_token_id=1, bos_token_id=2, initializer_range=0.03, tie_word_embeddings=False)
+    return getattr(transformers, f"{family}ForCausalLM")(cfg)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_hf_rules_call_what_transformers_init_weights_calls(family):
+    model, calls = hf_calls(lambda: build(family))
+    tensors = dict(model.named_parameters()) | dict(model.named_buffers())
     plan = fit.plan_module(model, seed=0, rules="hf")
     assert [p.name for p in plan] == list(model.state_dict())
     for entry in plan:
         name, args, kwargs = calls[id(tensors[entry.name])]
+        ours = {k: v for k, v in entry.kwargs.items() if k not in ("seed", "stream")}
         if entry.fn is fit.embedding_normal_:
-            assert (name, kwargs) == ("normal_", {"mean": 0.0, "std": 0.03})
-            assert entry.kwargs["padding_idx"] == 5
-            assert entry.kwargs["std"] == 0.03
-        elif entry.fn is fit.normal_:
-            assert (name, kwargs) == ("normal_", {"mean": 0.0, "std": entry.kwargs["std"]})
-            assert entry.kwargs["std"] == 0.03
+            assert ours.pop("padding_idx") == 5
+            assert (name, kwargs) == ("normal_", ours)
         else:
-            assert name == entry.fn.__name__, entry.name
+            assert (name, kwargs) == (entry.fn.__name__, ours), entry.name
+        if name == "normal_":
+            assert kwargs["std"] == 0.03
 
 
 def test_hf_init_of_a_meta_model_equals_transformers_structure():
@@ -148,3 +160,15 @@ def test_patched_refuses_a_bad_seed_before_patching():
             fit.patched(seed=-1):
         pass
     assert originals() == before
+
+
+def test_patched_reaches_functions_bound_by_name_in_any_loaded_module(monkeypatch):
+    import types
+
+    user = types.ModuleType("user_model_code")
+    user.xavier_uniform_ = torch.nn.init.xavier_uniform_  # from torch.nn.init import ...
+    monkeypatch.setitem(sys.modules, "user_model_code", user)
+    with fit.patched(seed=2):
+        w = user.xavier_uniform_(torch.empty(6, 4))
+    assert user.xavier_uniform_ is torch.nn.init.xavier_uniform_
+    assert torch.equal(w, fit.xavier_uniform_(torch.empty(6, 4), seed=2, stream=0))

@@ -10,9 +10,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import require
 
-torch = pytest.importorskip("torch")
-stats = pytest.importorskip("scipy.stats")
+torch = require("torch")
+stats = require("scipy.stats")
 
 import fastinit.torch as fit  # noqa: E402
 from fastinit import _torch_nn_init  # noqa: E402

@@ -13,8 +13,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import require
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 nn = torch.nn
 
 import fastinit.torch as fit  # noqa: E402
@@ -261,3 +262,38 @@ def test_bias_bound_is_torchs_formula():
     conv = nn.Conv2d(3, 8, 5)
     (bias,) = [p for p in fit.plan_module(conv, seed=0) if p.name == "bias"]
     assert bias.kwargs["b"] == 1 / math.sqrt(3 * 25)
+
+
+def deep(width=16, depth=12):
+    return nn.Sequential(nn.Embedding(500, width),
+                         *[nn.Sequential(nn.Linear(width, width), nn.LayerNorm(width))
+                           for _ in range(depth)], nn.Linear(width, 300))
+
+
+def test_pool_of_threads_changes_no_value():
+    # the embedding and the head get all threads, the small layers one thread each on a pool
+    one = fit.init_module(deep(), seed=4, n_threads=1)
+    two = fit.init_module(deep(), seed=4, n_threads=2)
+    three = fit.init_module(deep(), seed=4, n_threads=3, backend="numba")
+    for (name, a), b, c in zip(one.state_dict().items(), two.state_dict().values(),
+                               three.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+        assert torch.equal(a, c), name
+
+
+def test_plan_of_a_meta_module_needs_no_memory():
+    with torch.device("meta"):
+        model = deep()
+    plan = fit.plan_module(model, seed=0)
+    assert [p.name for p in plan] == list(deep().state_dict())
+    assert plan[0].shape == (500, 16)
+
+
+def test_a_tensor_that_cannot_be_filled_stops_init_module_before_any_write():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4))
+    with torch.no_grad():
+        model[1].weight.set_(torch.zeros(8, 4)[::2])  # a non-contiguous view
+        model[0].weight.fill_(7.0)
+    with pytest.raises(ValueError, match="must be a contiguous tensor"):
+        fit.init_module(model, seed=0)
+    assert model[0].weight.eq(7.0).all()

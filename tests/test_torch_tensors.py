@@ -10,12 +10,13 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import require
 
 import fastinit
 from fastinit import _dtypes
 from fastinit import _validation as V
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 
 TORCH_DTYPES = {torch.float32: np.float32, torch.float64: np.float64,
                 torch.float16: np.float16, torch.bfloat16: _dtypes.BFLOAT16}

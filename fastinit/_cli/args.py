@@ -35,14 +35,45 @@ def run(parser, argv, body):
         return 2
 
 
-def require(module, *, extra, needed_by):
-    """Raise :class:`UsageError` naming the install command unless `module` imports."""
+def _imports(module):
     try:
         importlib.import_module(module)
     except ImportError:
-        raise UsageError(f"{needed_by} needs {module}, which is not installed; install the "
-                         f"{extra!r} extra from the fastinit checkout: "
-                         f"{EXTRA_INSTALL.format(extra=extra)}") from None
+        return False
+    return True
+
+
+def require(modules, *, extra, needed_by):
+    """Raise :class:`UsageError` naming the install command unless every module imports.
+
+    `modules` maps import names to the names users install them by
+    (``{"sklearn": "scikit-learn"}``).
+    """
+    missing = [dist for module, dist in modules.items() if not _imports(module)]
+    if missing:
+        raise UsageError(f"{needed_by} needs {' and '.join(missing)}, not installed; install "
+                         f"the {extra!r} extra from the fastinit checkout: "
+                         f"{EXTRA_INSTALL.format(extra=extra)}")
+
+
+def _available_bytes():
+    """MemAvailable from /proc/meminfo, or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(nbytes, asked_by):
+    """Raise :class:`UsageError` if `nbytes` of buffers exceed the memory available."""
+    available = _available_bytes()
+    if available is not None and nbytes > available:
+        raise UsageError(f"{asked_by} needs {nbytes / 2**30:.1f} GiB of buffers, more than the "
+                         f"{available / 2**30:.1f} GiB of memory available")
 
 
 def _integer(text):

@@ -29,7 +29,7 @@ _WORKLOAD_TEXT = {
 _COLUMNS = ("peer", "thr", "Gsamples/s", "GB/s", "of bound", "x numpy 1t", "+MiB traced",
             "+MiB RSS", "note")
 _FOOTER = """\
-Gsamples/s, GB/s: median of {repeats} timed runs (fewer where noted: --row-budget {budget:g} s)
+Gsamples/s, GB/s: median of {repeats} (fewer where noted: --row-budget {budget:g} s)
   on a preallocated buffer, after one untimed run; GB/s counts the bytes of the output buffer.
 `of bound`: GB/s over the memory-write bound, the best run of buf.fill(0) on the same buffer,
   1 thread or {threads} threads on equal parts in a thread pool (ndarray.fill releases the GIL).
@@ -85,6 +85,11 @@ def parser():
     p.add_argument("--json", type=A.output_file, metavar="PATH",
                    help="also write every result to PATH as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--model", type=A.number(1.0), metavar="PARAMS",
+                   help="instead, initialize a Llama-style model of about PARAMS parameters "
+                        "with fastinit.torch.init_module, torch's reset_parameters and "
+                        "trunc_normal_, and LlamaForCausalLM(config), side by side (uses "
+                        "--dtype, --threads, --repeats; needs torch and transformers)")
     return p
 
 
@@ -287,6 +292,17 @@ def _run(args, progress, groups):
 
 
 def _main(args, argv):
+    if args.model is not None:
+        A.require({"torch": "torch", "transformers": "transformers"}, extra="test",
+                  needed_by="bench --model")
+        from .. import _torch_bench
+
+        itemsize = max(P.DTYPES[d].itemsize for d in args.dtype)
+        A.check_memory(int(args.model * itemsize), f"--model {args.model:g}")
+        return _torch_bench.run(args.model, args.dtype, args.threads, args.repeats)
+    # the largest buffer, and the copy of the first fastinit row the others are compared with
+    itemsize = max(P.DTYPES[d].itemsize for d in args.dtype)
+    A.check_memory(2 * max(args.size) * itemsize, f"--size {size_label(max(args.size))}")
     info = P.machine_info()
     groups, skipped = _plan_all(args)
     print(format_header(info, argv) + "\n", flush=True)
@@ -298,8 +314,8 @@ def _main(args, argv):
     summary = format_summary(results, args.threads)
     if summary:
         print(summary + "\n")
-    print(_FOOTER.format(repeats=args.repeats, threads=args.threads, budget=args.row_budget,
-                         scipy=size_label(P.SCIPY_MAX)))
+    print(_FOOTER.format(repeats=report.plural(args.repeats, "timed run"), threads=args.threads,
+                         budget=args.row_budget, scipy=size_label(P.SCIPY_MAX)))
     problems = [f"{r['workload']} {r['dtype']} {r['label']} {r['threads']}t: {_problem(r)}"
                 for r in results if _problem(r)]
     for line in problems:

@@ -242,9 +242,10 @@ def parser():
 
 
 def _main(args):
-    A.require("sklearn", extra="diagnose", needed_by="compare")
-    if args.plot:
-        A.require("matplotlib", extra="diagnose", needed_by="--plot")
+    # float32 weights, gradients and Adam's two moments of the deep experiments' hidden layers
+    A.check_memory(4 * 4 * args.deep_layers * args.width ** 2, "--width and --deep-layers")
+    needed = {"sklearn": "scikit-learn", **({"matplotlib": "matplotlib"} if args.plot else {})}
+    A.require(needed, extra="diagnose", needed_by="compare --plot" if args.plot else "compare")
     try:
         result = compare(experiments=args.experiments, initializers=args.initializers,
                          epochs=args.epochs, batch_size=args.batch_size,

@@ -77,8 +77,11 @@ def parser():
 
 
 def _main(args):
+    # float32 weights and their gradients, and the forward cache (inputs, z, outputs)
+    A.check_memory(4 * args.depth * args.width * (2 * args.width + 3 * args.batch_size),
+                   "--depth, --width and --batch-size")
     if args.plot:
-        A.require("matplotlib", extra="diagnose", needed_by="--plot")
+        A.require({"matplotlib": "matplotlib"}, extra="diagnose", needed_by="diagnose --plot")
     result = dg.diagnose(depth=args.depth, width=args.width, batch_size=args.batch_size,
                          seed=args.seed, initializers=args.initializers,
                          activations=args.activations, progress=not args.no_progress)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _backend, _dtypes
 from . import args as A
-from . import model
+from . import model, report
 
 DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
           "bfloat16": _dtypes.BFLOAT16}
@@ -41,18 +41,6 @@ def parser():
     return p
 
 
-def _available_bytes():
-    """MemAvailable from /proc/meminfo, or None where it cannot be read."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def warm_up(params, dtype, *, seed, layers, n_threads, backend):
     """Fill a small buffer of each parameter kind once; return the seconds it took.
 
@@ -67,20 +55,13 @@ def warm_up(params, dtype, *, seed, layers, n_threads, backend):
     return time.perf_counter() - t0
 
 
-def _plural(n, word):
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _main(args):
     d_model = model.d_model_for(args.params, args.layers)
     params = model.spec(d_model, args.layers)
     dtype = np.dtype(DTYPES[args.dtype])
     backend = _backend.resolve(args.backend)
     n = sum(int(np.prod(p.shape)) for p in params)
-    available = _available_bytes()
-    if available is not None and n * dtype.itemsize > available:
-        raise A.UsageError(f"--params {args.params:g} needs {n * dtype.itemsize / 2**30:.1f} GiB "
-                           f"of buffers, more than the {available / 2**30:.1f} GiB available")
+    A.check_memory(n * dtype.itemsize, f"--params {args.params:g}")
     print(f"model: decoder transformer, {args.layers} layers, d_model {d_model}, "
           f"{len(params)} tensors, {n / 1e6:.1f} M parameters, {args.dtype}")
     t0 = time.perf_counter()
@@ -101,7 +82,7 @@ def _main(args):
                          backend=backend)
 
     t = model.run(params, buffers, fill)
-    threads = _plural(_backend.effective_n_threads(args.threads), "thread")
+    threads = report.plural(_backend.effective_n_threads(args.threads), "thread")
     print(f"fastinit ({backend}, {threads}): {t.n_params:,} parameters, "
           f"{t.n_bytes / 2**20:.0f} MiB in {t.seconds:.3f} s = "
           f"{t.n_params / t.seconds / 1e9:.2f} Gsamples/s, {t.n_bytes / t.seconds / 1e9:.2f} GB/s")

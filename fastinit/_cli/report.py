@@ -10,6 +10,11 @@ import math
 import sys
 
 
+def plural(n, word):
+    """``1 thread``, ``2 threads``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def json_safe(obj):
     """`obj` with every non-finite float replaced by None (strict JSON has no NaN)."""
     if isinstance(obj, float) and not math.isfinite(obj):

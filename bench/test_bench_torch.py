@@ -1,0 +1,83 @@
+"""Whole-model initialization: init_module against torch and transformers (small model).
+
+``pytest bench/test_bench_torch.py --benchmark-only``: one group per dtype with
+fastinit.torch.init_module, the raw kernel on as many elements, torch's
+reset_parameters, torch's trunc_normal_ and LlamaForCausalLM(config). The
+1e9-parameter comparison in the README is one run of
+``python -m fastinit._torch_bench`` (same rows, alternating rounds).
+"""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+import fastinit  # noqa: E402
+import fastinit.torch as fit  # noqa: E402
+from fastinit import _torch_bench as B  # noqa: E402
+
+PARAMS = 4e6
+DTYPES = ["float32", "bfloat16"]
+
+
+@pytest.fixture(scope="module")
+def config():
+    return B.llama_config(PARAMS)
+
+
+def _bench(benchmark, dtype, label, run, samples, rounds=3):
+    benchmark.group = f"llama {PARAMS:.0e} params {dtype}"
+    benchmark.extra_info.update(samples=samples, dtype=dtype, peer=label)
+    benchmark.pedantic(run, rounds=rounds, warmup_rounds=1, iterations=1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_init_module(benchmark, config, dtype):
+    model = B.materialized(config, B.DTYPES[dtype])
+    _bench(benchmark, dtype, "init_module", lambda: fit.init_module(model, seed=0, rules="hf"),
+           B.count(model))
+    again = fit.init_module(B.materialized(config, B.DTYPES[dtype]), seed=0, rules="hf")
+    for a, b in zip(model.parameters(), again.parameters(), strict=True):
+        assert torch.equal(a, b)
+    up = model.model.layers[0].mlp.up_proj.weight.float()
+    assert abs(up.std().item() - 0.02) < 0.002
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_raw_kernel_on_as_many_elements(benchmark, config, dtype):
+    n = B.count(B.materialized(config, torch.float32))
+    flat = torch.empty(n, dtype=B.DTYPES[dtype])
+    _bench(benchmark, dtype, "random_normal_ flat",
+           lambda: fastinit.random_normal_(flat, seed=0, stddev=0.02), n)
+    assert abs(flat.float().std().item() - 0.02) < 0.001
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_torch_reset_parameters(benchmark, config, dtype):
+    model = B.materialized(config, B.DTYPES[dtype])
+    _bench(benchmark, dtype, "reset_parameters", lambda: B.reset_every_module(model),
+           B.count(model), rounds=1)
+    bound = 1 / config.hidden_size ** 0.5
+    assert model.model.layers[0].mlp.up_proj.weight.abs().max().item() <= bound
+
+
+def test_torch_trunc_normal(benchmark, config):
+    model = B.materialized(config, torch.float32)
+    _bench(benchmark, "float32", "trunc_normal_",
+           lambda: B.trunc_normal_every_matrix(model, budget=1e6), B.count(model), rounds=1)
+    assert model.model.embed_tokens.weight.abs().max().item() <= 0.04
+
+
+@pytest.mark.parametrize("patched", [False, True], ids=["plain", "patched"])
+def test_llama_for_causal_lm(benchmark, config, patched):
+    from transformers import LlamaForCausalLM
+
+    def build():
+        return B._patched_build(config, 0) if patched else LlamaForCausalLM(config)
+
+    _bench(benchmark, "float32", "LlamaForCausalLM" + (" patched" if patched else ""), build,
+           B.count(B.materialized(config, torch.float32)), rounds=1)
+    if patched:
+        a, b = build(), build()
+        assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(),
+                                                      strict=True))
