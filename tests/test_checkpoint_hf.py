@@ -47,8 +47,8 @@ def as_int(t):
 def test_llama_checkpoint_loads_in_transformers_and_equals_init_module(tmp_path, dtype, tied):
     from safetensors import safe_open
 
-    # a padding row (zero under the hf rules) in the embedding's second 32 MiB piece
-    doc = dict(LLAMA, tie_word_embeddings=tied, pad_token_id=31999 if tied else None)
+    # untied: a padding row (zero, as transformers makes it) in the embedding's last piece
+    doc = dict(LLAMA, tie_word_embeddings=tied, pad_token_id=None if tied else 31999)
     out = tmp_path / "ckpt"
     s = ckpt.write(out, config_file(tmp_path, doc), seed=3, dtype=dtype, max_shard_size="25MB",
                    progress=False)
@@ -70,7 +70,7 @@ def test_llama_checkpoint_loads_in_transformers_and_equals_init_module(tmp_path,
                 stored.add(key)
     assert stored == set(index["weight_map"])
     assert ("lm_head.weight" in stored) is not tied  # a tied weight is stored once
-    assert tied == (not want["model.embed_tokens.weight"][31999].any())
+    assert tied == bool(want["model.embed_tokens.weight"][31999].any())
     loaded = model.state_dict()
     assert [k for k in want if not torch.equal(as_int(loaded[k]), as_int(want[k]))] == []
 

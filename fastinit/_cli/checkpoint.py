@@ -68,10 +68,11 @@ def _spec_rows(args):
 
 
 def _body(args):
-    A.require("safetensors", extra="checkpoint", needed_by="checkpoint")
-    A.require("tqdm", extra="checkpoint", needed_by="checkpoint")
+    needed = {"safetensors": "safetensors", "tqdm": "tqdm"}
     if args.config is not None:
-        A.require("transformers", extra="checkpoint", needed_by="checkpoint --config")
+        needed.update(torch="torch", transformers="transformers")
+    A.require(needed, extra="checkpoint",
+              needed_by="checkpoint --config" if args.config else "checkpoint")
     from .. import checkpoint
 
     src = args.config if args.config is not None else _spec_rows(args)
