@@ -268,7 +268,11 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
 
 
 def is_complete(out_dir):
-    """Whether every process of the checkpoint in `out_dir` has finished writing."""
+    """Whether every process of the checkpoint in `out_dir` has finished writing.
+
+    Reads the ledgers ``.fastinit-ledger-I-of-N.json``: all ``N`` must be
+    there, each with all its pieces on disk.
+    """
     out_dir = os.fspath(out_dir)
     records = [io.read_json(os.path.join(out_dir, n)) for n in sorted(os.listdir(out_dir))
                if n.startswith(io.LEDGER_PREFIX) and n.endswith(".json")]
@@ -290,8 +294,17 @@ def verify(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size
     Headers must equal the expected bytes and ``safetensors.safe_open`` must
     list every tensor with its shape; values are compared bit for bit, either
     everywhere (`full`) or on three windows of 65536 elements per tensor (the
-    start, the middle and the end; whole tensors when smaller). The other
-    arguments are those given to `write`.
+    start, the middle and the end; whole tensors when smaller). Memory stays
+    bounded: values are read and recomputed 2**22 elements at a time.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        A checkpoint directory `write` has finished (see `is_complete`).
+    model, seed, dtype, rules, max_shard_size
+        As given to `write`.
+    full : bool, default False
+        Compare every byte instead of three windows per tensor.
 
     Returns
     -------
