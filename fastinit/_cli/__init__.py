@@ -16,6 +16,7 @@ COMMANDS = {
     "bench": "time fastinit against NumPy, SciPy and PyTorch on the same buffers",
     "diagnose": "per-layer activation and gradient statistics of each initializer, deep net",
     "compare": "train a small network on scikit-learn's digits once per initializer",
+    "checkpoint": "write a freshly initialized safetensors checkpoint, out of core, resumable",
 }
 
 

@@ -56,21 +56,29 @@ def d_model_for(n_params, layers, vocab=VOCAB, context=CONTEXT):
     return max(64, int(round(d / 64)) * 64)
 
 
-def initialize(param, out, *, seed, layers, n_threads=None, backend="auto"):
-    """Fill one parameter's buffer with the initializer its kind calls for."""
-    common = dict(seed=seed, stream=param.name, n_threads=n_threads, backend=backend)
+def initializer(param, *, seed, layers):
+    """The in-place initializer its kind calls for, and its keyword arguments."""
+    common = dict(seed=seed, stream=param.name)
     if param.kind == "embedding":
-        return init.random_normal_(out, stddev=RESIDUAL_STD, **common)
+        return init.random_normal_, dict(stddev=RESIDUAL_STD, **common)
     if param.kind == "attention":
-        return init.glorot_uniform_(out, **common)
+        return init.glorot_uniform_, common
     if param.kind == "mlp_in":
-        return init.he_normal_(out, **common)
+        return init.he_normal_, common
     if param.kind == "residual_out":
         # GPT-2: residual projections scaled by 1/sqrt(2 * layers)
-        return init.truncated_normal_(out, stddev=RESIDUAL_STD / math.sqrt(2 * layers), **common)
+        return init.truncated_normal_, dict(stddev=RESIDUAL_STD / math.sqrt(2 * layers), **common)
     if param.kind == "norm_gain":
-        return init.ones_(out)
-    return init.zeros_(out)
+        return init.ones_, {}
+    return init.zeros_, {}
+
+
+def initialize(param, out, *, seed, layers, n_threads=None, backend="auto"):
+    """Fill one parameter's buffer with the initializer its kind calls for."""
+    fn, kwargs = initializer(param, seed=seed, layers=layers)
+    if "seed" in kwargs:
+        kwargs = dict(kwargs, n_threads=n_threads, backend=backend)
+    return fn(out, **kwargs)
 
 
 def numpy_initialize(param, out, rng, layers):
