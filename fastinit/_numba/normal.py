@@ -12,34 +12,33 @@ from numba import njit
 
 from . import _NUMBA_OPTS
 from .chunks import FMT_BF16, FMT_F16, batch_count, head_len, store, word_pair
-from .philox import PHILOX_BATCH, philox_batch, philox_block
+from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
 from .transforms import U64, box_muller_f32, box_muller_f64, f32_to_bf16_bits, f32_to_f16_bits
 
 
 @njit(**_NUMBA_OPTS)
 def normal_batch_f32(out, words, mean, std, fmt):
-    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     # (3) each pair of words -> Box-Muller -> two normals; (4) scale, shift and store
     if fmt == FMT_BF16:
         for j in range(out.size // 4):
-            z0, z1 = box_muller_f32(w0[j], w1[j])
-            z2, z3 = box_muller_f32(w2[j], w3[j])
+            z0, z1 = box_muller_f32(words[j], words[R1 + j])
+            z2, z3 = box_muller_f32(words[R2 + j], words[R3 + j])
             out[4 * j] = f32_to_bf16_bits(mean + std * z0)
             out[4 * j + 1] = f32_to_bf16_bits(mean + std * z1)
             out[4 * j + 2] = f32_to_bf16_bits(mean + std * z2)
             out[4 * j + 3] = f32_to_bf16_bits(mean + std * z3)
     elif fmt == FMT_F16:
         for j in range(out.size // 4):
-            z0, z1 = box_muller_f32(w0[j], w1[j])
-            z2, z3 = box_muller_f32(w2[j], w3[j])
+            z0, z1 = box_muller_f32(words[j], words[R1 + j])
+            z2, z3 = box_muller_f32(words[R2 + j], words[R3 + j])
             out[4 * j] = f32_to_f16_bits(mean + std * z0)
             out[4 * j + 1] = f32_to_f16_bits(mean + std * z1)
             out[4 * j + 2] = f32_to_f16_bits(mean + std * z2)
             out[4 * j + 3] = f32_to_f16_bits(mean + std * z3)
     else:
         for j in range(out.size // 4):
-            z0, z1 = box_muller_f32(w0[j], w1[j])
-            z2, z3 = box_muller_f32(w2[j], w3[j])
+            z0, z1 = box_muller_f32(words[j], words[R1 + j])
+            z2, z3 = box_muller_f32(words[R2 + j], words[R3 + j])
             out[4 * j] = mean + std * z0
             out[4 * j + 1] = mean + std * z1
             out[4 * j + 2] = mean + std * z2
@@ -48,10 +47,9 @@ def normal_batch_f32(out, words, mean, std, fmt):
 
 @njit(**_NUMBA_OPTS)
 def normal_batch_f64(out, words, mean, std):
-    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 2):
         # (3) four words -> Box-Muller -> two normals; (4) scale, shift and store
-        z0, z1 = box_muller_f64(w0[j], w1[j], w2[j], w3[j])
+        z0, z1 = box_muller_f64(words[j], words[R1 + j], words[R2 + j], words[R3 + j])
         out[2 * j] = mean + std * z0
         out[2 * j + 1] = mean + std * z1
 
@@ -67,7 +65,7 @@ def normal_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, fmt):
         store(out, m, mean + std * (z0 if (g & 1) == 0 else z1), fmt)
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) four words = two pairs, lane-major
@@ -92,7 +90,7 @@ def normal_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std):
         out[m] = mean + std * (z0 if (g & 1) == 0 else z1)
     nb = (n - h) // 2
     q0 = (g0 + h) >> 1
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) four words = one pair, lane-major

@@ -20,6 +20,7 @@ MASK32 = np.uint64(C.MASK32)
 S32 = np.uint64(32)
 PHILOX_ROUNDS = C.PHILOX_ROUNDS
 PHILOX_BATCH = C.PHILOX_BATCH
+R1, R2, R3 = PHILOX_BATCH, 2 * PHILOX_BATCH, 3 * PHILOX_BATCH  # rows 1-3 of words
 
 
 @njit(**_INLINE_OPTS)
@@ -43,14 +44,15 @@ def philox_block(q, key0, key1, stream0, stream1):
 
 @njit(**_NUMBA_OPTS)
 def philox_batch(words, q, key0, key1, stream0, stream1):
-    """words[i, j] = word i of block q + j, j < PHILOX_BATCH (lane-major).
+    """Blocks q .. q + PHILOX_BATCH - 1, lane-major: words[i*PHILOX_BATCH + j] = word i of q + j.
 
     A loop of its own: LLVM vectorizes it over j, and the transform loops that
     read ``words`` then run at the float width (16 lanes), not Philox's 64-bit one.
+    One flat array with constant row offsets: LLVM sees the four rows never overlap.
     """
     for j in range(PHILOX_BATCH):
         b = philox_block(np.uint64(q + j), key0, key1, stream0, stream1)
-        words[0, j] = b[0]
-        words[1, j] = b[1]
-        words[2, j] = b[2]
-        words[3, j] = b[3]
+        words[j] = b[0]
+        words[PHILOX_BATCH + j] = b[1]
+        words[2 * PHILOX_BATCH + j] = b[2]
+        words[3 * PHILOX_BATCH + j] = b[3]

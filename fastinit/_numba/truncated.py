@@ -11,7 +11,7 @@ from numba import njit
 
 from . import _INLINE_OPTS, _NUMBA_OPTS
 from .chunks import FMT_BF16, FMT_F16, batch_count, clamp, head_len, store, word_pair
-from .philox import PHILOX_BATCH, philox_batch, philox_block
+from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
 from .transforms import (
     ERFINV_F32_CENTRAL_MAX_X,
     F32,
@@ -42,43 +42,43 @@ def truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails):
 
 @njit(**_NUMBA_OPTS)
 def truncated_batch_f32(out, words, mean, std, ea, ed, eb, lo_c, hi_c, tails, fmt):
-    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store
     if fmt == FMT_BF16:
         for j in range(out.size // 4):
-            x = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j] = f32_to_bf16_bits(x)
-            x = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[R1 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j + 1] = f32_to_bf16_bits(x)
-            x = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[R2 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j + 2] = f32_to_bf16_bits(x)
-            x = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[R3 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j + 3] = f32_to_bf16_bits(x)
     elif fmt == FMT_F16:
         for j in range(out.size // 4):
-            x = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j] = f32_to_f16_bits(x)
-            x = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[R1 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j + 1] = f32_to_f16_bits(x)
-            x = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[R2 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j + 2] = f32_to_f16_bits(x)
-            x = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            x = truncated_f32(words[R3 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
             out[4 * j + 3] = f32_to_f16_bits(x)
     else:
         for j in range(out.size // 4):
-            out[4 * j] = truncated_f32(w0[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
-            out[4 * j + 1] = truncated_f32(w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
-            out[4 * j + 2] = truncated_f32(w2[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
-            out[4 * j + 3] = truncated_f32(w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j] = truncated_f32(words[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 1] = truncated_f32(words[R1 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 2] = truncated_f32(words[R2 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+            out[4 * j + 3] = truncated_f32(words[R3 + j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
 
 
 @njit(**_NUMBA_OPTS)
 def truncated_batch_f64(out, words, mean, std, ea, ed, eb, lo_c, hi_c, tails):
-    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 2):
         # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store
-        out[2 * j] = truncated_f64(w0[j], w1[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
-        out[2 * j + 1] = truncated_f64(w2[j], w3[j], mean, std, ea, ed, eb, lo_c, hi_c, tails)
+        out[2 * j] = truncated_f64(words[j], words[R1 + j], mean, std, ea, ed, eb, lo_c, hi_c,
+                                   tails)
+        out[2 * j + 1] = truncated_f64(words[R2 + j], words[R3 + j], mean, std, ea, ed, eb, lo_c,
+                                       hi_c, tails)
 
 
 @njit(**_NUMBA_OPTS)
@@ -95,7 +95,7 @@ def truncated_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
         store(out, m, truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails), fmt)
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
@@ -125,7 +125,7 @@ def truncated_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
         out[m] = truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails)
     nb = (n - h) // 2
     q0 = (g0 + h) >> 1
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major

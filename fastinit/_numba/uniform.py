@@ -12,7 +12,7 @@ from numba import njit
 
 from . import _INLINE_OPTS, _NUMBA_OPTS
 from .chunks import FMT_BF16, FMT_F16, batch_count, clamp, head_len, store, word_pair
-from .philox import PHILOX_BATCH, philox_batch, philox_block
+from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
 from .transforms import (
     U64,
     f32_to_bf16_bits,
@@ -25,13 +25,12 @@ from .transforms import (
 # --- raw words ------------------------------------------------------------------
 @njit(**_NUMBA_OPTS)
 def bits_batch(out, words):
-    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 4):
         # (3) no transform; (4) store the block
-        out[4 * j] = w0[j]
-        out[4 * j + 1] = w1[j]
-        out[4 * j + 2] = w2[j]
-        out[4 * j + 3] = w3[j]
+        out[4 * j] = words[j]
+        out[4 * j + 1] = words[R1 + j]
+        out[4 * j + 2] = words[R2 + j]
+        out[4 * j + 3] = words[R3 + j]
 
 
 @njit(**_NUMBA_OPTS)
@@ -44,7 +43,7 @@ def bits_run(out, key0, key1, stream0, stream1, g0, step):
         out[m] = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
@@ -68,35 +67,33 @@ def uniform_f64(w0, w1, lo, span, lo_c, hi_c):
 
 @njit(**_NUMBA_OPTS)
 def uniform_batch_f32(out, words, lo, span, lo_c, hi_c, fmt):
-    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     # (3) words -> uniforms -> scale, shift, clamp; (4) store
     if fmt == FMT_BF16:
         for j in range(out.size // 4):
-            out[4 * j] = f32_to_bf16_bits(uniform_f32(w0[j], lo, span, lo_c, hi_c))
-            out[4 * j + 1] = f32_to_bf16_bits(uniform_f32(w1[j], lo, span, lo_c, hi_c))
-            out[4 * j + 2] = f32_to_bf16_bits(uniform_f32(w2[j], lo, span, lo_c, hi_c))
-            out[4 * j + 3] = f32_to_bf16_bits(uniform_f32(w3[j], lo, span, lo_c, hi_c))
+            out[4 * j] = f32_to_bf16_bits(uniform_f32(words[j], lo, span, lo_c, hi_c))
+            out[4 * j + 1] = f32_to_bf16_bits(uniform_f32(words[R1 + j], lo, span, lo_c, hi_c))
+            out[4 * j + 2] = f32_to_bf16_bits(uniform_f32(words[R2 + j], lo, span, lo_c, hi_c))
+            out[4 * j + 3] = f32_to_bf16_bits(uniform_f32(words[R3 + j], lo, span, lo_c, hi_c))
     elif fmt == FMT_F16:
         for j in range(out.size // 4):
-            out[4 * j] = f32_to_f16_bits(uniform_f32(w0[j], lo, span, lo_c, hi_c))
-            out[4 * j + 1] = f32_to_f16_bits(uniform_f32(w1[j], lo, span, lo_c, hi_c))
-            out[4 * j + 2] = f32_to_f16_bits(uniform_f32(w2[j], lo, span, lo_c, hi_c))
-            out[4 * j + 3] = f32_to_f16_bits(uniform_f32(w3[j], lo, span, lo_c, hi_c))
+            out[4 * j] = f32_to_f16_bits(uniform_f32(words[j], lo, span, lo_c, hi_c))
+            out[4 * j + 1] = f32_to_f16_bits(uniform_f32(words[R1 + j], lo, span, lo_c, hi_c))
+            out[4 * j + 2] = f32_to_f16_bits(uniform_f32(words[R2 + j], lo, span, lo_c, hi_c))
+            out[4 * j + 3] = f32_to_f16_bits(uniform_f32(words[R3 + j], lo, span, lo_c, hi_c))
     else:
         for j in range(out.size // 4):
-            out[4 * j] = uniform_f32(w0[j], lo, span, lo_c, hi_c)
-            out[4 * j + 1] = uniform_f32(w1[j], lo, span, lo_c, hi_c)
-            out[4 * j + 2] = uniform_f32(w2[j], lo, span, lo_c, hi_c)
-            out[4 * j + 3] = uniform_f32(w3[j], lo, span, lo_c, hi_c)
+            out[4 * j] = uniform_f32(words[j], lo, span, lo_c, hi_c)
+            out[4 * j + 1] = uniform_f32(words[R1 + j], lo, span, lo_c, hi_c)
+            out[4 * j + 2] = uniform_f32(words[R2 + j], lo, span, lo_c, hi_c)
+            out[4 * j + 3] = uniform_f32(words[R3 + j], lo, span, lo_c, hi_c)
 
 
 @njit(**_NUMBA_OPTS)
 def uniform_batch_f64(out, words, lo, span, lo_c, hi_c):
-    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
     for j in range(out.size // 2):
         # (3) words -> uniforms -> scale, shift, clamp; (4) store
-        out[2 * j] = uniform_f64(w0[j], w1[j], lo, span, lo_c, hi_c)
-        out[2 * j + 1] = uniform_f64(w2[j], w3[j], lo, span, lo_c, hi_c)
+        out[2 * j] = uniform_f64(words[j], words[R1 + j], lo, span, lo_c, hi_c)
+        out[2 * j + 1] = uniform_f64(words[R2 + j], words[R3 + j], lo, span, lo_c, hi_c)
 
 
 @njit(**_NUMBA_OPTS)
@@ -109,7 +106,7 @@ def uniform_run_f32(out, key0, key1, stream0, stream1, g0, step, lo, span, lo_c,
         store(out, m, uniform_f32(w, lo, span, lo_c, hi_c), fmt)
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
@@ -131,7 +128,7 @@ def uniform_run_f64(out, key0, key1, stream0, stream1, g0, step, lo, span, lo_c,
         out[m] = uniform_f64(w0, w1, lo, span, lo_c, hi_c)
     nb = (n - h) // 2
     q0 = (g0 + h) >> 1
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
