@@ -13,7 +13,7 @@ from numba import njit
 
 from . import _INLINE_OPTS, _NUMBA_OPTS
 from .chunks import batch_count, clamp, head_len, store, word_pair
-from .philox import PHILOX_BATCH, philox_batch, philox_block
+from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
 from .transforms import F32, F64, U64, tail_z_f64, u01_open_open_f32, u01_open_open_f64
 
 
@@ -36,7 +36,7 @@ def truncated_tail_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, st
         store(out, m, F32(x), fmt)
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
@@ -46,8 +46,8 @@ def truncated_tail_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, st
             for lane in range(4):
                 # (3) word -> 24-bit open uniform, exact in float64 -> tail inverse;
                 # (4) shift, scale, clamp in float64, round to the output, store
-                x = truncated_tail_value(F64(u01_open_open_f32(words[lane, j])), mean, std_s,
-                                         a, d, log_ma, lo_c, hi_c)
+                u = F64(u01_open_open_f32(words[lane * PHILOX_BATCH + j]))
+                x = truncated_tail_value(u, mean, std_s, a, d, log_ma, lo_c, hi_c)
                 store(out, o + lane, F32(x), fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
@@ -68,7 +68,7 @@ def truncated_tail_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, st
                                       lo_c, hi_c)
     nb = (n - h) // 2
     q0 = (g0 + h) >> 1
-    words = np.empty((4, PHILOX_BATCH), np.uint32)
+    words = np.empty(4 * PHILOX_BATCH, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
@@ -76,9 +76,9 @@ def truncated_tail_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, st
         for j in range(min(PHILOX_BATCH, nb - jb)):
             o = h + 2 * (jb + j)
             # (3) words -> 53-bit open uniform -> tail inverse; (4) shift, scale, clamp, store
-            out[o] = truncated_tail_value(u01_open_open_f64(words[0, j], words[1, j]), mean,
+            out[o] = truncated_tail_value(u01_open_open_f64(words[j], words[R1 + j]), mean,
                                           std_s, a, d, log_ma, lo_c, hi_c)
-            out[o + 1] = truncated_tail_value(u01_open_open_f64(words[2, j], words[3, j]),
+            out[o + 1] = truncated_tail_value(u01_open_open_f64(words[R2 + j], words[R3 + j]),
                                               mean, std_s, a, d, log_ma, lo_c, hi_c)
     for m in range(h + 2 * nb, n):
         w0, w1 = word_pair(2 * (g0 + m), key0, key1, stream0, stream1)
