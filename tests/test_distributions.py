@@ -73,6 +73,8 @@ def test_bounds_hold_after_rounding(case, dtype, backend):
     # where many samples are expected near a bound, it is nearly reached: the
     # clamp is not cutting a wide margin
     width = hi - lo
+    if not math.isfinite(width):  # a half-infinite support has no margin to measure
+        return
     if N * law.cdf(lo + 0.01 * width) > MARGIN_COUNT:
         assert x.min() < lo + 0.01 * width
     if N * law.sf(hi - 0.05 * width) > MARGIN_COUNT:

@@ -46,9 +46,8 @@ def truncated_tail_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, st
             for lane in range(4):
                 # (3) word -> 24-bit open uniform, exact in float64 -> tail inverse;
                 # (4) shift, scale, clamp in float64, round to the output, store
-                w = words[lane * PHILOX_BATCH + j]
-                x = truncated_tail_value(F64(u01_open_open_f32(w)), mean, std_s, a, d, log_ma,
-                                         lo_c, hi_c)
+                u = F64(u01_open_open_f32(words[lane * PHILOX_BATCH + j]))
+                x = truncated_tail_value(u, mean, std_s, a, d, log_ma, lo_c, hi_c)
                 store(out, o + lane, F32(x), fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m

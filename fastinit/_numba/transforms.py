@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from .. import _constants as C
-from . import _INLINE_OPTS
+from . import _INLINE_OPTS, _NUMBA_OPTS
 
 F32 = np.float32
 F64 = np.float64
@@ -311,7 +311,9 @@ def mills_f64(z):
     return SQRT_HALF_PI * e
 
 
-@njit(**_INLINE_OPTS)
+# not inlined at Numba IR level: four Newton steps, each with mills_f64 and
+# log_f64, would be copied into every call site and multiply the compile time
+@njit(**_NUMBA_OPTS)
 def tail_z_f64(u, a, d, log_ma):
     """z >= a with Q(z) = Q(a) * ((1 - u) + u*d): Newton on log Q, a fixed step count."""
     r = (1.0 - u) + u * d
