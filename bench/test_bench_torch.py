@@ -4,7 +4,7 @@
 fastinit.torch.init_module, the raw kernel on as many elements, torch's
 reset_parameters, torch's trunc_normal_ and LlamaForCausalLM(config). The
 1e9-parameter comparison in the README is one run of
-``python -m fastinit._torch_bench`` (same rows, alternating rounds).
+``python -m fastinit._cli.torch_bench`` (same rows, alternating rounds).
 """
 
 import pytest
@@ -14,7 +14,7 @@ pytest.importorskip("transformers")
 
 import fastinit  # noqa: E402
 import fastinit.torch as fit  # noqa: E402
-from fastinit import _torch_bench as B  # noqa: E402
+from fastinit._cli import torch_bench as B  # noqa: E402
 
 PARAMS = 4e6
 DTYPES = ["float32", "bfloat16"]

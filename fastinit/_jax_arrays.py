@@ -10,9 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import fastinit
-
-from . import _dtypes
+from . import _dtypes, initializers, matrices
 from . import _validation as V
 
 
@@ -42,10 +40,11 @@ def _resolve(initializer):
     """A fastinit in-place function from itself or its name (``"he_normal"``)."""
     if isinstance(initializer, str):
         name = initializer if initializer.endswith("_") else initializer + "_"
-        if name not in fastinit.__all__:
-            raise ValueError(f"initializer must name a fastinit initializer such as "
-                             f"'he_normal', got {initializer!r}")
-        return getattr(fastinit, name)
+        for module in (initializers, matrices):
+            if name in module.__all__:
+                return getattr(module, name)
+        raise ValueError(f"initializer must name a fastinit initializer such as "
+                         f"'he_normal', got {initializer!r}")
     if not callable(initializer):
         raise TypeError(f"initializer must be a fastinit in-place function or its name, "
                         f"got {type(initializer).__name__}")

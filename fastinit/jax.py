@@ -28,9 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import fastinit
-
 from . import _validation as V
+from . import initializers, matrices
 from ._jax_arrays import _host_buffer, _host_dtype
 from ._jax_arrays import make_array as make_array
 
@@ -223,7 +222,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     """
     def fill_for_shape(shape):
         fan_in, fan_out = jax_fans(shape, in_axis, out_axis, batch_axis)
-        return functools.partial(fastinit.variance_scaling_, scale=scale, mode=mode,
+        return functools.partial(initializers.variance_scaling_, scale=scale, mode=mode,
                                  distribution=distribution, fan_in=fan_in, fan_out=fan_out)
 
     return _factory(fill_for_shape, dtype, stream)
@@ -282,7 +281,7 @@ def uniform(scale=1e-2, dtype=None, *, stream=0):
     >>> bool(w.min() >= 0 and w.max() <= 2.0)
     True
     """
-    fill = functools.partial(fastinit.random_uniform_, minval=0.0, maxval=scale)
+    fill = functools.partial(initializers.random_uniform_, minval=0.0, maxval=scale)
     return _factory(lambda shape: fill, dtype, stream)
 
 
@@ -302,7 +301,7 @@ def normal(stddev=1e-2, dtype=None, *, stream=0):
     >>> bool(abs(float(w.std()) - 1.0) < 0.01)
     True
     """
-    fill = functools.partial(fastinit.random_normal_, mean=0.0, stddev=stddev)
+    fill = functools.partial(initializers.random_normal_, mean=0.0, stddev=stddev)
     return _factory(lambda shape: fill, dtype, stream)
 
 
@@ -330,7 +329,7 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0, *, stream=0
     >>> bool(abs(w).max() <= 2.0)
     True
     """
-    fill = functools.partial(fastinit.truncated_normal_, mean=0.0, stddev=stddev, lower=lower,
+    fill = functools.partial(initializers.truncated_normal_, mean=0.0, stddev=stddev, lower=lower,
                              upper=upper)
     return _factory(lambda shape: fill, dtype, stream)
 
@@ -358,5 +357,5 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None, *, stream=0):
     >>> bool(np.allclose(w.T @ w, np.eye(16), atol=1e-5))
     True
     """
-    fill = functools.partial(fastinit.orthogonal_, gain=scale, column_axis=column_axis)
+    fill = functools.partial(matrices.orthogonal_, gain=scale, column_axis=column_axis)
     return _factory(lambda shape: fill, dtype, stream)

@@ -36,9 +36,7 @@ import keras
 import numpy as np
 from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 
-import fastinit
-
-from . import _dtypes
+from . import _dtypes, initializers, matrices
 from . import _validation as V
 
 __all__ = [
@@ -82,7 +80,7 @@ class _Filled(keras.initializers.Initializer):
         """A Keras distribution's layout (JAX): each shard filled on the host."""
         import jax
 
-        import fastinit.jax
+        from ._jax_arrays import make_array
 
         if isinstance(layout.mesh, jax.sharding.AbstractMesh):  # the mesh Keras has set
             layout = jax.sharding.NamedSharding(jax.sharding.get_mesh(), layout.spec)
@@ -90,8 +88,7 @@ class _Filled(keras.initializers.Initializer):
         def fill(out, *, seed, stream, full_shape, origin):
             return self._fill(out, stream, full_shape=full_shape, origin=origin)
 
-        return fastinit.jax.make_array(fill, shape, host, layout, seed=getattr(self, "seed", 0),
-                                       stream=stream)
+        return make_array(fill, shape, host, layout, seed=getattr(self, "seed", 0), stream=stream)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -127,7 +124,7 @@ class RandomUniform(_Random):
         super().__init__(seed, stream)
 
     def _fill(self, out, stream, **where):
-        return fastinit.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
+        return initializers.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
                                         maxval=self.maxval, **where)
 
     def get_config(self):
@@ -143,7 +140,7 @@ class RandomNormal(_Random):
         super().__init__(seed, stream)
 
     def _fill(self, out, stream, **where):
-        return fastinit.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
+        return initializers.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
                                        stddev=self.stddev, **where)
 
     def get_config(self):
@@ -155,7 +152,7 @@ class TruncatedNormal(RandomNormal):
     """``keras.initializers.TruncatedNormal``: ``fastinit.truncated_normal_`` at ±2 stddev."""
 
     def _fill(self, out, stream, **where):
-        return fastinit.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
+        return initializers.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
                                           stddev=self.stddev, **where)
 
 
@@ -184,7 +181,7 @@ class VarianceScaling(_Random):
 
     def _fill(self, out, stream, **where):
         fan_in, fan_out = self._fans(where.get("full_shape", out.shape))
-        return fastinit.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
+        return initializers.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
                                           mode=self.mode, distribution=self.distribution,
                                           fan_in=fan_in, fan_out=fan_out, **where)
 
@@ -231,7 +228,7 @@ class Orthogonal(_Random):
         super().__init__(seed, stream)
 
     def _fill(self, out, stream, **where):
-        return fastinit.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain, **where)
+        return matrices.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain, **where)
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}
@@ -245,7 +242,7 @@ class Identity(_Filled):
         self.gain = V.check_real("gain", gain)
 
     def _fill(self, out, stream, **where):
-        return fastinit.identity_(out, gain=self.gain, **where)
+        return matrices.identity_(out, gain=self.gain, **where)
 
     def get_config(self):
         return {"gain": self.gain}

@@ -295,11 +295,11 @@ def _main(args, argv):
     if args.model is not None:
         A.require({"torch": "torch", "transformers": "transformers"}, extra="test",
                   needed_by="bench --model")
-        from .. import _torch_bench
+        from . import torch_bench
 
         itemsize = max(P.DTYPES[d].itemsize for d in args.dtype)
         A.check_memory(int(args.model * itemsize), f"--model {args.model:g}")
-        return _torch_bench.run(args.model, args.dtype, args.threads, args.repeats)
+        return torch_bench.run(args.model, args.dtype, args.threads, args.repeats)
     # the largest buffer, and the copy of the first fastinit row the others are compared with
     itemsize = max(P.DTYPES[d].itemsize for d in args.dtype)
     A.check_memory(2 * max(args.size) * itemsize, f"--size {size_label(max(args.size))}")

@@ -24,8 +24,7 @@ import time
 import torch
 
 import fastinit.torch as fit
-
-from . import initializers
+from fastinit import initializers
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16,
           "float64": torch.float64}
