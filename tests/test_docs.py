@@ -94,10 +94,12 @@ def test_docstring_has_the_r18_sections(name):
 
 # The public modules whose docstring examples must run. A module added to the
 # public API adds its name here; test_every_public_module_is_collected checks that.
-PUBLIC_MODULES = ["fastinit", "fastinit.initializers", "fastinit.diagnose", "fastinit.matrices"]
+PUBLIC_MODULES = ["fastinit", "fastinit.initializers", "fastinit.diagnose", "fastinit.matrices",
+                  "fastinit.checkpoint"]
 # Public modules whose examples need an optional framework run in their own tests:
-# fastinit.torch in tests/test_torch_docs.py.
-EXAMPLES_ELSEWHERE = ["fastinit.torch"]
+# fastinit.torch in tests/test_torch_docs.py; fastinit.jax and fastinit.keras in the
+# subprocesses of tests/test_jax.py and tests/test_keras.py (their backend is fixed at import).
+EXAMPLES_ELSEWHERE = ["fastinit.torch", "fastinit.jax", "fastinit.keras"]
 
 
 def _collect_examples():
