@@ -4,6 +4,7 @@ Neither choice can change a value: both backends compute the same bits, and
 ``_parallel`` cuts work into fixed chunks, never per thread.
 """
 
+import functools
 import importlib
 import os
 
@@ -37,6 +38,7 @@ def effective_n_threads(n_threads, size=None):
     return n_threads
 
 
+@functools.cache  # a failed import is retried from disk on every call: ~2 ms per fill
 def cython_available():
     try:
         importlib.import_module("fastinit._cython")

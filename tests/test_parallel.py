@@ -98,8 +98,10 @@ def test_pool_is_rebuilt_in_a_forked_child():
     fastinit.random_uniform_(np.empty(1 << 18, np.float32), seed=0, n_threads=2)
     assert _parallel.helper_threads() >= 1
     read, write = os.pipe()
-    with warnings.catch_warnings():  # Python >= 3.12 warns when a threaded process forks
+    with warnings.catch_warnings():  # Python >= 3.12 warns when a threaded process forks,
         warnings.simplefilter("ignore", DeprecationWarning)
+        # and so does JAX's own fork hook when another test imported it in this process
+        warnings.simplefilter("ignore", RuntimeWarning)
         pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         code = 1
