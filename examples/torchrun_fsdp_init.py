@@ -123,6 +123,7 @@ def main(argv=None):
               flush=True)
     flag = torch.tensor([int(ok)])
     dist.broadcast(flag, 0)
+    dist.barrier()  # every rank is done with gloo before any tears it down
     dist.destroy_process_group()
     return 0 if flag.item() else 1
 

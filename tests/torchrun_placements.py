@@ -74,6 +74,7 @@ def main():
     if dist.get_rank() == 0:
         print(f"placements checked, {failures} mismatches, control differs: {control_differs}",
               flush=True)
+    dist.barrier()  # every rank is done with gloo before any tears it down
     dist.destroy_process_group()
     return 0 if failures == 0 and control_differs else 1
 
