@@ -17,10 +17,8 @@ import contextlib
 import functools
 import inspect
 import itertools
-import math
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import torch as _torch_module
@@ -190,25 +188,9 @@ def _check_fillable(plan, tensors, n_threads, backend):
 
 
 def _apply_all(plan, tensors, n_threads, backend):
-    """Fill every tensor; values never depend on how the work is spread.
-
-    A tensor larger than an equal share of the total gets all threads; the
-    others are filled one thread each, largest first, on a pool of threads
-    (the kernels release the GIL): one parallel region per small tensor
-    would cost more than its fill.
-    """
-    workers = _backend.effective_n_threads(V.check_n_threads(n_threads))
-    total = sum(math.prod(e.shape) for e in plan)
-    big = [i for i, e in enumerate(plan) if workers == 1 or math.prod(e.shape) * workers > total]
-    for i in big:
-        _apply(plan[i], tensors[i], workers, backend)
-    small = sorted(set(range(len(plan))) - set(big), key=lambda i: -math.prod(plan[i].shape))
-    if not small:
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(_apply, plan[i], tensors[i], 1, backend) for i in small]
-        for future in futures:
-            future.result()
+    """Fill every tensor through the one parallel driver, which sizes each fill's threads."""
+    for entry, tensor in zip(plan, tensors, strict=True):
+        _apply(entry, tensor, n_threads, backend)
 
 
 def _hf_non_persistent(module):
