@@ -180,6 +180,29 @@ def _padding_row(view, names, entries):
     return (view.storage_offset() - base.storage_offset()) // base.stride(0)
 
 
+def _whole(tensor):
+    return tensor if tensor._base is None else tensor._base
+
+
+def _tie_targets(root):
+    """``{id(module): ids of its tensors}`` that transformers' tie_weights re-points to a source.
+
+    ``all_tied_weights_keys`` maps target names to source names
+    (``{"lm_head.weight": "model.embed_tokens.weight"}``).
+    """
+    targets = {}
+    for target in getattr(root, "all_tied_weights_keys", None) or {}:
+        path, _, local = target.rpartition(".")
+        try:
+            module = root.get_submodule(path)
+        except AttributeError:
+            continue
+        tensor = getattr(module, local, None)
+        if tensor is not None:
+            targets.setdefault(id(module), set()).add(id(_whole(tensor)))
+    return targets
+
+
 def hf_recorded(root):
     """``{name: (fn, kwargs)}`` of what the model's own ``_init_weights`` calls, recorded.
 
@@ -187,7 +210,10 @@ def hf_recorded(root):
     whose functions reach torch's through ``TORCH_INIT_FUNCTIONS``: with that
     table's entries replaced by recorders, ``_init_weights`` runs on every module
     (the model class's override included, as Gemma's norms at zero) and writes
-    nothing through them. The last call on a tensor wins, as it would.
+    nothing through them. The last call on a tensor wins, as it would, except
+    calls on a tied weight under its tie target's name (``lm_head.weight``):
+    transformers ties after initializing, so the source's initialization
+    (``embed_tokens``, padding row zero) is what the shared tensor keeps.
     """
     hf_init = sys.modules.get("transformers.initialization")
     owner = root if callable(getattr(root, "_init_weights", None)) else None
@@ -197,9 +223,13 @@ def hf_recorded(root):
     calls, table = [], hf_init.TORCH_INIT_FUNCTIONS
     saved = dict(table)
     table.update({name: _recorder(calls, name, fn) for name, fn in saved.items()})
+    tied = _tie_targets(root)
     try:
         for module in root.modules():
+            start = len(calls)
             owner._init_weights(module)
+            replaced = tied.get(id(module), ())
+            calls[start:] = [c for c in calls[start:] if id(_whole(c[0])) not in replaced]
     finally:
         table.update(saved)
     entries = {}

@@ -88,6 +88,26 @@ def test_hf_init_of_a_meta_model_equals_transformers_structure():
     assert set(state) == set(reference.state_dict())
 
 
+@pytest.mark.parametrize("tied", [True, False])
+def test_hf_init_keeps_the_padding_row_zero_like_transformers(tied):
+    # transformers initializes, then ties lm_head.weight to the embedding: the tied
+    # tensor keeps the embedding's init, padding row zero
+    reference = transformers.LlamaForCausalLM(config(tie_word_embeddings=tied))
+    assert reference.model.embed_tokens.weight[5].abs().sum().item() == 0
+    model = transformers.LlamaForCausalLM(config(tie_word_embeddings=tied))
+    assert (model.lm_head.weight is model.model.embed_tokens.weight) == tied
+    fit.init_module(model, seed=0, rules="hf")
+    assert (model.lm_head.weight is model.model.embed_tokens.weight) == tied
+    for ours, theirs in [(model.model.embed_tokens.weight, reference.model.embed_tokens.weight),
+                         (model.lm_head.weight, reference.lm_head.weight)]:
+        assert ours[5].eq(0).all().item() == theirs[5].eq(0).all().item()
+    weight = model.model.embed_tokens.weight.detach()
+    rest = torch.cat([weight[:5], weight[6:]])
+    assert rest.ne(0).all()
+    assert abs(rest.std().item() - 0.03) < 0.03 * 0.1  # 1984 samples: within 10% at > 6 sigma
+    assert abs(rest.mean().item()) < 0.03 * 0.1
+
+
 def test_hf_std_falls_back_like_transformers():
     assert fit.plan_module(transformers.LlamaForCausalLM(config(initializer_range=0.0)), seed=0,
                            rules="hf")[0].kwargs["std"] == 0.02
