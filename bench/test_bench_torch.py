@@ -1,8 +1,9 @@
 """Whole-model initialization: init_module against torch and transformers (small model).
 
 ``pytest bench/test_bench_torch.py --benchmark-only``: one group per dtype with
-fastinit.torch.init_module, the raw kernel on as many elements, torch's
-reset_parameters, torch's trunc_normal_ and LlamaForCausalLM(config). The
+fastinit.torch.init_module (rules "hf", and ("torch", "hf"): reset_parameters'
+distributions), the raw kernel on as many elements, torch's reset_parameters,
+torch's trunc_normal_ and LlamaForCausalLM(config). The
 1e9-parameter comparison in the README is one run of
 ``python -m fastinit._cli.torch_bench`` (same rows, alternating rounds).
 """
@@ -41,6 +42,18 @@ def test_init_module(benchmark, config, dtype):
         assert torch.equal(a, b)
     up = model.model.layers[0].mlp.up_proj.weight.float()
     assert abs(up.std().item() - 0.02) < 0.002
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_init_module_torch_rules(benchmark, config, dtype):
+    model = B.materialized(config, B.DTYPES[dtype])
+    _bench(benchmark, dtype, "init_module torch rules",
+           lambda: fit.init_module(model, seed=0, rules=B.TORCH_RULES), B.count(model))
+    bound = 1 / config.hidden_size ** 0.5  # as reset_parameters: kaiming_uniform_(a=sqrt(5))
+    up = model.model.layers[0].mlp.up_proj.weight.float()
+    assert up.abs().max().item() <= bound
+    assert abs(up.std().item() - bound / 3 ** 0.5) < 0.1 * bound / 3 ** 0.5
+    assert model.model.norm.weight.eq(1).all()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

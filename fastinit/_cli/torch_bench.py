@@ -3,7 +3,10 @@
 The same Llama-style model (``LlamaForCausalLM`` built on the meta device,
 materialized empty on the CPU) is initialized by
 
-- ``fastinit.torch.init_module(model, rules="hf")``;
+- ``fastinit.torch.init_module(model, rules="hf")`` (normal fills);
+- ``fastinit.torch.init_module(model, rules=("torch", "hf"))``: torch's rules
+  for every module torch knows, transformers' for the rest (the RMSNorm
+  weights), so the same distributions as the ``reset_parameters`` row;
 - the raw kernel: ``fastinit.random_normal_`` on one flat buffer holding as
   many elements (the per-tensor overhead of ``init_module`` is the gap);
 - torch's own ``reset_parameters`` on every module that has one;
@@ -11,9 +14,10 @@ materialized empty on the CPU) is initialized by
 - ``LlamaForCausalLM(config)`` (allocation included: it cannot be separated),
   plain and inside ``fastinit.torch.patched``.
 
-Rows alternate within each round (A B C ... A B C ...); medians count.
+Rows alternate within each round (A B C ... A B C ...); medians count. Each
+peer is compared with the fastinit row drawing its distributions (:data:`VERSUS`).
 ``python -m fastinit bench --model 1e9 --dtype float32 bfloat16 --threads 2
---repeats 3`` runs :func:`run` (``python -m fastinit._torch_bench`` has every knob).
+--repeats 3`` runs :func:`run` (``python -m fastinit._cli.torch_bench`` has every knob).
 """
 
 import argparse
@@ -141,6 +145,8 @@ def one_round(config, dtype, threads, seed, with_hf, slow=True, trunc_budget=Non
     n = count(model)
     extra = peak_extra_mib(lambda: times.__setitem__("init", _timed(
         lambda: fit.init_module(model, seed=seed, rules="hf", n_threads=threads))))
+    times["init_torch"] = _timed(lambda: fit.init_module(model, seed=seed, rules=TORCH_RULES,
+                                                         n_threads=threads))
     if slow:
         times["reset"] = _timed(lambda: reset_every_module(model))
         start = time.perf_counter()
@@ -166,14 +172,20 @@ def _patched_build(config, seed):
         return LlamaForCausalLM(config)
 
 
+TORCH_RULES = ("torch", "hf")
 LABELS = {
     "init": "fastinit.torch.init_module(rules='hf')",
+    "init_torch": "fastinit.torch.init_module(rules=('torch', 'hf'))",
     "raw": "fastinit.random_normal_ on one flat buffer",
     "reset": "torch reset_parameters() on every module",
     "trunc": "torch.nn.init.trunc_normal_ on every matrix",
     "hf": "LlamaForCausalLM(config)",
     "patched": "LlamaForCausalLM(config) in fastinit.torch.patched",
 }
+# the fastinit row each row is divided by: the one drawing the same distributions
+VERSUS = {"init": "init", "init_torch": "init_torch", "raw": "init", "reset": "init_torch",
+          "trunc": "init", "hf": "init", "patched": "init"}
+COLUMNS = {"init": "/ init hf", "init_torch": "/ init torch"}
 
 
 def measure(params, dtypes, threads, rounds, seed=0, with_hf=True, slow_rounds=None,
@@ -205,13 +217,20 @@ def measure(params, dtypes, threads, rounds, seed=0, with_hf=True, slow_rounds=N
 
 
 def format_table(rows):
-    lines = [f"{'dtype':9} {'method':60} {'runs':>4} {'median s':>9} {'Gsamples/s':>10} "
-             f"{'/ init_module':>13}"]
-    init = {r["dtype"]: r["seconds"] for r in rows if r["row"] == "init"}
+    """The rows as text; each row's seconds over its :data:`VERSUS` row's, in that row's column."""
+    width = max(60, *(len(r["label"]) for r in rows))
+    lines = [f"{'dtype':9} {'method':{width}} {'runs':>4} {'median s':>9} {'Gsamples/s':>10} "
+             + " ".join(f"{header:>12}" for header in COLUMNS.values())]
+    seconds = {(r["dtype"], r["row"]): r["seconds"] for r in rows}
     for r in rows:
-        speedup = r["seconds"] / init[r["dtype"]]
-        lines.append(f"{r['dtype']:9} {r['label']:60} {r['runs']:4} {r['seconds']:9.3f} "
-                     f"{r['samples'] / r['seconds'] / 1e9:10.3f} {speedup:13.1f}")
+        versus = VERSUS[r["row"]]
+        ratios = [f"{r['seconds'] / seconds[r['dtype'], versus]:12.1f}" if key == versus
+                  else f"{'':12}" for key in COLUMNS]
+        lines.append(f"{r['dtype']:9} {r['label']:{width}} {r['runs']:4} {r['seconds']:9.3f} "
+                     f"{r['samples'] / r['seconds'] / 1e9:10.3f} " + " ".join(ratios).rstrip())
+    lines.append(f"{COLUMNS['init']}: seconds over those of {LABELS['init']} (normal fills)")
+    lines.append(f"{COLUMNS['init_torch']}: seconds over those of {LABELS['init_torch']} "
+                 "(reset_parameters' distributions)")
     for r in rows:
         if r["row"] == "init":
             lines.append(f"{r['dtype']}: init_module peak resident set beyond the model: "
