@@ -57,6 +57,12 @@ def compiles(compiler, source, compile_args):
 class BuildExt(build_ext):
     """Probe the -march levels with the configured compiler, then build."""
 
+    def finalize_options(self):
+        super().finalize_options()
+        # the variants are independent compiles: one per core (pip passes no -j)
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
+
     def build_extensions(self):
         family = "msvc" if self.compiler.compiler_type == "msvc" else "unix"
         kept = []
@@ -86,7 +92,7 @@ def extensions():
     headers = sorted(glob.glob(f"{SRC}/*.h") + glob.glob(f"{SRC}/*.pxd"))
     exts = [Extension(f"{PKG}.{m}", [f"{SRC}/{m}.pyx"], include_dirs=[SRC], depends=headers)
             for m in modules]
-    return cythonize(exts, compiler_directives=directives)
+    return cythonize(exts, compiler_directives=directives, nthreads=os.cpu_count() or 1)
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})

@@ -5,6 +5,7 @@ Imports ``jax``; only ``fastinit.jax`` imports this module.
 
 import inspect
 import math
+import mmap
 
 import jax
 import jax.numpy as jnp
@@ -25,15 +26,24 @@ def _host_dtype(dtype):
 
 # XLA:CPU adopts a host buffer with this alignment instead of copying it.
 _ALIGN = 64
+# From this size on a fresh buffer is mapped on its own and asks the kernel for
+# transparent huge pages (Linux ``madvise``): the fill's first touch then takes
+# one page fault per 2 MiB instead of one per 4 KiB, a sizeable share of the
+# time of a fill that runs at several GB/s. Pages are page-aligned, so _ALIGN holds.
+_HUGE_MIN_BYTES = 1 << 22
 
 
 def _host_buffer(shape, dtype):
     """An uninitialized C-ordered array whose data is _ALIGN-byte aligned."""
     nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes >= _HUGE_MIN_BYTES and hasattr(mmap, "MADV_HUGEPAGE"):
+        pages = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        pages.madvise(mmap.MADV_HUGEPAGE)
+        # the array holds the mapping; it is unmapped when the last view goes
+        return np.frombuffer(pages, dtype).reshape(shape)
     raw = np.empty(nbytes + _ALIGN, np.uint8)
     start = -raw.ctypes.data % _ALIGN
     return raw[start:start + nbytes].view(dtype).reshape(shape)
-
 
 
 def _resolve(initializer):
