@@ -58,6 +58,25 @@ def pytest_configure(config):
     torch_missing = importlib.util.find_spec("torch") is None
     if os.environ.get("FASTINIT_REQUIRE_TORCH") == "1" and torch_missing:
         raise pytest.UsageError("FASTINIT_REQUIRE_TORCH=1 but torch does not import")
+    # pytest-xdist (-n): its workers would each JIT the same Numba kernels at the
+    # same time; compiled first, in two processes at once, they are in Numba's
+    # cache before any worker starts
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _warm_numba_cache()
+
+
+def _warm_numba_cache():
+    import os
+    import subprocess
+
+    here = pathlib.Path(__file__).parent
+    path = os.pathsep.join(filter(None, [str(here.parent), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)  # the fastinit this session imports
+    groups = [subprocess.Popen([sys.executable, str(here / "numba_warm.py"), str(g)], env=env)
+              for g in (0, 1)]
+    failed = [p.args for p in groups if p.wait() != 0]
+    if failed:
+        raise pytest.UsageError(f"compiling the Numba kernels failed: {failed}")
 
 
 def pytest_addoption(parser):
