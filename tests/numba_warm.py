@@ -13,38 +13,25 @@ import fastinit
 from fastinit import _dtypes
 
 BF16 = _dtypes.BFLOAT16  # shares float16's uint16 kernels
-
-
-def uniform(dtype):
-    fastinit.random_uniform_(np.empty(64, dtype), seed=0, backend="numba")
-
-
-def normal(dtype):
-    fastinit.random_normal_(np.empty(64, dtype), seed=0, backend="numba")
-
-
-def truncated(dtype):
-    fastinit.truncated_normal_(np.empty(64, dtype), seed=0, backend="numba")
-
-
-def tail(dtype):
-    fastinit.truncated_normal_(np.empty(64, dtype), seed=0, lower=3.0, upper=4.0,
-                               backend="numba")
-
-
-def bits(dtype):
-    fastinit.random_bits_(np.empty(64, dtype), seed=0, backend="numba")
-
-
+# one public fill per Numba kernel, with the arguments that reach it
+FILLS = {
+    "uniform": (fastinit.random_uniform_, {}),
+    "normal": (fastinit.random_normal_, {}),
+    "truncated": (fastinit.truncated_normal_, {}),
+    "tail": (fastinit.truncated_normal_, {"lower": 3.0, "upper": 4.0}),
+    "bits": (fastinit.random_bits_, {}),
+}
 # (kernel, dtype) pairs in two groups of about equal compile time (the
 # truncated normal's kernels take about as long as all the others together)
 GROUPS = (
-    [(truncated, np.float32), (truncated, np.float64), (uniform, np.float32),
-     (uniform, np.float64)],
-    [(truncated, BF16), (uniform, BF16),
-     *((k, d) for k in (normal, tail) for d in (np.float32, np.float64, BF16)), (bits, np.uint32)],
+    [("truncated", np.float32), ("truncated", np.float64), ("uniform", np.float32),
+     ("uniform", np.float64)],
+    [("truncated", BF16), ("uniform", BF16),
+     *((k, d) for k in ("normal", "tail") for d in (np.float32, np.float64, BF16)),
+     ("bits", np.uint32)],
 )
 
 if __name__ == "__main__":
     for kernel, dtype in GROUPS[int(sys.argv[1])]:
-        kernel(dtype)
+        fill, kwargs = FILLS[kernel]
+        fill(np.empty(64, dtype), seed=0, backend="numba", **kwargs)
