@@ -17,7 +17,7 @@ import numba
 from numba import njit
 
 from .. import _constants as C
-from . import _NUMBA_OPTS, philox, transforms
+from . import _NUMBA_OPTS, borrowed, philox, transforms
 from .chunks import CHUNK_ELEMS, FMT_F64, work_item
 from .normal import normal_run_f32, normal_run_f64
 from .philox import philox4x32_10
@@ -31,6 +31,7 @@ from .uniform import bits_run, uniform_run_f32, uniform_run_f64
 @njit(**_NUMBA_OPTS)
 def fill_bits(out, key0, key1, stream0, stream1, first, row_len, row_step, step, t0, t1):
     """Raw Philox words: element g is word g."""
+    out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     for t in range(t0, t1):
         m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
@@ -41,6 +42,7 @@ def fill_bits(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
 def fill_uniform(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                  lo, span, lo_c, hi_c, fmt, t0, t1):
     """clamp(lo + span*u, lo_c, hi_c), u = 24-bit (53-bit for float64) uniform."""
+    out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
     for t in range(t0, t1):
@@ -56,6 +58,7 @@ def fill_uniform(out, key0, key1, stream0, stream1, first, row_len, row_step, st
 def fill_normal(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                 mean, std, fmt, t0, t1):
     """mean + std*z, z from Box-Muller on the pair of element g."""
+    out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
     for t in range(t0, t1):
@@ -70,6 +73,7 @@ def fill_normal(out, key0, key1, stream0, stream1, first, row_len, row_step, ste
 def fill_truncated_normal(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                           mean, std, ea, eb, lo_c, hi_c, fmt, t0, t1):
     """clamp(mean + std*sqrt(2)*erfinv(ea + (eb-ea)*u), lo_c, hi_c)."""
+    out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
     for t in range(t0, t1):
@@ -86,6 +90,7 @@ def fill_truncated_normal(out, key0, key1, stream0, stream1, first, row_len, row
 def fill_truncated_tail(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                         mean, std_s, a, d, log_ma, lo_c, hi_c, fmt, t0, t1):
     """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
+    out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
     for t in range(t0, t1):
