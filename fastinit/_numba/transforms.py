@@ -241,7 +241,7 @@ def rotate_f64(q, s, c):
 
 
 # --- Box-Muller: one pair of uniforms -> the pair (r cos a, r sin a) -----------
-@njit(**_INLINE_OPTS)
+@njit(**_NUMBA_OPTS)  # a function of its own: see _numba/__init__.py
 def box_muller_f32(w0, w1):
     r = np.sqrt(NEG_TWO_F * log_f32(u01_open_closed_f32(w0)))
     w1 = U32(w1)
@@ -253,7 +253,7 @@ def box_muller_f32(w0, w1):
     return r * cos_a, r * sin_a
 
 
-@njit(**_INLINE_OPTS)
+@njit(**_NUMBA_OPTS)
 def box_muller_f64(w0, w1, w2, w3):
     r = np.sqrt(-2.0 * log_f64(u01_open_closed_f64(w0, w1)))
     q = np.int64(w2 >> U64(30))

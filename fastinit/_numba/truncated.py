@@ -9,7 +9,7 @@ per float64. Structure as in ``uniform.py``.
 import numpy as np
 from numba import njit
 
-from . import _INLINE_OPTS, _NUMBA_OPTS
+from . import _NUMBA_OPTS
 from .chunks import FMT_BF16, FMT_F16, batch_count, clamp, head_len, store, word_pair
 from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
 from .transforms import (
@@ -28,13 +28,13 @@ from .transforms import (
 SQRT2_F = F32(SQRT2)
 
 
-@njit(**_INLINE_OPTS)
+@njit(**_NUMBA_OPTS)  # a function of its own: see _numba/__init__.py
 def truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails):
     x = clamp(ea + ed * u01_open_open_f32(w), ea, eb)
     return clamp(mean + std * (erfinv_f32(x, tails) * SQRT2_F), lo_c, hi_c)
 
 
-@njit(**_INLINE_OPTS)
+@njit(**_NUMBA_OPTS)
 def truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails):
     x = clamp(ea + ed * u01_open_open_f64(w0, w1), ea, eb)
     return clamp(mean + std * (erfinv_f64(x, tails) * SQRT2), lo_c, hi_c)

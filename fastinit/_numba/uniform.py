@@ -10,7 +10,7 @@ loop per output format (LLVM vectorizes only a loop without that branch).
 import numpy as np
 from numba import njit
 
-from . import _INLINE_OPTS, _NUMBA_OPTS
+from . import _NUMBA_OPTS
 from .chunks import FMT_BF16, FMT_F16, batch_count, clamp, head_len, store, word_pair
 from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
 from .transforms import (
@@ -55,12 +55,12 @@ def bits_run(out, key0, key1, stream0, stream1, g0, step):
 
 
 # --- uniform -----------------------------------------------------------------------
-@njit(**_INLINE_OPTS)
+@njit(**_NUMBA_OPTS)  # a function of its own: see _numba/__init__.py
 def uniform_f32(w, lo, span, lo_c, hi_c):
     return clamp(lo + span * u01_closed_open_f32(w), lo_c, hi_c)
 
 
-@njit(**_INLINE_OPTS)
+@njit(**_NUMBA_OPTS)
 def uniform_f64(w0, w1, lo, span, lo_c, hi_c):
     return clamp(lo + span * u01_closed_open_f64(w0, w1), lo_c, hi_c)
 
