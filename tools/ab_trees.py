@@ -10,8 +10,9 @@ first in odd ones) and the medians are compared. Processes started a few
 minutes apart can differ by 15-30% on a shared machine, which hides changes
 of a few percent; alternation inside one process does not. Both trees must
 be built in place (``python setup.py build_ext --inplace``) for the Cython
-rows. Numba compiles into its own cache directory here, because Numba's
-cache records the name each module was imported under.
+rows. Numba compiles into a cache directory of its own here, because Numba's
+cache records the name each module was imported under, named after both
+trees' Numba sources (see ``numba_cache_dir``).
 
 Prints one line per (backend, kind, size, threads): Gsamples/s of each tree
 and new/old. Kinds: uniform [-1, 1), normal, truncated normal at +-2 sigma,
@@ -20,16 +21,29 @@ all float32, as ``random_uniform_``, ``random_normal_`` and
 """
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("NUMBA_CACHE_DIR",
-                      str(Path.home() / ".cache" / "fastinit-ab-trees" / "numba"))
+import numpy as np
 
-import numpy as np  # noqa: E402
+
+def numba_cache_dir(trees):
+    """A cache directory named after the Numba sources of both trees.
+
+    Numba checks a cached kernel against its own file only, not against the
+    helpers it inlined: a directory per version of the sources never serves
+    a kernel built from helpers that have changed since.
+    """
+    digest = hashlib.sha256()
+    for tree in trees:
+        for path in sorted((Path(tree) / "fastinit" / "_numba").glob("*.py")):
+            digest.update(path.name.encode() + path.read_bytes())
+    return Path.home() / ".cache" / "fastinit-ab-trees" / digest.hexdigest()[:16]
+
 
 KINDS = {
     "uniform": lambda m, b, kw: m.random_uniform_(b, seed=1, minval=-1.0, maxval=1.0, **kw),
@@ -81,6 +95,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     args = parser.parse_args(argv)
+    # before the first Numba fill imports numba, which reads it once
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir([args.old, args.new])))
     old = load("fi_old", args.old)
     new = load("fi_new", args.new)
     # a tree that imports its own Cython kernels by absolute name finds the old one
