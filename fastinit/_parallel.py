@@ -25,10 +25,14 @@ import threading
 from . import _constants as C
 
 ITEM_ELEMENTS = 4 * C.CHUNK_BLOCKS
-# Elements per task: at ~1 Gsample/s per thread about half a millisecond, so the
-# per-call cost (argument unboxing, a lock) stays well under 1% and Ctrl-C is
-# answered at once; a small fill is cut finer so that every thread gets work.
-TASK_ELEMENTS = 1 << 19
+# Elements per task: 8 MiB of float32, 5-20 ms at the 0.1-0.4 Gsamples/s per
+# thread of the slowest vectorized kernels (0.7 s on the far-tail path, at 3
+# Msamples/s), which bounds how long Ctrl-C waits. Each task starts a new region
+# of memory where the stores' stream has to ramp up again: at 2**28 float32 on
+# 2 threads, tasks of 2**19 elements ran 5-12% slower than tasks of 2**21 to
+# 2**23 (one process, alternating). A small fill is cut finer so that every
+# thread gets work.
+TASK_ELEMENTS = 1 << 21
 TASKS_PER_THREAD = 4
 
 
