@@ -41,7 +41,7 @@ def effective_n_threads(n_threads, size=None):
 @functools.cache  # a failed import is retried from disk on every call: ~2 ms per fill
 def cython_available():
     try:
-        importlib.import_module("fastinit._cython")
+        importlib.import_module("._cython", __package__)
     except ImportError:
         return False
     return True

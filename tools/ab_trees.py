@@ -99,7 +99,7 @@ def main(argv=None):
     os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir([args.old, args.new])))
     old = load("fi_old", args.old)
     new = load("fi_new", args.new)
-    # a tree that imports its own Cython kernels by absolute name finds the old one
+    # a tree that imports its Cython kernels by absolute name (0.1.0 did) gets the old one's
     sys.modules.setdefault("fastinit", old)
     print(f"old {args.old}  new {args.new}  float32, medians of {args.rounds} alternating rounds")
     for backend in args.backend:
