@@ -27,6 +27,11 @@ def test_bench_model_prints_every_row_side_by_side(capsys):
         assert row.split(label)[1].split()[0] == "2"  # runs: --repeats
 
 
+def test_bench_model_refuses_a_size_below_one(capsys):
+    assert _cli.main(["bench", "--model", "0"]) == 2
+    assert "--model" in capsys.readouterr().err
+
+
 def test_bench_model_divides_each_row_by_the_fastinit_row_of_its_distributions():
     seconds = {"init": 1.0, "init_torch": 2.0, "reset": 10.0, "trunc": 30.0, "raw": 0.5,
                "hf": 4.0, "patched": 3.0}
