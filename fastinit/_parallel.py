@@ -29,8 +29,8 @@ ITEM_ELEMENTS = 4 * C.CHUNK_BLOCKS
 # thread of the slowest vectorized kernels (0.7 s on the far-tail path, at 3
 # Msamples/s), which bounds how long Ctrl-C waits. Each task starts a new region
 # of memory where the stores' stream has to ramp up again: at 2**28 float32 on
-# 2 threads, tasks of 2**19 elements ran 5-12% slower than tasks of 2**21 to
-# 2**23 (one process, alternating). A small fill is cut finer so that every
+# 2 threads, tasks of 2**19 elements ran 3-12% slower than tasks of 2**21 to
+# 2**23 (one process, alternating, repeated). A small fill is cut finer so that every
 # thread gets work.
 TASK_ELEMENTS = 1 << 21
 TASKS_PER_THREAD = 4

@@ -21,11 +21,10 @@ _NUMBA_OPTS = dict(cache=True, nogil=True, error_model="numpy")
 # kernel against the reference).
 _INLINE_OPTS = dict(inline="always", cache=True, error_model="numpy")
 # Except the per-element transforms a batch loop calls at several sites
-# (box_muller_*, truncated_f32/_f64): Numba-IR inlining retypes and lowers
-# them once per call site, two thirds of their kernels' compile time. As
+# (uniform_*, box_muller_*, truncated_f32/_f64): Numba-IR inlining retypes and
+# lowers them once per call site, two thirds of their kernels' compile time. As
 # functions of their own (_NUMBA_OPTS) they compile once and LLVM inlines
 # them into each loop: the same speed, the same bits.
-
 
 
 @intrinsic
