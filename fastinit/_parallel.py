@@ -2,38 +2,46 @@
 
 A fill is a list of runs (``_streams.Run``); each run is cut into the fixed
 work items of the contract (at most ``4 * CHUNK_BLOCKS`` elements of one
-row), and consecutive items are grouped into tasks. The kernels are serial
-and release the GIL; a task is one kernel call on a range of items. Tasks
-are handed out one at a time (dynamic scheduling) to the calling thread and
-to at most ``n_threads - 1`` helper threads of a small pool shared by every
-fill of the process. How tasks are cut or who runs them never changes a
-value: every item's bytes depend only on its global indices.
+row). The kernels are serial and release the GIL. The calling thread and at
+most ``n_threads - 1`` helper threads of a small pool shared by every fill
+of the process enter the kernel of the same run, and inside it each claims
+``grain`` items at a time from one counter shared by all (an atomic add), so
+the work is spread dynamically without a return to Python per piece. Who
+writes an item never changes a value: every item's bytes depend only on its
+global indices.
 
 Why Python threads rather than OpenMP or Numba's parallel loops: a forked
 child (``multiprocessing``'s default on Linux, data loaders) inherits no
 threads, and GNU OpenMP and Numba's workqueue layer either hang or abort
-there; several Python threads filling at once are just more tasks here. The
+there; several Python threads filling at once are just more jobs here. The
 pool is rebuilt in a forked child (``os.register_at_fork``). The calling
-thread runs tasks itself and checks for signals between them, so Ctrl-C
-stops a fill within one task and the other threads stop at their next one.
+thread leaves the kernel after a quota of elements to let Python
+see signals, so Ctrl-C stops a fill within one quota; the helpers stop at
+their next claim, because stopping moves every counter to its end.
 """
 
 import os
 import queue
 import threading
 
+import numpy as np
+
 from . import _constants as C
 
 ITEM_ELEMENTS = 4 * C.CHUNK_BLOCKS
-# Elements per task: 8 MiB of float32, 5-20 ms at the 0.1-0.4 Gsamples/s per
-# thread of the slowest vectorized kernels (0.7 s on the far-tail path, at 3
-# Msamples/s), which bounds how long Ctrl-C waits. Each task starts a new region
-# of memory where the stores' stream has to ramp up again: at 2**28 float32 on
-# 2 threads, tasks of 2**19 elements ran 3-12% slower than tasks of 2**21 to
-# 2**23 (one process, alternating, repeated). A small fill is cut finer so that every
-# thread gets work.
-TASK_ELEMENTS = 1 << 21
-TASKS_PER_THREAD = 4
+# Elements per claim: 256 KiB of float32, 0.1-0.7 ms at the 0.4-2 Gsamples/s
+# per thread of the vectorized kernels. Small enough that the threads finish
+# within a claim of each other, large enough that the one atomic add per claim
+# is noise. A small fill is cut finer so that every thread gets work.
+GRAIN_ELEMENTS = 1 << 16
+CLAIMS_PER_THREAD = 4
+# Elements the calling thread fills per kernel call before Python looks at
+# signals, which bounds how long Ctrl-C waits: 15-250 ms for the vectorized
+# kernels, 0.7 s for the far-tail kernel (3 Msamples/s). Each return costs
+# about 0.1 ms (a Python call with caches the fill has flushed): at 2**21
+# elements the 2-thread uniform fill lost 5%.
+QUOTA_ELEMENTS = 1 << 25
+TAIL_QUOTA_ELEMENTS = 1 << 21
 
 
 def _reset():
@@ -64,86 +72,89 @@ def _ensure_helpers(n):
 
 
 class _Job:
-    """The tasks of one fill, and who is running them."""
+    """The runs of one fill, their claim counters, and who is filling them."""
 
-    def __init__(self, kernel, tasks):
+    def __init__(self, kernel, arglists, plans):
         self.kernel = kernel
-        self.tasks = tasks  # (args, t0, t1): kernel(*args, t0, t1)
-        self.next = 0
-        self.helping = 0  # tasks running on helper threads
+        # claims[r]: the first work item of run r that no thread has taken yet
+        self.claims = np.zeros(len(plans), np.int64)
+        self.runs = [(args, self.claims[r:r + 1], *plan)
+                     for r, (args, plan) in enumerate(zip(arglists, plans, strict=True))]
+        self.helping = 0  # helper threads inside this job
         self.stopped = False
         self.error = None
         self.cond = threading.Condition(threading.Lock())
 
-    def _claim(self):
-        with self.cond:
-            if self.stopped or self.next == len(self.tasks):
-                return None
-            self.next += 1
-            return self.tasks[self.next - 1]
+    def _stop(self):
+        """No claim succeeds after this: every kernel returns at its next one."""
+        self.stopped = True
+        for _, claims, n_items, _, _ in self.runs:
+            claims[0] = n_items  # an aligned 8-byte store: atomic against the adds
 
     def help(self):
-        """Helper thread: run tasks until none is left (the job may be over already)."""
-        while True:
+        """Helper thread: fill until nothing is left (the job may be over already)."""
+        with self.cond:
+            if self.stopped:
+                return
+            self.helping += 1
+        try:
+            for args, claims, n_items, grain, _ in self.runs:
+                if claims[0] < n_items:
+                    self.kernel(*args, claims, n_items, grain, n_items)
+        except BaseException as exc:  # handed to the calling thread
             with self.cond:
-                if self.stopped or self.next == len(self.tasks):
-                    return
-                args, t0, t1 = self.tasks[self.next]
-                self.next += 1
-                self.helping += 1
-            try:
-                self.kernel(*args, t0, t1)
-            except BaseException as exc:  # handed to the calling thread
-                with self.cond:
-                    self.error = self.error or exc
-                    self.stopped = True
-            finally:
-                with self.cond:
-                    self.helping -= 1
-                    self.cond.notify_all()
+                self.error = self.error or exc
+                self._stop()
+        finally:
+            with self.cond:
+                self.helping -= 1
+                self.cond.notify_all()
 
     def run(self):
-        """Calling thread: run tasks, then wait for the helpers' last ones."""
+        """Calling thread: fill a quota at a time, then wait for the helpers."""
         try:
-            while (task := self._claim()) is not None:
-                args, t0, t1 = task
-                self.kernel(*args, t0, t1)
+            for args, claims, n_items, grain, quota in self.runs:
+                while claims[0] < n_items:  # back in Python: Ctrl-C is raised here
+                    self.kernel(*args, claims, n_items, grain, quota)
         finally:
-            # also on KeyboardInterrupt, raised here between two tasks: no
-            # task starts after this, and no helper writes once we return
+            # also on KeyboardInterrupt: no claim succeeds after this, and no
+            # helper writes once we return
             with self.cond:
-                self.stopped = True
+                self._stop()
                 while self.helping:
                     self.cond.wait()
         if self.error is not None:
             raise self.error
 
 
-def plan(sizes, row_lens, n_threads):
-    """Tasks ``(run index, t0, t1)`` covering every work item of every run.
+def plan(sizes, row_lens, n_threads, quota_elements=QUOTA_ELEMENTS):
+    """Per run: ``(items, grain, quota)``.
 
-    ``sizes`` are the runs' sizes in elements, ``row_lens`` their row lengths.
+    ``items`` work items cover the run, claimed ``grain`` at a time; the
+    calling thread makes at most ``quota`` claims per kernel call, about
+    ``quota_elements`` elements. ``sizes`` are the runs' sizes in elements,
+    ``row_lens`` their row lengths.
     """
-    per_row = [-(-row_len // ITEM_ELEMENTS) for row_len in row_lens]
-    items = [size // row_len * p for size, row_len, p in zip(sizes, row_lens, per_row,
-                                                               strict=True)]
     total = sum(sizes)
-    target = max(1, min(TASK_ELEMENTS, -(-total // (TASKS_PER_THREAD * n_threads))))
-    tasks = []
-    for r, (n_items, row_len) in enumerate(zip(items, row_lens, strict=True)):
-        group = max(1, target // min(row_len, ITEM_ELEMENTS))
-        tasks += [(r, t0, min(t0 + group, n_items)) for t0 in range(0, n_items, group)]
-    return tasks
+    target = max(1, min(GRAIN_ELEMENTS, -(-total // (CLAIMS_PER_THREAD * n_threads))))
+    plans = []
+    for size, row_len in zip(sizes, row_lens, strict=True):
+        item = min(row_len, ITEM_ELEMENTS)  # elements of a full item
+        n_items = size // row_len * -(-row_len // ITEM_ELEMENTS)
+        grain = max(1, target // item)
+        plans.append((n_items, grain, max(1, quota_elements // (grain * item))))
+    return plans
 
 
-def run(kernel, arglists, row_lens, sizes, n_threads):
-    """``kernel(*arglists[r], t0, t1)`` over every work item of every run.
+def run(kernel, arglists, row_lens, sizes, n_threads, quota_elements=QUOTA_ELEMENTS):
+    """``kernel(*arglists[r], claims, items, grain, quota)`` over every work item of every run.
 
     Returns when every item is written; raises what a kernel or a signal raised.
     """
-    tasks = [(arglists[r], t0, t1) for r, t0, t1 in plan(sizes, row_lens, n_threads)]
-    job = _Job(kernel, tasks)
-    helpers = min(n_threads, len(tasks)) - 1
+    plans = plan(sizes, row_lens, n_threads, quota_elements)
+    job = _Job(kernel, arglists, plans)
+    claims = sum(-(-n_items // grain) for n_items, grain, _ in plans)
+    helpers = min(n_threads, claims) - 1
     if helpers > 0:
         _ensure_helpers(helpers)
         for _ in range(helpers):

@@ -100,7 +100,8 @@ def test_fill_bits_matches_random123_kat():
     assert len(reachable) >= 10
     for c0, c1, c2, c3, k0, k1, *words in reachable:
         out = np.empty(4, np.uint32)
-        K.fill_bits(out, k0, k1, c2, c3, 4 * (c0 + (c1 << 32)), 4, 0, 1, 0, 1)
+        K.fill_bits(out, k0, k1, c2, c3, 4 * (c0 + (c1 << 32)), 4, 0, 1,
+                    np.zeros(1, np.int64), 1, 1, 1)
         assert out.tolist() == words
 
 

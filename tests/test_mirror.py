@@ -103,7 +103,7 @@ def test_entry_point_signatures_are_equal():
         numba_args = list(inspect.signature(getattr(kernels, name).py_func).parameters)
         cython_args = list(inspect.signature(getattr(_kernels, name)).parameters)
         assert cython_args == numba_args, name
-        assert numba_args[-2:] == ["t0", "t1"], name
+        assert numba_args[-4:] == ["claims", "t1", "grain", "quota"], name
 
 
 @needs_both

@@ -242,19 +242,44 @@ def test_ctrl_c_stops_a_4gib_fill_within_a_second(backend):
 
 # --- the plan ------------------------------------------------------------------
 @pytest.mark.parametrize("n_threads", [1, 2, 7])
-def test_plan_covers_every_work_item_once(n_threads):
+def test_plan_counts_every_work_item_and_bounds_claims_and_quotas(n_threads):
     item = _parallel.ITEM_ELEMENTS
     row_lens = [1, 3, item - 1, item, item + 1, 5 * item + 7, 1 << 22]
     sizes = [r * rows for r, rows in zip(row_lens, [9, 1000, 4, 3, 2, 2, 1], strict=True)]
-    tasks = _parallel.plan(sizes, row_lens, n_threads)
-    for r, (size, row_len) in enumerate(zip(sizes, row_lens, strict=True)):
-        mine = [(t0, t1) for i, t0, t1 in tasks if i == r]
-        n_items = size // row_len * -(-row_len // item)
-        assert [t0 for t0, _ in mine] == [0] + [t1 for _, t1 in mine[:-1]]
-        assert mine[-1][1] == n_items
-        assert all(t1 > t0 for t0, t1 in mine)
-        # a task holds at most TASK_ELEMENTS elements, or a single item
-        assert all((t1 - t0) * min(row_len, item) <= _parallel.TASK_ELEMENTS or t1 - t0 == 1
-                   for t0, t1 in mine)
-    # enough tasks that every thread gets work
-    assert len(tasks) >= min(n_threads, sum(-(-s // item) for s in sizes))
+    plans = _parallel.plan(sizes, row_lens, n_threads)
+    assert len(plans) == len(sizes)
+    for (n_items, grain, quota), size, row_len in zip(plans, sizes, row_lens, strict=True):
+        assert n_items == size // row_len * -(-row_len // item)
+        full = min(row_len, item)  # elements of a full item
+        # a claim holds at most GRAIN_ELEMENTS elements, or a single item
+        assert grain >= 1
+        assert grain * full <= _parallel.GRAIN_ELEMENTS or grain == 1
+        # the calling thread looks at signals at least every QUOTA_ELEMENTS elements
+        assert quota >= 1
+        assert quota * grain * full <= _parallel.QUOTA_ELEMENTS or quota == 1
+    # a smaller quota for a slow kernel
+    for (_, grain, quota), row_len in zip(_parallel.plan(sizes, row_lens, n_threads, 1 << 12),
+                                          row_lens, strict=True):
+        assert quota * grain * min(row_len, item) <= 1 << 12 or quota == 1
+    # enough claims that every thread gets work
+    claims = sum(-(-n_items // grain) for n_items, grain, _ in plans)
+    assert claims >= min(n_threads, sum(-(-s // item) for s in sizes))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_stopped_job_writes_nothing_more(backend):
+    # _stop moves every counter to its end: a kernel entered afterwards claims
+    # nothing, which is how helpers leave a fill that Ctrl-C or an error ended
+    from fastinit import _backend
+
+    out = np.zeros(1 << 18, np.float32)
+    kernel = _backend.kernel(backend, "fill_uniform")
+    args = (out, 1, 2, 3, 4, 0, out.size, 0, 1, 1.0, 1.0, 1.0, 1.5, 0)  # values in [1, 1.5]
+    job = _parallel._Job(kernel, [args], _parallel.plan([out.size], [out.size], 2))
+    job._stop()
+    (n_items, grain, _), = _parallel.plan([out.size], [out.size], 2)
+    kernel(*args, job.claims[0:1], n_items, grain, n_items)
+    assert not out.any()
+    job.claims[0] = 0
+    kernel(*args, job.claims[0:1], n_items, grain, n_items)
+    assert out.all()

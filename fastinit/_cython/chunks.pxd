@@ -1,8 +1,8 @@
 # Work items and the per-element helpers every distribution shares.
 # Mirror: fastinit/_numba/chunks.py (same names, arguments and numbered steps).
-# A work item is at most CHUNK_ELEMS consecutive elements of one row of a run:
-# fastinit/_parallel.py hands out ranges of items, never threads, so the
-# thread count cannot change a bit.
+# A work item is at most CHUNK_ELEMS consecutive elements of one row of a run.
+# The threads of fastinit/_parallel.py claim items in turn from one shared
+# counter, so which thread writes an item never changes a bit.
 
 from cython cimport floating
 from libc.stdint cimport int64_t, uint16_t, uint64_t
@@ -32,9 +32,21 @@ ctypedef struct item_t:
     int64_t n   # elements
     int64_t g0  # global index of the first element
 
+cdef extern from *:
+    # gcc/clang builtin; fastinit/_numba/__init__.py::fetch_add is its twin.
+    # Relaxed order suffices: the claimed number orders nothing, and the caller
+    # learns that the stores are done through a lock.
+    int64_t __atomic_fetch_add(int64_t* p, int64_t v, int order) nogil
+    int __ATOMIC_RELAXED
+
 ctypedef struct two_words:
     uint64_t w0
     uint64_t w1
+
+
+cdef inline int64_t claim(int64_t* claims, int64_t grain) noexcept nogil:
+    """First of the next ``grain`` work items no thread has taken (``claims[0]`` moves on)."""
+    return __atomic_fetch_add(claims, grain, __ATOMIC_RELAXED)
 
 
 cdef inline item_t work_item(int64_t t, int64_t per_row, int64_t row_len, int64_t first,

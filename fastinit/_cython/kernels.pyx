@@ -12,16 +12,19 @@ column ``k = m % row_len`` and holds global element
 ``g = first + row*row_step + k*step``; its value depends only on
 (key, stream, g). Word ``w`` is lane ``w % 4`` of Philox block ``q = w // 4``
 under counter ``(q_lo, q_hi, stream0, stream1)``. Each ``fill_*`` is serial
-and releases the GIL: it fills work items ``t0 <= t < t1`` (``chunks.pxd``);
-``fastinit/_parallel.py`` runs ranges of items on its threads.
+and releases the GIL. Its threads share ``claims``: each call takes ``grain``
+work items at a time (``chunks.pxd``) until the items ``< t1`` are gone or it
+has taken ``quota`` turns; ``fastinit/_parallel.py`` runs the calls. Claiming
+inside the kernel costs one atomic add per ``grain`` items, where a return
+to Python between tasks cost tens of microseconds with cold caches.
 ``_kernels_v3``/``_kernels_v4`` are this file compiled with
 -march=x86-64-v3/v4 (setup.py).
 """
 
 from libc.stdint cimport int64_t, uint32_t
 
-from .chunks cimport (CHUNK_BLOCKS, CHUNK_ELEMS, FMT_BF16, FMT_F16, FMT_F32, FMT_F64, item_t,
-                      out_t, work_item)
+from .chunks cimport (CHUNK_BLOCKS, CHUNK_ELEMS, FMT_BF16, FMT_F16, FMT_F32, FMT_F64, claim,
+                      item_t, out_t, work_item)
 from .normal cimport normal_run_f32, normal_run_f64
 from .philox cimport (MASK32, PHILOX_BATCH, PHILOX_M4x32_0, PHILOX_M4x32_1, PHILOX_ROUNDS,
                       PHILOX_W32_0, PHILOX_W32_1, philox4x32_10, philox_words)
@@ -39,119 +42,142 @@ cdef extern from *:
     const char* FASTINIT_BUILD_FLAGS
 
 
-# --- entry points: work items t0 <= t < t1 of one run ---------------------------
+# --- entry points: the work items < t1 of one run, claimed grain by grain -------
 def fill_bits(uint32_t[::1] out,  # OUT
               uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
               int64_t first, int64_t row_len, int64_t row_step, int64_t step,
-              int64_t t0, int64_t t1):
+              int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """Raw Philox words: element g is word g."""
     cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t
+    cdef int64_t t, t0, turn
     cdef item_t it
     with nogil:
-        for t in range(t0, t1):
-            it = work_item(t, per_row, row_len, first, row_step, step)
-            bits_run(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step)
+        for turn in range(quota):
+            t0 = claim(&claims[0], grain)
+            if t0 >= t1:
+                break
+            for t in range(t0, min(t0 + grain, t1)):
+                it = work_item(t, per_row, row_len, first, row_step, step)
+                bits_run(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step)
 
 
 def fill_uniform(out_t[::1] out,  # OUT
                  uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
                  int64_t first, int64_t row_len, int64_t row_step, int64_t step,
                  double lo, double span, double lo_c, double hi_c, int fmt,
-                 int64_t t0, int64_t t1):
+                 int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """clamp(lo + span*u, lo_c, hi_c), u = 24-bit (53-bit for float64) uniform."""
     cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t
+    cdef int64_t t, t0, turn
     cdef item_t it
     with nogil:
-        for t in range(t0, t1):
-            it = work_item(t, per_row, row_len, first, row_step, step)
-            if out_t is double:  # the twin tests fmt == FMT_F64; here the type decides
-                uniform_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                lo, span, lo_c, hi_c)
-            elif out_t is float:
-                uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F32)
-            elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
-                uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_BF16)
-            else:
-                uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F16)
+        for turn in range(quota):
+            t0 = claim(&claims[0], grain)
+            if t0 >= t1:
+                break
+            for t in range(t0, min(t0 + grain, t1)):
+                it = work_item(t, per_row, row_len, first, row_step, step)
+                if out_t is double:  # the twin tests fmt == FMT_F64; here the type decides
+                    uniform_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                    lo, span, lo_c, hi_c)
+                elif out_t is float:
+                    uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                    <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F32)
+                elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
+                    uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                    <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_BF16)
+                else:
+                    uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                    <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F16)
 
 
 def fill_normal(out_t[::1] out,  # OUT
                 uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
                 int64_t first, int64_t row_len, int64_t row_step, int64_t step,
-                double mean, double std, int fmt, int64_t t0, int64_t t1):
+                double mean, double std, int fmt,
+                int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """mean + std*z, z from Box-Muller on the pair of element g."""
     cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t
+    cdef int64_t t, t0, turn
     cdef item_t it
     with nogil:
-        for t in range(t0, t1):
-            it = work_item(t, per_row, row_len, first, row_step, step)
-            if out_t is double:
-                normal_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                               mean, std)
-            elif out_t is float:
-                normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                               <float>mean, <float>std, FMT_F32)
-            elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
-                normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                               <float>mean, <float>std, FMT_BF16)
-            else:
-                normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                               <float>mean, <float>std, FMT_F16)
+        for turn in range(quota):
+            t0 = claim(&claims[0], grain)
+            if t0 >= t1:
+                break
+            for t in range(t0, min(t0 + grain, t1)):
+                it = work_item(t, per_row, row_len, first, row_step, step)
+                if out_t is double:
+                    normal_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                   mean, std)
+                elif out_t is float:
+                    normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                   <float>mean, <float>std, FMT_F32)
+                elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
+                    normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                   <float>mean, <float>std, FMT_BF16)
+                else:
+                    normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
+                                   <float>mean, <float>std, FMT_F16)
 
 
 def fill_truncated_normal(out_t[::1] out,  # OUT
                           uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
                           int64_t first, int64_t row_len, int64_t row_step, int64_t step,
                           double mean, double std, double ea, double eb, double lo_c,
-                          double hi_c, int fmt, int64_t t0, int64_t t1):
+                          double hi_c, int fmt,
+                          int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """clamp(mean + std*sqrt(2)*erfinv(ea + (eb-ea)*u), lo_c, hi_c)."""
     cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t
+    cdef int64_t t, t0, turn
     cdef item_t it
     with nogil:
-        for t in range(t0, t1):
-            it = work_item(t, per_row, row_len, first, row_step, step)
-            if out_t is double:
-                truncated_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                  step, mean, std, ea, eb, lo_c, hi_c)
-            elif out_t is float:
-                truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                  step, <float>mean, <float>std, <float>ea, <float>eb,
-                                  <float>lo_c, <float>hi_c, FMT_F32)
-            elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
-                truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                  step, <float>mean, <float>std, <float>ea, <float>eb,
-                                  <float>lo_c, <float>hi_c, FMT_BF16)
-            else:
-                truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                  step, <float>mean, <float>std, <float>ea, <float>eb,
-                                  <float>lo_c, <float>hi_c, FMT_F16)
+        for turn in range(quota):
+            t0 = claim(&claims[0], grain)
+            if t0 >= t1:
+                break
+            for t in range(t0, min(t0 + grain, t1)):
+                it = work_item(t, per_row, row_len, first, row_step, step)
+                if out_t is double:
+                    truncated_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                      step, mean, std, ea, eb, lo_c, hi_c)
+                elif out_t is float:
+                    truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                      step, <float>mean, <float>std, <float>ea, <float>eb,
+                                      <float>lo_c, <float>hi_c, FMT_F32)
+                elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
+                    truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                      step, <float>mean, <float>std, <float>ea, <float>eb,
+                                      <float>lo_c, <float>hi_c, FMT_BF16)
+                else:
+                    truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                      step, <float>mean, <float>std, <float>ea, <float>eb,
+                                      <float>lo_c, <float>hi_c, FMT_F16)
 
 
 def fill_truncated_tail(out_t[::1] out,  # OUT
                         uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
                         int64_t first, int64_t row_len, int64_t row_step, int64_t step,
                         double mean, double std_s, double a, double d, double log_ma,
-                        double lo_c, double hi_c, int fmt, int64_t t0, int64_t t1):
+                        double lo_c, double hi_c, int fmt,
+                        int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
     cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t
+    cdef int64_t t, t0, turn
     cdef item_t it
     with nogil:
-        for t in range(t0, t1):
-            it = work_item(t, per_row, row_len, first, row_step, step)
-            if out_t is double:
-                truncated_tail_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                       step, mean, std_s, a, d, log_ma, lo_c, hi_c)
-            else:  # float32 and the 16-bit formats: the tail path computes in float64
-                truncated_tail_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                       step, mean, std_s, a, d, log_ma, lo_c, hi_c, fmt)
+        for turn in range(quota):
+            t0 = claim(&claims[0], grain)
+            if t0 >= t1:
+                break
+            for t in range(t0, min(t0 + grain, t1)):
+                it = work_item(t, per_row, row_len, first, row_step, step)
+                if out_t is double:
+                    truncated_tail_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                           step, mean, std_s, a, d, log_ma, lo_c, hi_c)
+                else:  # float32 and the 16-bit formats: the tail path computes in float64
+                    truncated_tail_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
+                                           step, mean, std_s, a, d, log_ma, lo_c, hi_c, fmt)
 
 
 # --- test hooks: what the kernels see ---------------------------------------------

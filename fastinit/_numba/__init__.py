@@ -6,7 +6,7 @@ both follow ``tests/reference.py`` bit for bit. The kernels are serial and
 release the GIL; ``fastinit/_parallel.py`` runs them on its threads.
 """
 
-from numba.core import cgutils
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 # The JIT options, in one place. Never fastmath: it fuses and reassociates,
@@ -46,3 +46,23 @@ def borrowed(typingctx, arr):
         return view._getvalue()
 
     return arr(arr), codegen
+
+
+@intrinsic
+def fetch_add(typingctx, arr, val):
+    """``arr[0] += val`` as one atomic step; returns the value before.
+
+    What ``__atomic_fetch_add`` is to the Cython side (``chunks.pxd``): the
+    kernels' threads share ``arr`` (``fastinit/_parallel.py``). Relaxed order
+    suffices: the claimed number orders nothing, and the caller learns that
+    the stores are done through a lock.
+    """
+    if not (isinstance(arr, types.Array) and arr.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        view = context.make_array(signature.args[0])(context, builder, value=args[0])
+        step = context.cast(builder, args[1], signature.args[1], types.int64)
+        return builder.atomic_rmw("add", view.data, step, "monotonic")
+
+    return types.int64(arr, val), codegen

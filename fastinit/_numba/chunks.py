@@ -2,14 +2,14 @@
 
 Mirror: ``fastinit/_cython/chunks.pxd`` (same names, arguments and numbered
 steps). A work item is at most CHUNK_ELEMS consecutive elements of one row
-of a run: ``fastinit/_parallel.py`` hands out ranges of items, never
-threads, so the thread count cannot change a bit.
+of a run. The threads of ``fastinit/_parallel.py`` claim items in turn from
+one shared counter, so which thread writes an item never changes a bit.
 """
 
 from numba import njit
 
 from .. import _constants as C
-from . import _INLINE_OPTS
+from . import _INLINE_OPTS, fetch_add
 from .philox import PHILOX_BATCH, philox_block
 from .transforms import U64, f32_to_bf16_bits, f32_to_f16_bits
 
@@ -18,6 +18,12 @@ FMT_F32 = C.FMT_F32
 FMT_F64 = C.FMT_F64
 FMT_BF16 = C.FMT_BF16
 FMT_F16 = C.FMT_F16
+
+
+@njit(**_INLINE_OPTS)
+def claim(claims, grain):
+    """First of the next ``grain`` work items no thread has taken (``claims[0]`` moves on)."""
+    return fetch_add(claims, grain)
 
 
 @njit(**_INLINE_OPTS)

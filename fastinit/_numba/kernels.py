@@ -9,8 +9,11 @@ column ``k = m % row_len``, and holds global element
 ``g = first + row*row_step + k*step``; its value depends only on
 (key, stream, g). Word ``w`` is lane ``w % 4`` of Philox block ``q = w // 4``
 under counter ``(q_lo, q_hi, stream0, stream1)``. Each ``fill_*`` is serial
-and releases the GIL: it fills work items ``t0 <= t < t1`` (``chunks.py``);
-``fastinit/_parallel.py`` runs ranges of items on its threads.
+and releases the GIL. Its threads share ``claims``: each call takes ``grain``
+work items at a time (``chunks.py``) until the items ``< t1`` are gone or it
+has taken ``quota`` turns; ``fastinit/_parallel.py`` runs the calls. Claiming
+inside the kernel costs one atomic add per ``grain`` items, where a return
+to Python between tasks cost tens of microseconds with cold caches.
 """
 
 import numba
@@ -18,7 +21,7 @@ from numba import njit
 
 from .. import _constants as C
 from . import _NUMBA_OPTS, borrowed, philox, transforms
-from .chunks import CHUNK_ELEMS, FMT_F64, work_item
+from .chunks import CHUNK_ELEMS, FMT_F64, claim, work_item
 from .normal import normal_run_f32, normal_run_f64
 from .philox import philox4x32_10
 from .tails import truncated_tail_run_f32, truncated_tail_run_f64
@@ -27,80 +30,102 @@ from .truncated import truncated_run_f32, truncated_run_f64
 from .uniform import bits_run, uniform_run_f32, uniform_run_f64
 
 
-# --- entry points: work items t0 <= t < t1 of one run ---------------------------
+# --- entry points: the work items < t1 of one run, claimed grain by grain -------
 @njit(**_NUMBA_OPTS)
-def fill_bits(out, key0, key1, stream0, stream1, first, row_len, row_step, step, t0, t1):
+def fill_bits(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
+              claims, t1, grain, quota):
     """Raw Philox words: element g is word g."""
     out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    for t in range(t0, t1):
-        m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-        bits_run(out[m0:m0 + n], U64(key0), U64(key1), U64(stream0), U64(stream1), g0, step)
+    k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
+    for _ in range(quota):
+        t0 = claim(claims, grain)
+        if t0 >= t1:
+            break
+        for t in range(t0, min(t0 + grain, t1)):
+            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
+            bits_run(out[m0:m0 + n], k0, k1, s0, s1, g0, step)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_uniform(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
-                 lo, span, lo_c, hi_c, fmt, t0, t1):
+                 lo, span, lo_c, hi_c, fmt, claims, t1, grain, quota):
     """clamp(lo + span*u, lo_c, hi_c), u = 24-bit (53-bit for float64) uniform."""
     out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for t in range(t0, t1):
-        m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-        if fmt == FMT_F64:
-            uniform_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, lo, span, lo_c, hi_c)
-        else:
-            uniform_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(lo), F32(span),
-                            F32(lo_c), F32(hi_c), fmt)
+    for _ in range(quota):
+        t0 = claim(claims, grain)
+        if t0 >= t1:
+            break
+        for t in range(t0, min(t0 + grain, t1)):
+            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
+            if fmt == FMT_F64:
+                uniform_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, lo, span, lo_c, hi_c)
+            else:
+                uniform_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(lo), F32(span),
+                                F32(lo_c), F32(hi_c), fmt)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_normal(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
-                mean, std, fmt, t0, t1):
+                mean, std, fmt, claims, t1, grain, quota):
     """mean + std*z, z from Box-Muller on the pair of element g."""
     out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for t in range(t0, t1):
-        m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-        if fmt == FMT_F64:
-            normal_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std)
-        else:
-            normal_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std), fmt)
+    for _ in range(quota):
+        t0 = claim(claims, grain)
+        if t0 >= t1:
+            break
+        for t in range(t0, min(t0 + grain, t1)):
+            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
+            if fmt == FMT_F64:
+                normal_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std)
+            else:
+                normal_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std), fmt)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_truncated_normal(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
-                          mean, std, ea, eb, lo_c, hi_c, fmt, t0, t1):
+                          mean, std, ea, eb, lo_c, hi_c, fmt, claims, t1, grain, quota):
     """clamp(mean + std*sqrt(2)*erfinv(ea + (eb-ea)*u), lo_c, hi_c)."""
     out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for t in range(t0, t1):
-        m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-        if fmt == FMT_F64:
-            truncated_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std, ea, eb,
-                              lo_c, hi_c)
-        else:
-            truncated_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std),
-                              F32(ea), F32(eb), F32(lo_c), F32(hi_c), fmt)
+    for _ in range(quota):
+        t0 = claim(claims, grain)
+        if t0 >= t1:
+            break
+        for t in range(t0, min(t0 + grain, t1)):
+            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
+            if fmt == FMT_F64:
+                truncated_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std, ea, eb,
+                                  lo_c, hi_c)
+            else:
+                truncated_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std),
+                                  F32(ea), F32(eb), F32(lo_c), F32(hi_c), fmt)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_truncated_tail(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
-                        mean, std_s, a, d, log_ma, lo_c, hi_c, fmt, t0, t1):
+                        mean, std_s, a, d, log_ma, lo_c, hi_c, fmt, claims, t1, grain, quota):
     """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
     out = borrowed(out)  # no refcount per slice: see fastinit/_numba/__init__.py
     per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
     k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for t in range(t0, t1):
-        m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-        if fmt == FMT_F64:
-            truncated_tail_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
-                                   log_ma, lo_c, hi_c)
-        else:  # float32 and the 16-bit formats: the tail path computes in float64
-            truncated_tail_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
-                                   log_ma, lo_c, hi_c, fmt)
+    for _ in range(quota):
+        t0 = claim(claims, grain)
+        if t0 >= t1:
+            break
+        for t in range(t0, min(t0 + grain, t1)):
+            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
+            if fmt == FMT_F64:
+                truncated_tail_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
+                                       log_ma, lo_c, hi_c)
+            else:  # float32 and the 16-bit formats: the tail path computes in float64
+                truncated_tail_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
+                                       log_ma, lo_c, hi_c, fmt)
 
 
 # --- test hooks: what the kernels see ---------------------------------------------
