@@ -63,6 +63,14 @@ def load(alias, tree):
     return module
 
 
+# Seconds of rest before every timed fill. After a parallel region GNU OpenMP's
+# threads spin for a while (GOMP_SPINCOUNT) before they sleep: an OpenMP tree
+# would hold the CPUs the other tree's threads are waking on, and its own
+# threads would start hot. Each fill starts from sleeping threads, as fills
+# separated by other work do.
+PAUSE = 0.02
+
+
 def median_rate(times, size):
     return size / float(np.median(times)) / 1e9
 
@@ -77,6 +85,7 @@ def compare(old, new, backend, kind, size_log2, threads, rounds):
     for r in range(rounds):
         order = (("old", old), ("new", new)) if r % 2 == 0 else (("new", new), ("old", old))
         for name, module in order:
+            time.sleep(PAUSE)
             start = time.perf_counter()
             fill(module, buf, kw)
             times[name].append(time.perf_counter() - start)
@@ -101,6 +110,11 @@ def main(argv=None):
     new = load("fi_new", args.new)
     # a tree that imports its Cython kernels by absolute name (0.1.0 did) gets the old one's
     sys.modules.setdefault("fastinit", old)
+    # A Cython module also registers under the name it was compiled with
+    # (fastinit._cython._kernels_v4): the old tree's must load first, or its
+    # absolute import would find the new tree's kernels.
+    for module in (old, new):
+        module._backend.cython_available()
     print(f"old {args.old}  new {args.new}  float32, medians of {args.rounds} alternating rounds")
     for backend in args.backend:
         for size in args.sizes:
