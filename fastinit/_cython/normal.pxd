@@ -11,12 +11,12 @@ from .philox cimport PHILOX_BATCH, philox_batch, philox_block, philox_words
 from .transforms cimport box_muller_f32, box_muller_f64, pair_f32, pair_f64
 
 
-cdef inline void normal_batch_f32(out32_t* out, int64_t n, const uint32_t* words, float mean,
-                                  float std, int fmt) noexcept nogil:
+cdef inline void normal_batch_f32(out32_t* out, int64_t nblk, const uint32_t* words,
+                                  float mean, float std, int fmt) noexcept nogil:
     cdef int64_t j
     cdef pair_f32 z, z2
     # (3) each pair of words -> Box-Muller -> two normals; (4) scale, shift and store
-    for j in range(n // 4):
+    for j in range(nblk):
         z = box_muller_f32(words[j], words[PHILOX_BATCH + j])
         z2 = box_muller_f32(words[2 * PHILOX_BATCH + j], words[3 * PHILOX_BATCH + j])
         store(out, 4 * j, mean + std * z.x0, fmt)
@@ -25,11 +25,11 @@ cdef inline void normal_batch_f32(out32_t* out, int64_t n, const uint32_t* words
         store(out, 4 * j + 3, mean + std * z2.x1, fmt)
 
 
-cdef inline void normal_batch_f64(double* out, int64_t n, const uint32_t* words, double mean,
-                                  double std) noexcept nogil:
+cdef inline void normal_batch_f64(double* out, int64_t nblk, const uint32_t* words,
+                                  double mean, double std) noexcept nogil:
     cdef int64_t j
     cdef pair_f64 z
-    for j in range(n // 2):
+    for j in range(nblk):
         # (3) four words -> Box-Muller -> two normals; (4) scale, shift and store
         z = box_muller_f64(words[j], words[PHILOX_BATCH + j], words[2 * PHILOX_BATCH + j],
                            words[3 * PHILOX_BATCH + j])
@@ -56,7 +56,7 @@ cdef inline void normal_run_f32(out32_t* out, int64_t n, uint64_t key0, uint64_t
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) four words = two pairs, lane-major
         philox_batch(&words[0][0], q0 + jb, key0, key1, stream0, stream1)
-        normal_batch_f32(out + h + 4 * jb, 4 * min(<int64_t>PHILOX_BATCH, nb - jb),
+        normal_batch_f32(out + h + 4 * jb, min(<int64_t>PHILOX_BATCH, nb - jb),
                          &words[0][0], mean, std, fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
@@ -84,7 +84,7 @@ cdef inline void normal_run_f64(double* out, int64_t n, uint64_t key0, uint64_t 
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) four words = one pair, lane-major
         philox_batch(&words[0][0], q0 + jb, key0, key1, stream0, stream1)
-        normal_batch_f64(out + h + 2 * jb, 2 * min(<int64_t>PHILOX_BATCH, nb - jb),
+        normal_batch_f64(out + h + 2 * jb, min(<int64_t>PHILOX_BATCH, nb - jb),
                          &words[0][0], mean, std)
     for m in range(h + 2 * nb, n):
         g = g0 + m

@@ -25,12 +25,12 @@ cdef inline double truncated_f64(uint64_t w0, uint64_t w1, double mean, double s
     return clamp(mean + std * (erfinv_f64(x, tails) * SQRT2), lo_c, hi_c)
 
 
-cdef inline void truncated_batch_f32(out32_t* out, int64_t n, const uint32_t* words, float mean,
-                                     float std, float ea, float ed, float eb, float lo_c,
-                                     float hi_c, bint tails, int fmt) noexcept nogil:
+cdef inline void truncated_batch_f32(out32_t* out, int64_t nblk, const uint32_t* words,
+                                     float mean, float std, float ea, float ed, float eb,
+                                     float lo_c, float hi_c, bint tails, int fmt) noexcept nogil:
     cdef int64_t j
     # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store
-    for j in range(n // 4):
+    for j in range(nblk):
         store(out, 4 * j,
               truncated_f32(words[j], mean, std, ea, ed, eb, lo_c, hi_c, tails), fmt)
         store(out, 4 * j + 1,
@@ -44,11 +44,11 @@ cdef inline void truncated_batch_f32(out32_t* out, int64_t n, const uint32_t* wo
                             tails), fmt)
 
 
-cdef inline void truncated_batch_f64(double* out, int64_t n, const uint32_t* words, double mean,
-                                     double std, double ea, double ed, double eb, double lo_c,
-                                     double hi_c, bint tails) noexcept nogil:
+cdef inline void truncated_batch_f64(double* out, int64_t nblk, const uint32_t* words,
+                                     double mean, double std, double ea, double ed, double eb,
+                                     double lo_c, double hi_c, bint tails) noexcept nogil:
     cdef int64_t j
-    for j in range(n // 2):
+    for j in range(nblk):
         # (3) words -> uniforms in erf space -> erfinv; (4) scale, clamp, store
         out[2 * j] = truncated_f64(words[j], words[PHILOX_BATCH + j], mean, std, ea, ed, eb,
                                    lo_c, hi_c, tails)
@@ -77,7 +77,7 @@ cdef inline void truncated_run_f32(out32_t* out, int64_t n, uint64_t key0, uint6
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
         philox_batch(&words[0][0], q0 + jb, key0, key1, stream0, stream1)
-        k = 4 * min(<int64_t>PHILOX_BATCH, nb - jb)
+        k = min(<int64_t>PHILOX_BATCH, nb - jb)
         # literal flags: without tails gcc drops the tail polynomial and its select
         if tails:
             truncated_batch_f32(out + h + 4 * jb, k, &words[0][0], mean, std, ea, ed, eb, lo_c,
@@ -111,7 +111,7 @@ cdef inline void truncated_run_f64(double* out, int64_t n, uint64_t key0, uint64
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
         philox_batch(&words[0][0], q0 + jb, key0, key1, stream0, stream1)
-        k = 2 * min(<int64_t>PHILOX_BATCH, nb - jb)
+        k = min(<int64_t>PHILOX_BATCH, nb - jb)
         if tails:
             truncated_batch_f64(out + h + 2 * jb, k, &words[0][0], mean, std, ea, ed, eb, lo_c,
                                 hi_c, True)
