@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _dtypes
+from . import _validation as V
 
 DTYPES = {"float32": np.dtype(np.float32), "bfloat16": _dtypes.BFLOAT16,
           "float16": np.dtype(np.float16)}
@@ -65,10 +66,9 @@ def parse_size(value):
     elif isinstance(value, str) and (m := _SIZE.match(value)):
         n = int(float(m.group(1)) * _UNITS[(m.group(2) or "").upper()])
     else:
-        raise ValueError(f'max_shard_size must be a positive byte count such as 5000000000, '
-                         f'"5GB" or "4GiB", got {value!r}')
+        raise ValueError(V.CKPT_SHARD_SIZE_FORM.format(value))
     if n <= 0:
-        raise ValueError(f"max_shard_size must be a positive byte count, got {value!r}")
+        raise ValueError(V.CKPT_SHARD_SIZE.format(value))
     return n
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 
+from . import _validation as V
 from ._ckpt_format import PlanRow
 
 
@@ -25,15 +26,13 @@ def _load_config(path):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"config must be a readable Hugging Face config.json, "
-                         f"got {path!r} ({err})") from None
+        raise ValueError(V.CKPT_CONFIG_READ.format(path, err)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("model_type"), str):
-        raise ValueError(f'config must be a JSON object with a "model_type", got {path!r}')
+        raise ValueError(V.CKPT_CONFIG_TYPE.format(path))
     try:
         return AutoConfig.for_model(doc.pop("model_type"), **doc)
     except (ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"config must describe a model transformers knows, got {path!r} "
-                         f"({err})") from None
+        raise ValueError(V.CKPT_CONFIG_MODEL.format(path, err)) from None
 
 
 def _meta_model(cfg):
@@ -78,8 +77,7 @@ def resolve(model, *, seed, rules, dtype_name):
     elif isinstance(model, (list, tuple)) and all(hasattr(r, "fn") for r in model):
         return [as_entry(r) for r in model], None
     else:
-        raise TypeError("model must be a config.json path, a transformers config, a torch "
-                        f"module or a list of plan rows, got {type(model).__name__}")
+        raise TypeError(V.CKPT_MODEL.format(type(model).__name__))
     from .torch import plan_module
 
     rows = plan_module(module, seed=seed, rules=rules)

@@ -11,16 +11,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _dtypes, initializers, matrices
 from . import _validation as V
+from . import initializers, matrices
 
 
 def _host_dtype(dtype):
     """The numpy dtype JAX will hold (float64 only with x64 enabled)."""
     dtype = np.dtype(jax.dtypes.canonicalize_dtype(jnp.float64 if dtype is None else dtype))
-    if _dtypes.format_of(dtype) is None:
-        raise TypeError(
-            f"dtype must be float32, float64, float16 or bfloat16, got {dtype}")
+    V.check_float_dtype(dtype)
     return dtype
 
 
@@ -53,11 +51,9 @@ def _resolve(initializer):
         for module in (initializers, matrices):
             if name in module.__all__:
                 return getattr(module, name)
-        raise ValueError(f"initializer must name a fastinit initializer such as "
-                         f"'he_normal', got {initializer!r}")
+        raise ValueError(V.JAX_INITIALIZER_NAME.format(initializer))
     if not callable(initializer):
-        raise TypeError(f"initializer must be a fastinit in-place function or its name, "
-                        f"got {type(initializer).__name__}")
+        raise TypeError(V.JAX_INITIALIZER_TYPE.format(type(initializer).__name__))
     return initializer
 
 

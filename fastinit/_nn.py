@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from . import _validation as V
 from . import initializers as init
 
 # --- activations -----------------------------------------------------------
@@ -48,7 +49,7 @@ def activate(name, z):
         return np.where(z > 0, _SELU_SCALE * z, neg).astype(z.dtype, copy=False)
     if name == LINEAR:
         return z
-    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+    raise ValueError(V.NN_ACTIVATION.format(ACTIVATIONS, name))
 
 
 def activation_derivative(name, z, a):
@@ -68,7 +69,7 @@ def activation_derivative(name, z, a):
         return slope.astype(z.dtype, copy=False)
     if name == LINEAR:
         return np.ones_like(z)
-    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+    raise ValueError(V.NN_ACTIVATION.format(ACTIVATIONS, name))
 
 
 # --- initializers ----------------------------------------------------------
@@ -108,19 +109,9 @@ INITIALIZERS = {
 INITIALIZER_NAMES = tuple(INITIALIZERS)
 
 
-def check_names(kind, names, allowed):
-    """Return `names` as a tuple, raising ValueError on an unknown one."""
-    names = tuple(names)
-    bad = [n for n in names if n not in allowed]
-    if bad or not names:
-        raise ValueError(f"{kind} must be a non-empty subset of {allowed}, got {names!r}")
-    return names
-
-
-def check_seed(seed):
-    """Raise ValueError unless `seed` is an int in [0, 2**64)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+# argument checks shared with fastinit.diagnose and the applications (fastinit._cli)
+check_names = V.check_subset
+check_seed = V.check_int_seed
 
 
 def init_weights(sizes, initializer, *, seed, dtype=np.float32):
@@ -154,8 +145,7 @@ class MLP:
 
     def __init__(self, weights, activations):
         if len(weights) != len(activations):
-            raise ValueError(f"activations must have one entry per layer ({len(weights)}), "
-                             f"got {len(activations)}")
+            raise ValueError(V.NN_PER_LAYER.format(len(weights), len(activations)))
         check_names("activations", activations, ACTIVATIONS)
         self.weights = list(weights)
         self.biases = [np.zeros(w.shape[1], dtype=w.dtype) for w in weights]

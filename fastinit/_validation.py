@@ -342,3 +342,74 @@ def check_rules_cover(name, module, rules):
     raise ValueError(
         f"rules must cover every parameter and buffer, got no rule in {rules!r} for {name!r} "
         f"({type(module).__name__}); pass on_unknown='reset_parameters' or a rule callable")
+
+
+# --- checkpoints (fastinit.checkpoint, _ckpt_format, _ckpt_models) ---
+CKPT_SHARD_SIZE_FORM = ('max_shard_size must be a positive byte count such as 5000000000, "5GB" '
+                        'or "4GiB", got {!r}')
+CKPT_SHARD_SIZE = "max_shard_size must be a positive byte count, got {!r}"
+CKPT_DTYPE = "dtype must be one of {}, got {!r}"  # TypeError
+CKPT_RULES = "rules must be one of {} or a callable, got {!r}"
+CKPT_CONFIG_READ = "config must be a readable Hugging Face config.json, got {!r} ({})"
+CKPT_CONFIG_TYPE = 'config must be a JSON object with a "model_type", got {!r}'
+CKPT_CONFIG_MODEL = "config must describe a model transformers knows, got {!r} ({})"
+CKPT_MODEL = ("model must be a config.json path, a transformers config, a torch module or a "
+              "list of plan rows, got {}")  # TypeError
+CKPT_DUPLICATES = "model must name every tensor once, got duplicate names"
+CKPT_WORKER_INDEX = "worker_index must be in [0, num_workers={}), got {}"
+CKPT_WRITABLE = "out_dir must be a writable directory, got {!r} ({})"
+CKPT_FOREIGN = ("out_dir must be empty or hold an unfinished checkpoint of the same arguments, "
+                "got other files in {!r}: {}")
+CKPT_NO_LEDGER = ("out_dir must be empty or hold a checkpoint written by fastinit, got "
+                  "safetensors files without a ledger in {!r}")
+CKPT_ARGUMENTS = ("arguments must equal those of the checkpoint in {!r} to resume it, got {}; "
+                  "use an empty directory for a new checkpoint")
+CKPT_FREE = "out_dir must have {:,} bytes free for this checkpoint, got {:,} bytes free in {!r}"
+CKPT_ROOM = "out_dir must have room for the checkpoint's files, got {} reserving them in {!r}"
+CKPT_HEADER = "checkpoint file {!r} must have the expected header"
+CKPT_TENSORS = ("checkpoint file {!r} must hold {} tensors as planned, got {} with other names "
+                "or shapes")
+CKPT_MISMATCH = "tensor {!r} must equal its recomputation, got a different value at flat element {}"
+
+
+# --- JAX and Keras (fastinit.jax, _jax_arrays, fastinit.keras) ---
+def check_float_dtype(dtype, shown=None):
+    """A dtype fastinit fills; the message shows ``shown`` (default: ``dtype``)."""
+    if _dtypes.format_of(dtype) is None:
+        raise TypeError("dtype must be float32, float64, float16 or bfloat16, "
+                        f"got {dtype if shown is None else shown}")
+
+
+JAX_KEY = ("key must be a single threefry2x32 key (jax.random.key or PRNGKey, data uint32[2]), "
+           "got data {}{}")  # TypeError
+JAX_FANS_NDIM = "shape must have at least 2 axes for the default in_axis=-2, got {}"
+JAX_INITIALIZER_NAME = "initializer must name a fastinit initializer such as 'he_normal', got {!r}"
+JAX_INITIALIZER_TYPE = "initializer must be a fastinit in-place function or its name, got {}"
+KERAS_IDENTIFIER = ("identifier must be a Keras initializer name such as 'he_normal' (one of {}), "
+                    "got {!r}")
+
+
+# --- the NumPy MLP (fastinit._nn, fastinit.diagnose) ---
+def check_subset(name, values, allowed):
+    """``values`` as a tuple, non-empty and each one of ``allowed``."""
+    values = tuple(values)
+    if not values or any(v not in allowed for v in values):
+        raise ValueError(f"{name} must be a non-empty subset of {allowed}, got {values!r}")
+    return values
+
+
+def check_int_seed(seed):
+    """A plain int in [0, 2**64); ValueError for anything else."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_U64:
+        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+
+
+def check_positive_ints(**sizes):
+    """Each value an int >= 1, in the order given; ValueError otherwise."""
+    for name, value in sizes.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+NN_ACTIVATION = "activation must be one of {}, got {!r}"
+NN_PER_LAYER = "activations must have one entry per layer ({}), got {}"

@@ -65,15 +65,15 @@ class VerifyReport(NamedTuple):
 
 def _plan(model, seed, dtype, rules, max_shard_size):
     if not isinstance(dtype, str) or dtype not in F.DTYPES:
-        raise TypeError(f"dtype must be one of {tuple(F.DTYPES)}, got {dtype!r}")
+        raise TypeError(V.CKPT_DTYPE.format(tuple(F.DTYPES), dtype))
     seed = V.check_uint64("seed", seed)
     if rules not in _RULES and not callable(rules):
-        raise ValueError(f"rules must be one of {_RULES} or a callable, got {rules!r}")
+        raise ValueError(V.CKPT_RULES.format(_RULES, rules))
     shard = F.parse_size(max_shard_size)
     entries, config = models.resolve(model, seed=seed, rules=rules, dtype_name=dtype)
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
-        raise ValueError("model must name every tensor once, got duplicate names")
+        raise ValueError(V.CKPT_DUPLICATES)
     metadata = {"format": "pt", "seed": str(seed), "rules": getattr(rules, "__name__", rules),
                 "fastinit_version": __version__}
     lay = F.layout(entries, dtype_name=dtype, max_shard_size=shard, metadata=metadata)
@@ -84,13 +84,10 @@ def _plan(model, seed, dtype, rules, max_shard_size):
 
 
 def _check_workers(num_workers, worker_index):
-    num_workers = V.check_integer("num_workers", num_workers, "a positive integer")
-    if num_workers < 1:
-        raise ValueError(f"num_workers must be a positive integer, got {num_workers}")
+    num_workers = V.check_positive_int("num_workers", num_workers)
     worker_index = V.check_integer("worker_index", worker_index, "an integer")
     if not 0 <= worker_index < num_workers:
-        raise ValueError(f"worker_index must be in [0, num_workers={num_workers}), "
-                         f"got {worker_index}")
+        raise ValueError(V.CKPT_WORKER_INDEX.format(num_workers, worker_index))
     return num_workers, worker_index
 
 
@@ -99,11 +96,9 @@ def _open_dir(out_dir):
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as err:
-        raise ValueError(f"out_dir must be a writable directory, got {out_dir!r} "
-                         f"({err.strerror})") from None
+        raise ValueError(V.CKPT_WRITABLE.format(out_dir, err.strerror)) from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise ValueError(f"out_dir must be a writable directory, got {out_dir!r} "
-                         "(permission denied)")
+        raise ValueError(V.CKPT_WRITABLE.format(out_dir, "permission denied"))
     return out_dir
 
 
@@ -112,12 +107,10 @@ def _check_dir(out_dir, lay, args, num_workers):
     names = sorted(os.listdir(out_dir))
     foreign = [n for n in names if not io.is_own_file(n, lay)]
     if foreign:
-        raise ValueError(f"out_dir must be empty or hold an unfinished checkpoint of the same "
-                         f"arguments, got other files in {out_dir!r}: {', '.join(foreign[:5])}")
+        raise ValueError(V.CKPT_FOREIGN.format(out_dir, ", ".join(foreign[:5])))
     ledgers = [n for n in names if n.startswith(io.LEDGER_PREFIX) and n.endswith(".json")]
     if not ledgers and any(n in lay.files or n == F.INDEX_FILE for n in names):
-        raise ValueError(f"out_dir must be empty or hold a checkpoint written by fastinit, got "
-                         f"safetensors files without a ledger in {out_dir!r}")
+        raise ValueError(V.CKPT_NO_LEDGER.format(out_dir))
     for name in ledgers:
         record = io.read_json(os.path.join(out_dir, name))
         theirs = dict(record.get("arguments", {}), num_workers=record.get("num_workers"))
@@ -125,15 +118,12 @@ def _check_dir(out_dir, lay, args, num_workers):
         diff = [f"{k}={mine[k]!r} (ledger: {theirs.get(k)!r})" for k in mine
                 if theirs.get(k) != mine[k]]
         if diff:
-            raise ValueError(f"arguments must equal those of the checkpoint in {out_dir!r} to "
-                             f"resume it, got {'; '.join(diff)}; use an empty directory for a "
-                             "new checkpoint")
+            raise ValueError(V.CKPT_ARGUMENTS.format(out_dir, "; ".join(diff)))
     need = sum(size - io.allocated_bytes(os.path.join(out_dir, name), size)
                for name, size in zip(lay.files, lay.sizes, strict=True))
     free = shutil.disk_usage(out_dir).free
     if need > free:
-        raise ValueError(f"out_dir must have {need:,} bytes free for this checkpoint, got "
-                         f"{free:,} bytes free in {out_dir!r}")
+        raise ValueError(V.CKPT_FREE.format(need, free, out_dir))
 
 
 def _progress_bar(total, initial, progress):
@@ -250,8 +240,7 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     try:
         io.create_files(out_dir, lay)
     except OSError as err:  # ENOSPC from another process's writes since the check, EDQUOT...
-        raise ValueError(f"out_dir must have room for the checkpoint's files, got "
-                         f"{err.strerror} reserving them in {out_dir!r}") from None
+        raise ValueError(V.CKPT_ROOM.format(err.strerror, out_dir)) from None
     sizes = [(p.stop - p.start) * F.DTYPES[dtype].itemsize for p in todo]
     bar = _progress_bar(sum(sizes), sum(sizes[:record["pieces_done"]]), progress)
     try:
@@ -336,13 +325,12 @@ def verify(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size
         path = os.path.join(out_dir, name)
         with open(path, "rb") as f:
             if f.read(len(lay.headers[k])) != lay.headers[k]:
-                raise ValueError(f"checkpoint file {path!r} must have the expected header")
+                raise ValueError(V.CKPT_HEADER.format(path))
         with safe_open(path, framework="numpy") as st:
             got = {key: tuple(st.get_slice(key).get_shape()) for key in st.keys()}
         want = {p.entry.name: p.entry.shape for p in lay.placed if p.file == k}
         if got != want:
-            raise ValueError(f"checkpoint file {path!r} must hold {len(want)} tensors as "
-                             f"planned, got {len(got)} with other names or shapes")
+            raise ValueError(V.CKPT_TENSORS.format(path, len(want), len(got)))
     checked = 0
     handles = {k: open(os.path.join(out_dir, n), "rb") for k, n in enumerate(lay.files)}
     try:
@@ -353,8 +341,7 @@ def verify(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size
                 want = io.expected_piece(p, piece, dt).view(f"u{dt.itemsize}")
                 if (got != want).any():
                     bad = a + int((got != want).argmax())
-                    raise ValueError(f"tensor {p.entry.name!r} must equal its recomputation, "
-                                     f"got a different value at flat element {bad}")
+                    raise ValueError(V.CKPT_MISMATCH.format(p.entry.name, bad))
                 checked += (b - a) * dt.itemsize
     finally:
         for f in handles.values():

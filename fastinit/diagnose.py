@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from . import _validation as V
 from ._nn import (
     ACTIVATIONS,
     INITIALIZER_NAMES,
@@ -194,9 +195,7 @@ def diagnose(*, depth=20, width=512, batch_size=256, seed=0, initializers=None,
         initializer x activation as returned by :func:`diagnose_network`,
         with an added ``initializer`` key.
     """
-    for name, value in (("depth", depth), ("width", width), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    V.check_positive_ints(depth=depth, width=width, batch_size=batch_size)
     check_seed(seed)
     inits = check_names("initializers", initializers or INITIALIZER_NAMES, INITIALIZER_NAMES)
     acts = check_names("activations", activations or ACTIVATIONS, ACTIVATIONS)

@@ -74,8 +74,7 @@ def _key_words(key):
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     if key.dtype != jnp.uint32 or key.shape != (2,):
-        raise TypeError("key must be a single threefry2x32 key (jax.random.key or PRNGKey, "
-                        f"data uint32[2]), got data {key.dtype}{list(key.shape)}")
+        raise TypeError(V.JAX_KEY.format(key.dtype, list(key.shape)))
     return key
 
 
@@ -180,8 +179,7 @@ def jax_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
     (144, 288)
     """
     if isinstance(in_axis, numbers.Integral) and in_axis == -2 and len(shape) <= 1:
-        raise ValueError(f"shape must have at least 2 axes for the default in_axis=-2, "
-                         f"got {shape}")
+        raise ValueError(V.JAX_FANS_NDIM.format(shape))
     sizes = [math.prod(shape[a] for a in _axes(shape, ax)) for ax in (in_axis, out_axis,
                                                                       batch_axis)]
     if 0 in sizes:

@@ -57,8 +57,7 @@ def _dtypes_for(dtype):
         if not jax.config.jax_enable_x64:  # JAX would hold float32 anyway
             name = "float32"
     host = _dtypes.BFLOAT16 if name == "bfloat16" else np.dtype(name)
-    if _dtypes.format_of(host) is None:
-        raise TypeError(f"dtype must be float32, float64, float16 or bfloat16, got {name}")
+    V.check_float_dtype(host, name)
     return name, host
 
 
@@ -302,8 +301,7 @@ def get(identifier, **kwargs):
     keras_cls = _KERAS_NAMES.get(identifier) if isinstance(identifier, str) else None
     cls = _CLASSES.get(getattr(keras_cls, "__name__", None))
     if cls is None:
-        raise ValueError(f"identifier must be a Keras initializer name such as 'he_normal' "
-                         f"(one of {sorted(_CLASSES)}), got {identifier!r}")
+        raise ValueError(V.KERAS_IDENTIFIER.format(sorted(_CLASSES), identifier))
     if cls not in _RANDOM:
         kwargs.pop("seed", None)
         kwargs.pop("stream", None)

@@ -636,3 +636,36 @@ def test_every_error_message_lives_in_validation():
         tree = ast.parse((root / name).read_text(encoding="utf-8"))
         raises = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Raise)]
         assert raises == [], f"{name} raises at lines {raises}"
+
+
+def _inline_message(node):
+    """A string literal, an f-string, or one formatted or joined on the spot."""
+    import ast
+
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):  # "..." + x, "..." % x
+        return _inline_message(node.left) or _inline_message(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):  # "...".format(x)
+        return _inline_message(node.func.value)
+    return False
+
+
+def test_no_module_builds_its_own_error_message():
+    # every top-level module (the applications in _cli/ aside) takes its messages from
+    # _validation.py: raise Error(V.SOME_MESSAGE.format(...)) or a V.check_* call
+    import ast
+    import pathlib
+
+    root = pathlib.Path(fastinit.__file__).parent
+    inline = []
+    for path in sorted(root.glob("*.py")):
+        if path.name == "_validation.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                    and node.exc.args and _inline_message(node.exc.args[0])):
+                inline.append(f"{path.name}:{node.lineno}")
+    assert inline == [], f"messages built outside _validation.py at {inline}"
