@@ -88,6 +88,20 @@ cdef inline void store(out32_t* out, int64_t m, float x, int fmt) noexcept nogil
         out[m] = f32_to_f16_bits(x)
 
 
+cdef inline void store_row(uint16_t* out, const float* row, int64_t n, int fmt) noexcept nogil:
+    """``row[:n]`` rounded to the 16-bit format ``fmt``, into ``out``: one plain loop.
+
+    The truncated normal's batches of 16-bit fills go through it (truncated.py).
+    """
+    cdef int64_t m
+    if fmt == FMT_BF16:
+        for m in range(n):
+            out[m] = f32_to_bf16_bits(row[m])
+    else:
+        for m in range(n):
+            out[m] = f32_to_f16_bits(row[m])
+
+
 cdef inline int64_t head_len(int64_t g0, int64_t n, int64_t per) noexcept nogil:
     """Elements before the first whole Philox block (g0 >= 0)."""
     return min((per - g0 % per) % per, n)

@@ -7,7 +7,7 @@ release the GIL; ``fastinit/_parallel.py`` runs them on its threads.
 """
 
 from numba.core import cgutils, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 # The JIT options, in one place. Never fastmath: it fuses and reassociates,
 # which changes bits. error_model="numpy" drops the ZeroDivisionError branch
@@ -66,3 +66,22 @@ def fetch_add(typingctx, arr, val):
         return builder.atomic_rmw("add", view.data, step, "monotonic")
 
     return types.int64(arr, val), codegen
+
+
+def float_row(out, row):
+    """Where a float32 batch loop writes: ``out`` if it holds float32, else ``row``.
+
+    Chosen by type when Numba compiles, so a 16-bit kernel never compiles the
+    batch loop for a uint16 ``out`` (the Cython twin tests ``out32_t is float``).
+    """
+    raise NotImplementedError("only callable from compiled code")
+
+
+# Not inline="always": Numba's IR inlining of this overload confused the
+# caller's own ``out`` with the lambda's, and normal_run_f32 lost its heads and
+# tails. LLVM inlines the call anyway.
+@overload(float_row)
+def _float_row(out, row):
+    if out.dtype == types.float32:
+        return lambda out, row: out
+    return lambda out, row: row

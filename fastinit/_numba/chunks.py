@@ -62,6 +62,20 @@ def store(out, m, x, fmt):
 
 
 @njit(**_INLINE_OPTS)
+def store_row(out, row, n, fmt):
+    """``row[:n]`` rounded to the 16-bit format ``fmt``, into ``out``: one plain loop.
+
+    The truncated normal's batches of 16-bit fills go through it (truncated.py).
+    """
+    if fmt == FMT_BF16:
+        for m in range(n):
+            out[m] = f32_to_bf16_bits(row[m])
+    else:
+        for m in range(n):
+            out[m] = f32_to_f16_bits(row[m])
+
+
+@njit(**_INLINE_OPTS)
 def head_len(g0, n, per):
     """Elements before the first whole Philox block (g0 >= 0)."""
     return min((per - g0 % per) % per, n)
