@@ -73,8 +73,5 @@ def call(backend, name, n_threads, mem, runs, keys, params):
     """
     arglists = [(mem[r.start:r.start + r.size], *keys, r.first, r.row_len, r.row_step, r.step,
                  *params) for r in runs]
-    # the far-tail kernel is 100x slower: a smaller quota keeps Ctrl-C prompt
-    quota = (_parallel.TAIL_QUOTA_ELEMENTS if name == "fill_truncated_tail"
-             else _parallel.QUOTA_ELEMENTS)
     _parallel.run(kernel(backend, name), arglists, [r.row_len for r in runs],
-                  [r.size for r in runs], n_threads, quota)
+                  [r.size for r in runs], n_threads)

@@ -15,14 +15,16 @@ child (``multiprocessing``'s default on Linux, data loaders) inherits no
 threads, and GNU OpenMP and Numba's workqueue layer either hang or abort
 there; several Python threads filling at once are just more jobs here. The
 pool is rebuilt in a forked child (``os.register_at_fork``). The calling
-thread leaves the kernel after a quota of elements to let Python
-see signals, so Ctrl-C stops a fill within one quota; the helpers stop at
-their next claim, because stopping moves every counter to its end.
+thread leaves the kernel after a quota of claims, about CALL_SECONDS of work,
+to let Python see signals, so Ctrl-C stops a fill within about that long;
+the helpers stop at their next claim, because stopping moves every counter to
+its end.
 """
 
 import os
 import queue
 import threading
+import time
 
 import numpy as np
 
@@ -35,13 +37,24 @@ ITEM_ELEMENTS = 4 * C.CHUNK_BLOCKS
 # is noise. A small fill is cut finer so that every thread gets work.
 GRAIN_ELEMENTS = 1 << 16
 CLAIMS_PER_THREAD = 4
-# Elements the calling thread fills per kernel call before Python looks at
-# signals, which bounds how long Ctrl-C waits: 15-250 ms for the vectorized
-# kernels, 0.7 s for the far-tail kernel (3 Msamples/s). Each return costs
-# about 0.1 ms (a Python call with caches the fill has flushed): at 2**21
-# elements the 2-thread uniform fill lost 5%.
-QUOTA_ELEMENTS = 1 << 25
-TAIL_QUOTA_ELEMENTS = 1 << 21
+# Seconds of work the calling thread does per kernel call before Python looks
+# at signals again, which bounds how long Ctrl-C waits. Kernels run from 3
+# Msamples/s (the far-tail path) to 2 Gsamples/s, so the quota of claims comes
+# from the speed each (kernel, dtype) showed in its last full call; one not
+# timed yet gets FIRST_QUOTA_ELEMENTS, 0.7 s on the slowest path. Each return
+# costs about 0.1 ms (a Python call with the caches the fill has flushed): with
+# 2**21 elements per call the 2-thread uniform fill lost 5%.
+CALL_SECONDS = 0.05
+FIRST_QUOTA_ELEMENTS = 1 << 21
+_seconds_per_element = {}  # (kernel, dtype of the memory) -> s/element, last full call
+_clock = time.perf_counter  # tests substitute a fake clock
+
+
+def quota(key, claim_elements):
+    """Claims for the calling thread's next call of kernel ``key``: about CALL_SECONDS."""
+    rate = _seconds_per_element.get(key)
+    elements = FIRST_QUOTA_ELEMENTS if rate is None else CALL_SECONDS / max(rate, 1e-12)
+    return max(1, int(elements // claim_elements))
 
 
 def _reset():
@@ -113,9 +126,14 @@ class _Job:
     def run(self):
         """Calling thread: fill a quota at a time, then wait for the helpers."""
         try:
-            for args, claims, n_items, grain, quota in self.runs:
+            for args, claims, n_items, grain, claim_elements in self.runs:
+                key = (self.kernel, args[0].dtype)
                 while claims[0] < n_items:  # back in Python: Ctrl-C is raised here
-                    self.kernel(*args, claims, n_items, grain, quota)
+                    turns = quota(key, claim_elements)
+                    start = _clock()
+                    self.kernel(*args, claims, n_items, grain, turns)
+                    if claims[0] < n_items:  # it made all its claims: a speed to keep
+                        _seconds_per_element[key] = (_clock() - start) / (turns * claim_elements)
         finally:
             # also on KeyboardInterrupt: no claim succeeds after this, and no
             # helper writes once we return
@@ -127,13 +145,12 @@ class _Job:
             raise self.error
 
 
-def plan(sizes, row_lens, n_threads, quota_elements=QUOTA_ELEMENTS):
-    """Per run: ``(items, grain, quota)``.
+def plan(sizes, row_lens, n_threads):
+    """Per run: ``(items, grain, claim_elements)``.
 
-    ``items`` work items cover the run, claimed ``grain`` at a time; the
-    calling thread makes at most ``quota`` claims per kernel call, about
-    ``quota_elements`` elements. ``sizes`` are the runs' sizes in elements,
-    ``row_lens`` their row lengths.
+    ``items`` work items cover the run, claimed ``grain`` at a time, about
+    ``claim_elements`` elements per claim. ``sizes`` are the runs' sizes in
+    elements, ``row_lens`` their row lengths.
     """
     total = sum(sizes)
     target = max(1, min(GRAIN_ELEMENTS, -(-total // (CLAIMS_PER_THREAD * n_threads))))
@@ -142,16 +159,16 @@ def plan(sizes, row_lens, n_threads, quota_elements=QUOTA_ELEMENTS):
         item = min(row_len, ITEM_ELEMENTS)  # elements of a full item
         n_items = size // row_len * -(-row_len // ITEM_ELEMENTS)
         grain = max(1, target // item)
-        plans.append((n_items, grain, max(1, quota_elements // (grain * item))))
+        plans.append((n_items, grain, grain * item))
     return plans
 
 
-def run(kernel, arglists, row_lens, sizes, n_threads, quota_elements=QUOTA_ELEMENTS):
+def run(kernel, arglists, row_lens, sizes, n_threads):
     """``kernel(*arglists[r], claims, items, grain, quota)`` over every work item of every run.
 
     Returns when every item is written; raises what a kernel or a signal raised.
     """
-    plans = plan(sizes, row_lens, n_threads, quota_elements)
+    plans = plan(sizes, row_lens, n_threads)
     job = _Job(kernel, arglists, plans)
     claims = sum(-(-n_items // grain) for n_items, grain, _ in plans)
     helpers = min(n_threads, claims) - 1

@@ -197,9 +197,9 @@ def test_threads_in_this_process_match_sequential_fills():
 SIGINT_CHILD = """
     import signal, time
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
-    backend = sys.argv[2]
+    backend, dtype = sys.argv[2], np.dtype(sys.argv[3])
     small = fill("truncated", backend, 2)
-    big = np.empty(1 << 30, np.float32)  # 4 GiB
+    big = np.empty((1 << 32) // dtype.itemsize, dtype)  # 4 GiB
     print("filling", flush=True)
     try:
         fastinit.truncated_normal_(big, seed=1, lower=-1.0, upper=4.5, n_threads=2,
@@ -213,10 +213,11 @@ SIGINT_CHILD = """
 """
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])  # float64: Numba's slowest path
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_ctrl_c_stops_a_4gib_fill_within_a_second(backend):
+def test_ctrl_c_stops_a_4gib_fill_within_a_second(backend, dtype):
     code = FILLS + textwrap.dedent(SIGINT_CHILD)
-    with subprocess.Popen([sys.executable, "-c", code, ",".join(BACKENDS), backend],
+    with subprocess.Popen([sys.executable, "-c", code, ",".join(BACKENDS), backend, dtype],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                           env=dict(os.environ, PYTHONPATH=str(ROOT))) as proc:
         watchdog = threading.Timer(TIMEOUT, proc.kill)
@@ -224,7 +225,7 @@ def test_ctrl_c_stops_a_4gib_fill_within_a_second(backend):
         try:
             started = proc.stdout.readline().strip()
             if started == "filling":
-                time.sleep(0.3)  # well inside the fill: 2**30 samples take seconds
+                time.sleep(0.3)  # well inside the fill: 4 GiB take seconds
                 sent = time.monotonic()
                 os.kill(proc.pid, signal.SIGINT)
                 first = proc.stdout.readline().strip()
@@ -248,19 +249,14 @@ def test_plan_counts_every_work_item_and_bounds_claims_and_quotas(n_threads):
     sizes = [r * rows for r, rows in zip(row_lens, [9, 1000, 4, 3, 2, 2, 1], strict=True)]
     plans = _parallel.plan(sizes, row_lens, n_threads)
     assert len(plans) == len(sizes)
-    for (n_items, grain, quota), size, row_len in zip(plans, sizes, row_lens, strict=True):
+    for (n_items, grain, claim_elements), size, row_len in zip(plans, sizes, row_lens,
+                                                              strict=True):
         assert n_items == size // row_len * -(-row_len // item)
         full = min(row_len, item)  # elements of a full item
         # a claim holds at most GRAIN_ELEMENTS elements, or a single item
         assert grain >= 1
         assert grain * full <= _parallel.GRAIN_ELEMENTS or grain == 1
-        # the calling thread looks at signals at least every QUOTA_ELEMENTS elements
-        assert quota >= 1
-        assert quota * grain * full <= _parallel.QUOTA_ELEMENTS or quota == 1
-    # a smaller quota for a slow kernel
-    for (_, grain, quota), row_len in zip(_parallel.plan(sizes, row_lens, n_threads, 1 << 12),
-                                          row_lens, strict=True):
-        assert quota * grain * min(row_len, item) <= 1 << 12 or quota == 1
+        assert claim_elements == grain * full
     # enough claims that every thread gets work
     claims = sum(-(-n_items // grain) for n_items, grain, _ in plans)
     assert claims >= min(n_threads, sum(-(-s // item) for s in sizes))
@@ -283,3 +279,37 @@ def test_a_stopped_job_writes_nothing_more(backend):
     job.claims[0] = 0
     kernel(*args, job.claims[0:1], n_items, grain, n_items)
     assert out.all()
+
+
+@pytest.mark.parametrize("seconds_per_element", [1e-6, 1e-10])
+def test_the_calling_thread_returns_to_python_about_every_call_seconds(monkeypatch,
+                                                                        seconds_per_element):
+    # A fake kernel on a fake clock: each claim of `grain` one-element items
+    # costs grain * seconds_per_element. A kernel never timed gets
+    # FIRST_QUOTA_ELEMENTS; afterwards each call lasts about CALL_SECONDS (at
+    # least one claim), whatever the speed, so Ctrl-C never waits much longer.
+    now = [0.0]
+    monkeypatch.setattr(_parallel, "_clock", lambda: now[0])
+    monkeypatch.setattr(_parallel, "_seconds_per_element", {})
+    calls = []
+
+    def kernel(out, claims, t1, grain, turns):
+        start = now[0]
+        for _ in range(turns):
+            t0 = int(claims[0])
+            claims[0] += grain  # one thread: no atomic needed
+            if t0 >= t1:
+                break
+            now[0] += (min(t0 + grain, t1) - t0) * seconds_per_element
+        calls.append((turns, now[0] - start))
+
+    size = 1 << 26
+    out = np.empty(size, np.float32)
+    for _ in range(2):  # the second fill starts from the speed the first one saw
+        _parallel.run(kernel, [(out,)], [1], [size], 1)
+    ((_, grain, claim_elements),) = _parallel.plan([size], [1], 1)
+    assert calls[0][0] == _parallel.FIRST_QUOTA_ELEMENTS // claim_elements
+    one_claim = grain * seconds_per_element
+    assert all(spent <= max(_parallel.CALL_SECONDS, one_claim) * 1.01 for _, spent in calls[1:])
+    if seconds_per_element == 1e-10:  # fast: after the first call, one call per fill
+        assert len(calls) == 3
