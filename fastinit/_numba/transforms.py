@@ -9,9 +9,10 @@ a float64 constant would silently promote the arithmetic.
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from .. import _constants as C
-from . import _INLINE_OPTS, _NUMBA_OPTS
+from . import _INLINE_OPTS, _NUMBA_OPTS, unrolled_horner
 
 F32 = np.float32
 F64 = np.float64
@@ -189,13 +190,12 @@ def horner_f32(coeffs, z):
     return p
 
 
-@njit(**_INLINE_OPTS)
 def horner_f64(coeffs, z):
-    """coeffs[0]*z**(n-1) + ... + coeffs[n-1]."""
-    p = coeffs[0]
-    for i in range(1, len(coeffs)):
-        p = p * z + coeffs[i]
-    return p
+    """coeffs[0]*z**(n-1) + ... + coeffs[n-1], written out (``unrolled_horner``)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+overload(horner_f64)(unrolled_horner)
 
 
 # --- sincos on [-pi/4, pi/4): no range reduction is ever needed ----------------

@@ -13,7 +13,7 @@ normal loops gained nothing from a row and round in place.
 import numpy as np
 from numba import njit
 
-from . import _NUMBA_OPTS, float_row
+from . import _INLINE_OPTS, _NUMBA_OPTS, float_row
 from .chunks import FMT_F32, batch_count, clamp, head_len, store, store_row, word_pair
 from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
 from .transforms import (
@@ -36,7 +36,10 @@ def truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails):
     return clamp(mean + std * (erfinv_f32(x, tails) * SQRT2_F), lo_c, hi_c)
 
 
-@njit(**_NUMBA_OPTS)
+# Inlined at Numba IR level: as a function of its own it was too large for LLVM
+# to inline (erfinv_f64's three polynomials), and the batch loop calling it
+# stayed scalar, 6x slower.
+@njit(**_INLINE_OPTS)
 def truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails):
     x = clamp(ea + ed * u01_open_open_f64(w0, w1), ea, eb)
     return clamp(mean + std * (erfinv_f64(x, tails) * SQRT2), lo_c, hi_c)
@@ -116,8 +119,12 @@ def truncated_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
         philox_batch(words, q0 + jb, key0, key1, stream0, stream1)
-        truncated_batch_f64(out[h + 2 * jb:], min(PHILOX_BATCH, nb - jb), words,
-                            mean, std, ea, ed, eb, lo_c, hi_c, tails)
+        o = out[h + 2 * jb:]
+        k = min(PHILOX_BATCH, nb - jb)
+        if tails:
+            truncated_batch_f64(o, k, words, mean, std, ea, ed, eb, lo_c, hi_c, True)
+        else:
+            truncated_batch_f64(o, k, words, mean, std, ea, ed, eb, lo_c, hi_c, False)
     for m in range(h + 2 * nb, n):
         w0, w1 = word_pair(2 * (g0 + m), key0, key1, stream0, stream1)
         out[m] = truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails)
