@@ -243,7 +243,7 @@ def test_ctrl_c_stops_a_4gib_fill_within_a_second(backend, dtype):
 
 # --- the plan ------------------------------------------------------------------
 @pytest.mark.parametrize("n_threads", [1, 2, 7])
-def test_plan_counts_every_work_item_and_bounds_claims_and_quotas(n_threads):
+def test_plan_counts_every_work_item_and_bounds_claims(n_threads):
     item = _parallel.ITEM_ELEMENTS
     row_lens = [1, 3, item - 1, item, item + 1, 5 * item + 7, 1 << 22]
     sizes = [r * rows for r, rows in zip(row_lens, [9, 1000, 4, 3, 2, 2, 1], strict=True)]

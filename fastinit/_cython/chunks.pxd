@@ -91,7 +91,7 @@ cdef inline void store(out32_t* out, int64_t m, float x, int fmt) noexcept nogil
 cdef inline void store_row(uint16_t* out, const float* row, int64_t n, int fmt) noexcept nogil:
     """``row[:n]`` rounded to the 16-bit format ``fmt``, into ``out``: one plain loop.
 
-    The truncated normal's batches of 16-bit fills go through it (truncated.py).
+    The truncated normal's batches of 16-bit fills go through it (truncated.pxd).
     """
     cdef int64_t m
     if fmt == FMT_BF16:

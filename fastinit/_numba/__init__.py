@@ -25,7 +25,7 @@ _INLINE_OPTS = dict(inline="always", cache=True, error_model="numpy")
 # lowers them once per call site, two thirds of their kernels' compile time. As
 # functions of their own (_NUMBA_OPTS) they compile once and LLVM inlines
 # them into each loop: the same speed, the same bits. truncated_f64 is too
-# large for LLVM to inline (see truncated.py), so it is inlined here.
+# large for LLVM to inline, so it keeps _INLINE_OPTS (see truncated.py).
 
 
 @intrinsic
