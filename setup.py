@@ -1,12 +1,12 @@
 """Build the Cython kernels; all metadata lives in pyproject.toml.
 
 * The kernels are serial and release the GIL; threads are started in Python
-  (fastinit/_parallel.py), so no OpenMP runtime is linked.
+  (fastinit/_engine/parallel.py), so no OpenMP runtime is linked.
 * Flags keep bit-identity with the numba backend: -ffp-contract=off (no fused
   multiply-add), never -ffast-math, -Ofast or -march=native.
 * On x86-64 the kernel module is compiled three times from one source:
   ``kernels`` (portable), ``_kernels_v3`` (-march=x86-64-v3) and
-  ``_kernels_v4`` (-march=x86-64-v4); ``fastinit/_cython/__init__.py`` picks
+  ``_kernels_v4`` (-march=x86-64-v4); ``fastinit/_engine/_cython/__init__.py`` picks
   one at import from the CPU's features.
 * ``philox_simd.h`` (next to the .pxd files) holds the SIMD Philox batch.
 * FASTINIT_CYTHON_DEBUG=1 turns Cython's bounds checking back on.
@@ -23,8 +23,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-PKG = "fastinit._cython"
-SRC = "fastinit/_cython"
+PKG = "fastinit._engine._cython"
+SRC = "fastinit/_engine/_cython"
 IS_X86_64 = platform.machine().lower() in ("x86_64", "amd64") and sys.maxsize > 2**32
 
 # module -> extra flags per compiler family; the same kernels.pyx in each

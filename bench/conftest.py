@@ -8,12 +8,12 @@ Sizes are 2**20 (in cache) and 2**26 by default; ``--bench-large`` adds
 import numpy as np
 import pytest
 
-from fastinit import _backend
-from fastinit._cli import peers as P
+from fastinit._cli.bench import peers
+from fastinit._engine import backends
 
 DEFAULT_SIZES = "20,26"
 LARGE = 28
-MIN_LOG2 = P.FAN_IN.bit_length() - 1
+MIN_LOG2 = peers.FAN_IN.bit_length() - 1
 
 
 def pytest_addoption(parser):
@@ -52,17 +52,17 @@ def pytest_generate_tests(metafunc):
     """One case per size x workload x dtype x row, in that order (a group stays together)."""
     if "case" not in metafunc.fixturenames:
         return
-    threads = _backend.usable_cores()
+    threads = backends.usable_cores()
     cases = [(w, d, size, row)
              for size in bench_sizes(metafunc.config)
-             for d in P.DTYPES
-             for w in (P.WRITE, *P.WORKLOADS) if d in P.dtypes_for(w)
-             for row in P.plan(w, threads)]
+             for d in peers.DTYPES
+             for w in (peers.WRITE, *peers.WORKLOADS) if d in peers.dtypes_for(w)
+             for row in peers.plan(w, threads)]
     metafunc.parametrize("case", cases, ids=[_case_id(*c) for c in cases])
 
 
 def pytest_report_header(config):
-    info = P.machine_info()
+    info = peers.machine_info()
     versions = ", ".join(f"{k} {info[k]}"
                          for k in ("numpy", "numba", "torch", "scipy", "fastinit"))
     return [f"cpu: {info['cpu']}, {info['usable cores']} usable cores "
@@ -91,7 +91,7 @@ class _Buffers:
     def get(self, dtype_name, size):
         if self.key != (dtype_name, size):
             self.buf = None
-            self.buf = np.empty(size, P.DTYPES[dtype_name])
+            self.buf = np.empty(size, peers.DTYPES[dtype_name])
             self.buf.fill(0)  # fault the pages in, untimed
             self.key = (dtype_name, size)
         return self.buf

@@ -11,25 +11,25 @@ Gsamples/s follow from the times.
 import numpy as np
 import pytest
 
-from fastinit._cli import peers as P
+from fastinit._cli.bench import peers
 
 SEED = 0
 
 
 def _single_thread_copy(workload, row, like):
     ref = np.empty_like(like)
-    P.make_fill(workload, row._replace(threads=1), ref, SEED).run()
+    peers.make_fill(workload, row._replace(threads=1), ref, SEED).run()
     return ref
 
 
 def test_fill(benchmark, case, buffers, rounds):
     workload, dtype_name, size, row = case
-    reason = P.unavailable(row)
+    reason = peers.unavailable(row)
     if reason:
         pytest.skip(reason)
     buf = buffers.get(dtype_name, size)
-    P.warm_up(workload, row, buf, SEED)
-    fill = P.make_fill(workload, row, buf, SEED)
+    peers.warm_up(workload, row, buf, SEED)
+    fill = peers.make_fill(workload, row, buf, SEED)
     benchmark.group = f"{workload} {dtype_name} 2**{size.bit_length() - 1}"
     benchmark.extra_info.update(
         bytes=fill.target.nbytes, samples=fill.target.size, dtype=dtype_name,
@@ -42,8 +42,8 @@ def test_fill(benchmark, case, buffers, rounds):
         benchmark.pedantic(fill.run, rounds=n, warmup_rounds=1 if n > 1 else 0, iterations=1)
     finally:
         fill.teardown()
-    problem = P.check(workload, fill.target)
+    problem = peers.check(workload, fill.target)
     assert problem is None, problem
-    if row.peer == P.FASTINIT and row.threads > 1:
+    if row.peer == peers.FASTINIT and row.threads > 1:
         ref = _single_thread_copy(workload, row, fill.target)
-        assert P.same_bits(ref, fill.target), f"{row.threads} threads differ from 1 thread"
+        assert peers.same_bits(ref, fill.target), f"{row.threads} threads differ from 1 thread"

@@ -5,7 +5,7 @@ fastinit.torch.init_module (rules "hf", and ("torch", "hf"): reset_parameters'
 distributions), the raw kernel on as many elements, torch's reset_parameters,
 torch's trunc_normal_ and LlamaForCausalLM(config). The
 1e9-parameter comparison in the README is one run of
-``python -m fastinit._cli.torch_bench`` (same rows, alternating rounds).
+``python -m fastinit._cli.bench.torch_models`` (same rows, alternating rounds).
 """
 
 import pytest
@@ -15,7 +15,7 @@ pytest.importorskip("transformers")
 
 import fastinit  # noqa: E402
 import fastinit.torch as fit  # noqa: E402
-from fastinit._cli import torch_bench as B  # noqa: E402
+from fastinit._cli.bench import torch_models  # noqa: E402
 
 PARAMS = 4e6
 DTYPES = ["float32", "bfloat16"]
@@ -23,7 +23,7 @@ DTYPES = ["float32", "bfloat16"]
 
 @pytest.fixture(scope="module")
 def config():
-    return B.llama_config(PARAMS)
+    return torch_models.llama_config(PARAMS)
 
 
 def _bench(benchmark, dtype, label, run, samples, rounds=3):
@@ -34,10 +34,11 @@ def _bench(benchmark, dtype, label, run, samples, rounds=3):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_init_module(benchmark, config, dtype):
-    model = B.materialized(config, B.DTYPES[dtype])
+    model = torch_models.materialized(config, torch_models.DTYPES[dtype])
     _bench(benchmark, dtype, "init_module", lambda: fit.init_module(model, seed=0, rules="hf"),
-           B.count(model))
-    again = fit.init_module(B.materialized(config, B.DTYPES[dtype]), seed=0, rules="hf")
+           torch_models.count(model))
+    again = fit.init_module(torch_models.materialized(config, torch_models.DTYPES[dtype]), seed=0,
+                            rules="hf")
     for a, b in zip(model.parameters(), again.parameters(), strict=True):
         assert torch.equal(a, b)
     up = model.model.layers[0].mlp.up_proj.weight.float()
@@ -46,9 +47,10 @@ def test_init_module(benchmark, config, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_init_module_torch_rules(benchmark, config, dtype):
-    model = B.materialized(config, B.DTYPES[dtype])
+    model = torch_models.materialized(config, torch_models.DTYPES[dtype])
     _bench(benchmark, dtype, "init_module torch rules",
-           lambda: fit.init_module(model, seed=0, rules=B.TORCH_RULES), B.count(model))
+           lambda: fit.init_module(model, seed=0, rules=torch_models.TORCH_RULES),
+           torch_models.count(model))
     bound = 1 / config.hidden_size ** 0.5  # as reset_parameters: kaiming_uniform_(a=sqrt(5))
     up = model.model.layers[0].mlp.up_proj.weight.float()
     assert up.abs().max().item() <= bound
@@ -58,8 +60,8 @@ def test_init_module_torch_rules(benchmark, config, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_raw_kernel_on_as_many_elements(benchmark, config, dtype):
-    n = B.count(B.materialized(config, torch.float32))
-    flat = torch.empty(n, dtype=B.DTYPES[dtype])
+    n = torch_models.count(torch_models.materialized(config, torch.float32))
+    flat = torch.empty(n, dtype=torch_models.DTYPES[dtype])
     _bench(benchmark, dtype, "random_normal_ flat",
            lambda: fastinit.random_normal_(flat, seed=0, stddev=0.02), n)
     assert abs(flat.float().std().item() - 0.02) < 0.001
@@ -67,17 +69,18 @@ def test_raw_kernel_on_as_many_elements(benchmark, config, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_torch_reset_parameters(benchmark, config, dtype):
-    model = B.materialized(config, B.DTYPES[dtype])
-    _bench(benchmark, dtype, "reset_parameters", lambda: B.reset_every_module(model),
-           B.count(model), rounds=1)
+    model = torch_models.materialized(config, torch_models.DTYPES[dtype])
+    _bench(benchmark, dtype, "reset_parameters", lambda: torch_models.reset_every_module(model),
+           torch_models.count(model), rounds=1)
     bound = 1 / config.hidden_size ** 0.5
     assert model.model.layers[0].mlp.up_proj.weight.abs().max().item() <= bound
 
 
 def test_torch_trunc_normal(benchmark, config):
-    model = B.materialized(config, torch.float32)
+    model = torch_models.materialized(config, torch.float32)
     _bench(benchmark, "float32", "trunc_normal_",
-           lambda: B.trunc_normal_every_matrix(model, budget=1e6), B.count(model), rounds=1)
+           lambda: torch_models.trunc_normal_every_matrix(model, budget=1e6),
+           torch_models.count(model), rounds=1)
     assert model.model.embed_tokens.weight.abs().max().item() <= 0.04
 
 
@@ -86,10 +89,10 @@ def test_llama_for_causal_lm(benchmark, config, patched):
     from transformers import LlamaForCausalLM
 
     def build():
-        return B._patched_build(config, 0) if patched else LlamaForCausalLM(config)
+        return torch_models._patched_build(config, 0) if patched else LlamaForCausalLM(config)
 
     _bench(benchmark, "float32", "LlamaForCausalLM" + (" patched" if patched else ""), build,
-           B.count(B.materialized(config, torch.float32)), rounds=1)
+           torch_models.count(torch_models.materialized(config, torch.float32)), rounds=1)
     if patched:
         a, b = build(), build()
         assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(),

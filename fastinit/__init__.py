@@ -28,7 +28,7 @@ text; ``tests/reference.py`` is its executable form):
   steps on ``log Q`` with Cody's Mills ratio (same words, same ``u``). An
   interval whose 1%-99% quantiles enclose fewer than 16 values of the output
   dtype is a ValueError. ``log``, ``sincos`` and ``erfinv`` are the project's own
-  polynomials (coefficients in ``fastinit/_constants.py``), the same
+  polynomials (coefficients in ``fastinit/_engine/constants.py``), the same
   operations in the same order in both backends, no fused multiply-add.
 - float16/bfloat16 are the float32 value rounded to nearest even; bounded
   distributions clamp to bounds rounded inward to the output dtype first.
@@ -40,7 +40,7 @@ text; ``tests/reference.py`` is its executable form):
   dtype cannot hold as a finite value is a ValueError, raised before any write.
 """
 
-from ._config import show_config as show_config
+from ._engine.config import show_config as show_config
 from ._version import __version__ as __version__
 from .initializers import compute_fans as compute_fans
 from .initializers import constant_ as constant_

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from fastinit._cli import main
+from ._cli import main
 
 if __name__ == "__main__":
     try:

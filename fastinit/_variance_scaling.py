@@ -7,11 +7,10 @@ and ``named_doc`` appends the sections they share.
 
 import math
 
-from . import _docstrings as D
-from . import _fans, _fill
-from . import _validation as V
+from . import _docstrings
 from ._docstrings import fill_doc, named_doc
-from ._tensors import accepts_tensors
+from ._engine import checks, fans, fill
+from ._engine.tensors import accepts_tensors
 
 
 @accepts_tensors
@@ -73,27 +72,27 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
     >>> bool(np.abs(w).max() <= np.sqrt(3 * 2.0 / (9 * 64)))
     True
     """
-    job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    scale = V.check_real("scale", scale, positive=True)
-    mode = V.check_choice("mode", mode, _fans.MODES, any_case=True)
-    distribution = V.check_choice("distribution", distribution, _fans.DISTRIBUTIONS,
+    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
+    scale = checks.check_real("scale", scale, positive=True)
+    mode = checks.check_choice("mode", mode, fans.MODES, any_case=True)
+    distribution = checks.check_choice("distribution", distribution, fans.DISTRIBUTIONS,
                                   any_case=True)
-    V.check_axes(job.full, in_axis, out_axis)
-    fans = _fans.compute_fans(job.full, in_axis, out_axis) if math.prod(job.full) else (1, 1)
-    fan_in = fans[0] if fan_in is None else V.check_positive_int("fan_in", fan_in)
-    fan_out = fans[1] if fan_out is None else V.check_positive_int("fan_out", fan_out)
-    kind, size = _fans.variance_scaling_params(
-        scale, _fans.fan_for_mode(fan_in, fan_out, mode), distribution)
+    checks.check_axes(job.full, in_axis, out_axis)
+    pair = fans.compute_fans(job.full, in_axis, out_axis) if math.prod(job.full) else (1, 1)
+    fan_in = pair[0] if fan_in is None else checks.check_positive_int("fan_in", fan_in)
+    fan_out = pair[1] if fan_out is None else checks.check_positive_int("fan_out", fan_out)
+    kind, size = fans.variance_scaling_params(
+        scale, fans.fan_for_mode(fan_in, fan_out, mode), distribution)
     if kind == "truncated_normal":
-        return _fill.truncated_normal(job, 0.0, size, -2.0, 2.0)
+        return fill.truncated_normal(job, 0.0, size, -2.0, 2.0)
     if kind == "normal":
-        return _fill.normal(job, 0.0, size)
-    return _fill.uniform(job, -size, size)
+        return fill.normal(job, 0.0, size)
+    return fill.uniform(job, -size, size)
 
 
 @named_doc(keras="GlorotUniform", jax="glorot_uniform",
            torch="``torch.nn.init.xavier_uniform_``",
-           ref=D.GLOROT, bound="np.sqrt(6 / (64 + 32))")
+           ref=_docstrings.GLOROT, bound="np.sqrt(6 / (64 + 32))")
 def glorot_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
                     full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with Glorot (Xavier) uniform samples.
@@ -112,7 +111,7 @@ def glorot_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
 @named_doc(keras="GlorotNormal", jax="glorot_normal",
            torch="``torch.nn.init.xavier_normal_`` (not truncated)",
-           ref=D.GLOROT, bound="2 * np.sqrt(2 / (64 + 32)) / 0.87962566103423978")
+           ref=_docstrings.GLOROT, bound="2 * np.sqrt(2 / (64 + 32)) / 0.87962566103423978")
 def glorot_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
                    full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with Glorot (Xavier) truncated normal samples.
@@ -133,7 +132,7 @@ def glorot_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
 @named_doc(keras="HeUniform", jax="he_uniform",
            torch="``torch.nn.init.kaiming_uniform_`` (layout ``(out, in, ...)``)",
-           ref=D.HE, bound="np.sqrt(6 / 64)")
+           ref=_docstrings.HE, bound="np.sqrt(6 / 64)")
 def he_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
                 full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with He (Kaiming) uniform samples.
@@ -153,7 +152,7 @@ def he_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 @named_doc(keras="HeNormal", jax="he_normal",
            torch=("``torch.nn.init.kaiming_normal_`` (not truncated; layout "
                   "``(out, in, ...)``)"),
-           ref=D.HE, bound="2 * np.sqrt(2 / 64) / 0.87962566103423978")
+           ref=_docstrings.HE, bound="2 * np.sqrt(2 / 64) / 0.87962566103423978")
 def he_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
                full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with He (Kaiming) truncated normal samples.
@@ -175,7 +174,7 @@ def he_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
            torch=("``torch.nn.init.kaiming_uniform_(w, nonlinearity='linear')`` (layout "
                   "``(out, in, ...)``); its default ``a=sqrt(5)``, used by "
                   "``torch.nn.Linear``, gives a third of this variance"),
-           ref=D.LECUN, bound="np.sqrt(3 / 64)")
+           ref=_docstrings.LECUN, bound="np.sqrt(3 / 64)")
 def lecun_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
                    full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with LeCun uniform samples.
@@ -194,7 +193,7 @@ def lecun_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
 @named_doc(keras="LecunNormal", jax="lecun_normal",
            torch="no direct counterpart",
-           ref=D.LECUN, bound="2 * np.sqrt(1 / 64) / 0.87962566103423978")
+           ref=_docstrings.LECUN, bound="2 * np.sqrt(1 / 64) / 0.87962566103423978")
 def lecun_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
                   full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with LeCun truncated normal samples.
@@ -248,6 +247,6 @@ def compute_fans(shape, *, in_axis=-2, out_axis=-1):
     >>> fastinit.compute_fans((128, 64, 3, 3), in_axis=1, out_axis=0)
     (576, 1152)
     """
-    shape = V.check_shape("shape", shape)
-    V.check_axes(shape, in_axis, out_axis)
-    return _fans.compute_fans(shape, in_axis, out_axis)
+    shape = checks.check_shape("shape", shape)
+    checks.check_axes(shape, in_axis, out_axis)
+    return fans.compute_fans(shape, in_axis, out_axis)

@@ -8,10 +8,9 @@ initializer's parameters, never on threads, backend, sharding or layout.
 written in ``fastinit/_variance_scaling.py`` and exported from here.
 """
 
-from . import _fill
-from . import _validation as V
 from ._docstrings import fill_doc
-from ._tensors import accepts_tensors
+from ._engine import checks, fill
+from ._engine.tensors import accepts_tensors
 from ._variance_scaling import compute_fans as compute_fans
 from ._variance_scaling import glorot_normal_ as glorot_normal_
 from ._variance_scaling import glorot_uniform_ as glorot_uniform_
@@ -29,8 +28,8 @@ __all__ = [
 
 
 def _constant_fill(out, value):
-    V.check_buffer(out)
-    return _fill.constant(out, V.check_real("value", value))
+    checks.check_buffer(out)
+    return fill.constant(out, checks.check_real("value", value))
 
 
 @accepts_tensors
@@ -136,7 +135,7 @@ def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=No
     >>> [hex(int(x)) for x in w]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    return _fill.bits(_fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads,
+    return fill.bits(fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads,
                                     backend, bits=True))
 
 
@@ -180,11 +179,11 @@ def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shap
     >>> bool((np.abs(w) <= 0.05).all())
     True
     """
-    job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    lo = V.check_real("minval", minval)
-    hi = V.check_real("maxval", maxval)
-    V.check_less("minval", lo, "maxval", hi, strict=False)
-    return _fill.uniform(job, lo, hi)
+    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
+    lo = checks.check_real("minval", minval)
+    hi = checks.check_real("maxval", maxval)
+    checks.check_less("minval", lo, "maxval", hi, strict=False)
+    return fill.uniform(job, lo, hi)
 
 
 @accepts_tensors
@@ -227,10 +226,10 @@ def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=Non
     >>> bool(abs(w.std() - 1.0) < 0.02)
     True
     """
-    job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    mean = V.check_real("mean", mean)
-    std = V.check_real("stddev", stddev, nonnegative=True)
-    return _fill.normal(job, mean, std)
+    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
+    mean = checks.check_real("mean", mean)
+    std = checks.check_real("stddev", stddev, nonnegative=True)
+    return fill.normal(job, mean, std)
 
 
 @accepts_tensors
@@ -289,11 +288,11 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     >>> bool(t.min() >= 5.0 and t.max() <= 8.0), len(np.unique(t)) > 9000
     (True, True)
     """
-    job = _fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    mean = V.check_real("mean", mean)
-    std = V.check_real("stddev", stddev, positive=True)
-    lower = V.check_real("lower", lower, infinite=True)
-    upper = V.check_real("upper", upper, infinite=True)
-    V.check_less("lower", lower, "upper", upper, strict=True)
-    return _fill.truncated_normal(job, mean, std, lower, upper)
+    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
+    mean = checks.check_real("mean", mean)
+    std = checks.check_real("stddev", stddev, positive=True)
+    lower = checks.check_real("lower", lower, infinite=True)
+    upper = checks.check_real("upper", upper, infinite=True)
+    checks.check_less("lower", lower, "upper", upper, strict=True)
+    return fill.truncated_normal(job, mean, std, lower, upper)
 

@@ -36,8 +36,8 @@ import keras
 import numpy as np
 from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 
-from . import _dtypes, initializers, matrices
-from . import _validation as V
+from . import initializers, matrices
+from ._engine import checks, formats
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -56,8 +56,8 @@ def _dtypes_for(dtype):
 
         if not jax.config.jax_enable_x64:  # JAX would hold float32 anyway
             name = "float32"
-    host = _dtypes.BFLOAT16 if name == "bfloat16" else np.dtype(name)
-    V.check_float_dtype(host, name)
+    host = formats.BFLOAT16 if name == "bfloat16" else np.dtype(name)
+    checks.check_float_dtype(host, name)
     return name, host
 
 
@@ -79,7 +79,7 @@ class _Filled(keras.initializers.Initializer):
         """A Keras distribution's layout (JAX): each shard filled on the host."""
         import jax
 
-        from ._jax_arrays import make_array
+        from .jax._arrays import make_array
 
         if isinstance(layout.mesh, jax.sharding.AbstractMesh):  # the mesh Keras has set
             layout = jax.sharding.NamedSharding(jax.sharding.get_mesh(), layout.spec)
@@ -98,8 +98,8 @@ class _Random(_Filled):
     """A seeded initializer; without a fixed `stream`, call n uses stream n."""
 
     def __init__(self, seed=None, stream=None):
-        self.seed = V.check_uint64("seed", seed)
-        self.stream = None if stream is None else V.check_stream(stream)
+        self.seed = checks.check_uint64("seed", seed)
+        self.stream = None if stream is None else checks.check_stream(stream)
         self._calls = itertools.count()
         self._fill(np.empty((2, 2), np.float32), 0)  # every argument checked here, once
 
@@ -238,7 +238,7 @@ class Identity(_Filled):
     """``keras.initializers.Identity``: `gain` times the 2-D (rectangular) identity."""
 
     def __init__(self, gain=1.0):
-        self.gain = V.check_real("gain", gain)
+        self.gain = checks.check_real("gain", gain)
 
     def _fill(self, out, stream, **where):
         return matrices.identity_(out, gain=self.gain, **where)
@@ -301,7 +301,7 @@ def get(identifier, **kwargs):
     keras_cls = _KERAS_NAMES.get(identifier) if isinstance(identifier, str) else None
     cls = _CLASSES.get(getattr(keras_cls, "__name__", None))
     if cls is None:
-        raise ValueError(V.KERAS_IDENTIFIER.format(sorted(_CLASSES), identifier))
+        raise ValueError(checks.KERAS_IDENTIFIER.format(sorted(_CLASSES), identifier))
     if cls not in _RANDOM:
         kwargs.pop("seed", None)
         kwargs.pop("stream", None)

@@ -12,9 +12,8 @@ import math
 
 import numpy as np
 
-from . import _dtypes, _fill, _tensors
-from . import _validation as V
 from ._docstrings import fill_doc as _doc
+from ._engine import checks, fill, formats, tensors
 from .initializers import random_normal_
 
 __all__ = ["identity_", "orthogonal_"]
@@ -121,17 +120,17 @@ def orthogonal_(out, *, seed, stream=0, gain=1.0, column_axis=-1, full_shape=Non
     >>> bool(np.allclose(w.T @ w, np.eye(16), atol=1e-5))
     True
     """
-    job = _fill.prepare(out, seed=seed, stream=stream, full_shape=full_shape, origin=origin,
+    job = fill.prepare(out, seed=seed, stream=stream, full_shape=full_shape, origin=origin,
                         offset=offset, n_threads=n_threads, backend=backend)
-    gain = V.check_real("gain", gain)
-    V.check_min_ndim(job.full, 2, "an orthogonal matrix")
-    col = V.check_axis("column_axis", column_axis, len(job.full))
+    gain = checks.check_real("gain", gain)
+    checks.check_min_ndim(job.full, 2, "an orthogonal matrix")
+    col = checks.check_axis("column_axis", column_axis, len(job.full))
     if out.size == 0:
         return out
     n_cols = job.full[col]
     n_rows = math.prod(job.full) // n_cols
     q = _orthogonal_matrix(n_rows, n_cols, seed=seed, stream=stream,
-                           wide_float=job.fmt == _dtypes.format_of(np.float64),
+                           wide_float=job.fmt == formats.format_of(np.float64),
                            n_threads=n_threads, backend=backend)
     rest = tuple(n for d, n in enumerate(job.full) if d != col)
     q = np.moveaxis(q.reshape(rest + (n_cols,)), -1, col)
@@ -182,10 +181,10 @@ def identity_(out, *, gain=1.0, full_shape=None, origin=None, offset=None):
     array([[2., 0., 0.],
            [0., 2., 0.]], dtype=float32)
     """
-    V.check_buffer(out)
-    gain = V.check_real("gain", gain)
-    full = V.check_geometry(out.shape, full_shape, origin, offset)
-    V.check_ndim(full, 2, "an identity matrix")
+    checks.check_buffer(out)
+    gain = checks.check_real("gain", gain)
+    full = checks.check_geometry(out.shape, full_shape, origin, offset)
+    checks.check_ndim(full, 2, "an identity matrix")
     out[...] = 0
     if offset is not None:
         # flat indices i * (cols + 1) of the diagonal that fall inside the buffer
@@ -201,5 +200,5 @@ def identity_(out, *, gain=1.0, full_shape=None, origin=None, offset=None):
     return out
 
 
-orthogonal_ = _tensors.accepts_tensors(orthogonal_)
-identity_ = _tensors.accepts_tensors(identity_)
+orthogonal_ = tensors.accepts_tensors(orthogonal_)
+identity_ = tensors.accepts_tensors(identity_)

@@ -6,15 +6,15 @@ import sys
 import numpy as np
 import pytest
 
-from fastinit import _backend, _dtypes
+from fastinit._engine import backends, formats
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))  # tests/reference.py
 
 pytest_plugins = ["pytester"]  # test_registry checks the slow marker in a scratch session
 
 DATA = pathlib.Path(__file__).parent / "data"
-BACKENDS = ["numba"] + (["cython"] if _backend.cython_available() else [])
-DTYPES = [np.float32, np.float64, np.float16, _dtypes.BFLOAT16]
+BACKENDS = ["numba"] + (["cython"] if backends.cython_available() else [])
+DTYPES = [np.float32, np.float64, np.float16, formats.BFLOAT16]
 DTYPE_IDS = ["f32", "f64", "f16", "bf16"]
 
 
@@ -51,7 +51,8 @@ def pytest_configure(config):
     import os
 
     if os.environ.get("FASTINIT_REQUIRE_CYTHON") == "1" and "cython" not in BACKENDS:
-        raise pytest.UsageError("FASTINIT_REQUIRE_CYTHON=1 but fastinit._cython does not import")
+        raise pytest.UsageError(
+            "FASTINIT_REQUIRE_CYTHON=1 but fastinit._engine._cython does not import")
     # ... and so that the PyTorch tests fail instead of skipping when torch is missing
     import importlib.util
 

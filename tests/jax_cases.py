@@ -176,9 +176,9 @@ def test_flax_linen_model_initialized_by_fastinit_trains():
 def test_docstring_examples_run():
     import doctest
 
-    from fastinit import _jax_arrays
+    from fastinit.jax import _arrays
 
-    for module, examples in ((fj, 10), (_jax_arrays, 4)):
+    for module, examples in ((fj, 10), (_arrays, 4)):
         failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS,
                                               report=False)
         assert failures == 0

@@ -17,7 +17,7 @@ from jax.sharding import PartitionSpec as P
 
 import fastinit
 import fastinit.jax as fj
-from fastinit import _jax_arrays
+from fastinit.jax import _arrays
 
 DTYPES = [np.float32, ml_dtypes.bfloat16]
 MESHES = {"1d": ((8,), ("x",)), "2d": ((4, 2), ("x", "y"))}
@@ -127,8 +127,8 @@ def test_peak_host_memory_is_about_one_shard(monkeypatch):
     shape, tensor = (2048, 1024), 2048 * 1024 * 4  # 8 MiB, 1 MiB per shard
     sharding = NamedSharding(mesh_of("1d"), P("x", None))
     requested = []
-    allocate = _jax_arrays._host_buffer
-    monkeypatch.setattr(_jax_arrays, "_host_buffer",
+    allocate = _arrays._host_buffer
+    monkeypatch.setattr(_arrays, "_host_buffer",
                         lambda s, d: requested.append(s) or allocate(s, d))
 
     def build():

@@ -10,9 +10,9 @@ import sys
 import numpy as np
 
 import fastinit
-from fastinit import _dtypes
+from fastinit._engine import formats
 
-BF16 = _dtypes.BFLOAT16  # shares float16's uint16 kernels
+BF16 = formats.BFLOAT16  # shares float16's uint16 kernels
 # one public fill per Numba kernel, with the arguments that reach it
 FILLS = {
     "uniform": (fastinit.random_uniform_, {}),

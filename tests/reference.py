@@ -1,37 +1,37 @@
 """Slow, vectorized NumPy reference of the randomness contract.
 
 This is the executable form of the contract written in README.md ("The
-randomness contract") and in ``fastinit/_numba/transforms.py``: element ``i``
+randomness contract") and in ``fastinit/_engine/_numba/transforms.py``: element ``i``
 of a logical tensor as a function of (seed, stream, i, parameters, dtype),
 operation for operation. Both backends must match it bit for bit. It shares
-only the constants of ``fastinit._constants`` with them, not code.
+only the constants of ``fastinit._engine.constants`` with them, not code.
 """
 
 import math
 
 import numpy as np
 
-from fastinit import _constants as C
+from fastinit._engine import constants
 
 F32 = np.float32
 F64 = np.float64
 U64 = np.uint64
-M32 = U64(C.MASK32)
+M32 = U64(constants.MASK32)
 
 
 def philox4x32_10(c0, c1, c2, c3, k0, k1):
     """Philox4x32-10 on arrays of uint32 counters and a uint32 key."""
     c0, c1, c2, c3 = (np.asarray(c, dtype=U64) for c in (c0, c1, c2, c3))
     k0, k1 = U64(k0), U64(k1)
-    for r in range(C.PHILOX_ROUNDS):
-        p0 = U64(C.PHILOX_M4x32_0) * c0
-        p1 = U64(C.PHILOX_M4x32_1) * c2
+    for r in range(constants.PHILOX_ROUNDS):
+        p0 = U64(constants.PHILOX_M4x32_0) * c0
+        p1 = U64(constants.PHILOX_M4x32_1) * c2
         hi0, lo0 = p0 >> U64(32), p0 & M32
         hi1, lo1 = p1 >> U64(32), p1 & M32
         c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
-        if r < C.PHILOX_ROUNDS - 1:
-            k0 = (k0 + U64(C.PHILOX_W32_0)) & M32
-            k1 = (k1 + U64(C.PHILOX_W32_1)) & M32
+        if r < constants.PHILOX_ROUNDS - 1:
+            k0 = (k0 + U64(constants.PHILOX_W32_0)) & M32
+            k1 = (k1 + U64(constants.PHILOX_W32_1)) & M32
     return tuple(c.astype(np.uint32) for c in (c0, c1, c2, c3))
 
 
@@ -41,22 +41,22 @@ def words(seed, stream, w):
     q = w >> U64(2)
     s = U64(stream)
     out = philox4x32_10(q & M32, q >> U64(32), s & M32, s >> U64(32),
-                        seed & C.MASK32, seed >> 32)
+                        seed & constants.MASK32, seed >> 32)
     lanes = np.stack(out)
     return lanes[(w & U64(3)).astype(np.intp), np.arange(w.size)]
 
 
 # --- conversions ----------------------------------------------------------------
 def u01_f32(w):
-    return F32(w >> np.uint32(8)) * F32(C.TWO_M24)
+    return F32(w >> np.uint32(8)) * F32(constants.TWO_M24)
 
 
 def u01_open_closed_f32(w):
-    return F32((w >> np.uint32(8)).astype(np.int64) + 1) * F32(C.TWO_M24)
+    return F32((w >> np.uint32(8)).astype(np.int64) + 1) * F32(constants.TWO_M24)
 
 
 def u01_open_open_f32(w):
-    return F32(2 * (w >> np.uint32(9)).astype(np.int64) + 1) * F32(C.TWO_M24)
+    return F32(2 * (w >> np.uint32(9)).astype(np.int64) + 1) * F32(constants.TWO_M24)
 
 
 def _bits53(w0, w1):
@@ -64,16 +64,16 @@ def _bits53(w0, w1):
 
 
 def u01_f64(w0, w1):
-    return F64(_bits53(w0, w1)) * F64(C.TWO_M53)
+    return F64(_bits53(w0, w1)) * F64(constants.TWO_M53)
 
 
 def u01_open_closed_f64(w0, w1):
-    return F64(_bits53(w0, w1) + U64(1)) * F64(C.TWO_M53)
+    return F64(_bits53(w0, w1) + U64(1)) * F64(constants.TWO_M53)
 
 
 def u01_open_open_f64(w0, w1):
     k = _bits53(w0, w1) >> U64(1)
-    return F64(U64(2) * k + U64(1)) * F64(C.TWO_M53)
+    return F64(U64(2) * k + U64(1)) * F64(constants.TWO_M53)
 
 
 # --- elementary functions ---------------------------------------------------------
@@ -86,33 +86,37 @@ def _horner(coeffs, z, t):
 
 def log_f32(x):
     x = np.asarray(x, dtype=F32)
-    ix = x.view(np.uint32).astype(np.int64) - C.LOGF_SQRT_HALF_BITS
+    ix = x.view(np.uint32).astype(np.int64) - constants.LOGF_SQRT_HALF_BITS
     k = F32(ix >> 23)
-    m = ((ix & 0x7FFFFF) + C.LOGF_SQRT_HALF_BITS).astype(np.uint32).view(F32)
+    m = ((ix & 0x7FFFFF) + constants.LOGF_SQRT_HALF_BITS).astype(np.uint32).view(F32)
     f = m - F32(1)
     s = f / (F32(2) + f)
     z = s * s
-    r = z * _horner(C.LOGF_LG, z, F32)
+    r = z * _horner(constants.LOGF_LG, z, F32)
     hfsq = F32(0.5) * f * f
-    return s * (hfsq + r) + k * F32(C.LOGF_LN2_LO) - hfsq + f + k * F32(C.LOGF_LN2_HI)
+    return (s * (hfsq + r) + k * F32(constants.LOGF_LN2_LO) - hfsq + f
+            + k * F32(constants.LOGF_LN2_HI))
 
 
 def log_f64(x):
     x = np.asarray(x, dtype=F64)
-    ix = x.view(np.int64) - np.int64(C.LOG_SQRT_HALF_BITS)
+    ix = x.view(np.int64) - np.int64(constants.LOG_SQRT_HALF_BITS)
     k = F64(ix >> 52)
-    m = ((ix & 0xFFFFFFFFFFFFF) + C.LOG_SQRT_HALF_BITS).view(F64)
+    m = ((ix & 0xFFFFFFFFFFFFF) + constants.LOG_SQRT_HALF_BITS).view(F64)
     f = m - 1.0
     hfsq = 0.5 * f * f
     s = f / (2.0 + f)
     z = s * s
     w = z * z
-    r = w * _horner(C.LOG_LG_EVEN, w, F64) + z * _horner(C.LOG_LG_ODD, w, F64)
-    return s * (hfsq + r) + k * C.LOG_LN2_LO - hfsq + f + k * C.LOG_LN2_HI
+    r = w * _horner(constants.LOG_LG_EVEN, w, F64) + z * _horner(constants.LOG_LG_ODD, w, F64)
+    return s * (hfsq + r) + k * constants.LOG_LN2_LO - hfsq + f + k * constants.LOG_LN2_HI
 
 
 def sincos(x, t):
-    sc, cc = (C.SIN_F32, C.COS_F32) if t is F32 else (C.SIN_F64, C.COS_F64)
+    if t is F32:
+        sc, cc = constants.SIN_F32, constants.COS_F32
+    else:
+        sc, cc = constants.SIN_F64, constants.COS_F64
     z = x * x
     s = x + (x * z) * _horner(sc, z, t)
     c = t(1) + z * _horner(cc, z, t)
@@ -132,22 +136,23 @@ def _rotate(q, s, c):
 def erfinv_f32(x, tails=True):
     x = np.asarray(x, dtype=F32)
     w = -log_f32((F32(1) - x) * (F32(1) + x))
-    p = _horner(C.ERFINV_F32_CENTRAL, w - F32(C.ERFINV_F32_CENTRAL_SHIFT), F32)
+    p = _horner(constants.ERFINV_F32_CENTRAL, w - F32(constants.ERFINV_F32_CENTRAL_SHIFT), F32)
     if tails:
-        v = np.sqrt(w) - F32(C.ERFINV_F32_TAIL_SHIFT)
-        p = np.where(w < F32(C.ERFINV_F32_SPLIT), p, _horner(C.ERFINV_F32_TAIL, v, F32))
+        v = np.sqrt(w) - F32(constants.ERFINV_F32_TAIL_SHIFT)
+        tail = _horner(constants.ERFINV_F32_TAIL, v, F32)
+        p = np.where(w < F32(constants.ERFINV_F32_SPLIT), p, tail)
     return p * x
 
 
 def erfinv_f64(x):
     x = np.asarray(x, dtype=F64)
     w = -log_f64((1.0 - x) * (1.0 + x))
-    p1 = _horner(C.ERFINV_F64_P1, w - C.ERFINV_F64_SHIFT_1, F64)
+    p1 = _horner(constants.ERFINV_F64_P1, w - constants.ERFINV_F64_SHIFT_1, F64)
     v = np.sqrt(w)
-    p2 = _horner(C.ERFINV_F64_P2, v - C.ERFINV_F64_SHIFT_2, F64)
-    p3 = _horner(C.ERFINV_F64_P3, v - C.ERFINV_F64_SHIFT_3, F64)
-    p = np.where(w < C.ERFINV_F64_SPLIT_1, p1,
-                 np.where(w < C.ERFINV_F64_SPLIT_2, p2, p3))
+    p2 = _horner(constants.ERFINV_F64_P2, v - constants.ERFINV_F64_SHIFT_2, F64)
+    p3 = _horner(constants.ERFINV_F64_P3, v - constants.ERFINV_F64_SHIFT_3, F64)
+    p = np.where(w < constants.ERFINV_F64_SPLIT_1, p1,
+                 np.where(w < constants.ERFINV_F64_SPLIT_2, p2, p3))
     return p * x
 
 
@@ -214,14 +219,14 @@ def standard_normal(seed, stream, idx, double=False):
         q = (w[2] >> np.uint32(30)).astype(np.int64)
         frac = ((w[2].astype(U64) >> U64(5)) & U64(0x1FFFFFF)) << U64(26)
         frac = (frac | (w[3].astype(U64) >> U64(6))).astype(np.int64)
-        theta = F64(frac - (1 << (C.ANGLE_BITS_F64 - 1))) * F64(C.ANGLE_SCALE_F64)
+        theta = F64(frac - (1 << (constants.ANGLE_BITS_F64 - 1))) * F64(constants.ANGLE_SCALE_F64)
     else:
         w0 = words(seed, stream, 2 * pair)
         w1 = words(seed, stream, 2 * pair + U64(1))
         r = np.sqrt(F32(-2) * log_f32(u01_open_closed_f32(w0)))
         q = (w1 >> np.uint32(30)).astype(np.int64)
         frac = ((w1 >> np.uint32(8)) & np.uint32(0x3FFFFF)).astype(np.int64)
-        theta = F32(frac - (1 << (C.ANGLE_BITS_F32 - 1))) * F32(C.ANGLE_SCALE_F32)
+        theta = F32(frac - (1 << (constants.ANGLE_BITS_F32 - 1))) * F32(constants.ANGLE_SCALE_F32)
     s, c = sincos(theta, t)
     cos_a, sin_a = _rotate(q, s, c)
     return np.where((idx & U64(1)) == 0, r * cos_a, r * sin_a)
@@ -246,14 +251,14 @@ def truncated_normal(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double=Fa
     x = t(ea) + (t(eb) - t(ea)) * u
     x = np.minimum(np.maximum(x, t(ea)), t(eb))
     e = erfinv_f64(x) if double else erfinv_f32(x)
-    z = e * t(C.SQRT2)
+    z = e * t(constants.SQRT2)
     y = t(mean) + t(std) * z
     return np.minimum(np.maximum(y, t(lo_c)), t(hi_c))
 
 
 # --- truncated normal in a far tail (float64 whatever the output dtype) -------------
 def _erfcx_mid(y):
-    p, q = C.MILLS_MID_P, C.MILLS_MID_Q
+    p, q = constants.MILLS_MID_P, constants.MILLS_MID_Q
     n = p[8] * y
     d = y
     for i in range(7):
@@ -263,7 +268,7 @@ def _erfcx_mid(y):
 
 
 def _erfcx_big(y):
-    p, q = C.MILLS_BIG_P, C.MILLS_BIG_Q
+    p, q = constants.MILLS_BIG_P, constants.MILLS_BIG_Q
     s = 1.0 / (y * y)
     n = p[5] * s
     d = s
@@ -271,16 +276,16 @@ def _erfcx_big(y):
         n = (n + p[i]) * s
         d = (d + q[i]) * s
     r = s * (n + p[4]) / (d + q[4])
-    return (C.INV_SQRT_PI - r) / y
+    return (constants.INV_SQRT_PI - r) / y
 
 
 def mills(z):
     """Mills ratio Q(z)/phi(z) = sqrt(pi/2) * erfcx(z/sqrt(2)) (Cody), z >= 2."""
     z = np.asarray(z, dtype=F64)
-    y = z * C.SQRT_HALF
+    y = z * constants.SQRT_HALF
     with np.errstate(over="ignore", invalid="ignore"):  # the branch not taken
-        e = np.where(y <= C.MILLS_SPLIT, _erfcx_mid(y), _erfcx_big(y))
-    return C.SQRT_HALF_PI * e
+        e = np.where(y <= constants.MILLS_SPLIT, _erfcx_mid(y), _erfcx_big(y))
+    return constants.SQRT_HALF_PI * e
 
 
 def tail_constants(a, b):
@@ -301,7 +306,7 @@ def tail_z(u, a, d, log_ma):
     r = (1.0 - u) + u * d
     L = -log_f64(r)
     z = a * np.sqrt(1.0 + (L + L) / (a * a))
-    for _ in range(C.TAIL_NEWTON_STEPS):
+    for _ in range(constants.TAIL_NEWTON_STEPS):
         m = mills(z)
         h = (z - a) * (0.5 * z + 0.5 * a) - log_f64(m) + log_ma - L
         z = z - h * m

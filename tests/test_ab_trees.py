@@ -1,4 +1,4 @@
-"""tools/ab_trees.py: two checkouts timed side by side in one process."""
+"""bench/ab_trees.py: two checkouts timed side by side in one process."""
 
 import pathlib
 import re
@@ -13,7 +13,7 @@ LINE = re.compile(r"^cython (\w+) +2\*\*16 1 thread\(s\): old ([\d.]+) +new ([\d
 def test_a_tree_against_itself_prints_one_line_per_kind():
     # the Cython rows only: the Numba ones would compile into the tool's own cache
     run = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "ab_trees.py"), str(ROOT), str(ROOT),
+        [sys.executable, str(ROOT / "bench" / "ab_trees.py"), str(ROOT), str(ROOT),
          "--backend", "cython", "--sizes", "16", "--threads", "1", "--rounds", "3"],
         capture_output=True, text=True, timeout=120, check=True)
     rows = [LINE.match(line) for line in run.stdout.splitlines()[1:]]
@@ -26,11 +26,11 @@ def test_a_tree_against_itself_prints_one_line_per_kind():
 
 
 def test_both_trees_are_their_own_packages():
-    sys.path.insert(0, str(ROOT / "tools"))
+    sys.path.insert(0, str(ROOT / "bench"))
     try:
         import ab_trees
     finally:
-        sys.path.remove(str(ROOT / "tools"))
+        sys.path.remove(str(ROOT / "bench"))
     old = ab_trees.load("fi_ab_old", ROOT)
     new = ab_trees.load("fi_ab_new", ROOT)
     assert old is not new

@@ -9,7 +9,7 @@ import numpy as np
 import reference
 from scipy import special
 
-from fastinit import _constants as C
+from fastinit._engine import constants
 
 
 def test_log_f32_all_box_muller_inputs():
@@ -32,7 +32,7 @@ def test_log_f64():
 
 def test_sincos_f32_every_angle():
     k = np.arange(2**22, dtype=np.int64) - 2**21  # every Box-Muller angle offset
-    theta = np.float32(k) * np.float32(C.ANGLE_SCALE_F32)
+    theta = np.float32(k) * np.float32(constants.ANGLE_SCALE_F32)
     s, c = reference.sincos(theta, np.float32)
     t = theta.astype(np.float64)
     assert np.max(np.abs(s - np.sin(t))) < 1e-7
@@ -58,7 +58,7 @@ def test_erfinv_f32_every_grid_input():
 def test_erfinv_f32_central_branch_is_exact_subset():
     # the kernels skip the tail polynomial when |x| <= ERFINV_F32_CENTRAL_MAX_X:
     # that must not change a bit
-    x = np.linspace(-C.ERFINV_F32_CENTRAL_MAX_X, C.ERFINV_F32_CENTRAL_MAX_X, 2**20,
+    x = np.linspace(-constants.ERFINV_F32_CENTRAL_MAX_X, constants.ERFINV_F32_CENTRAL_MAX_X, 2**20,
                     dtype=np.float32)
     a = reference.erfinv_f32(x, tails=False)
     b = reference.erfinv_f32(x, tails=True)
@@ -76,7 +76,8 @@ def test_erfinv_f64():
 def test_mills_ratio_for_the_far_tails():
     # Cody's erfcx through both branches (z/sqrt2 <= 4 and beyond), z from the
     # tail start to 1e6; scipy's erfcx (Faddeeva package) is the yardstick
-    z = np.concatenate([np.linspace(C.TAIL_START, 8.0, 2**16), np.geomspace(8.0, 1e6, 2**12)])
+    z = np.concatenate([np.linspace(constants.TAIL_START, 8.0, 2**16),
+                        np.geomspace(8.0, 1e6, 2**12)])
     exact = np.sqrt(np.pi / 2) * special.erfcx(z / np.sqrt(2))
     assert np.max(np.abs(reference.mills(z) / exact - 1)) < 1.5e-15
 

@@ -13,8 +13,7 @@ from cases import BY_ID, RANDOM, case_dtype_pairs, pair_id
 from conftest import BACKENDS, as_bytes
 
 import fastinit
-from fastinit import _constants as C
-from fastinit import _streams
+from fastinit._engine import constants, streams
 
 needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="Cython extension not built")
 
@@ -50,12 +49,12 @@ def test_numba_equals_cython_strided_and_offset(case_id):
 
 @needs_both
 def test_cython_constants_match():
-    from fastinit import _cython
+    from fastinit._engine import _cython
 
     seen = _cython.constants()
     assert len(seen) >= 20
     for name, value in seen.items():
-        expect = getattr(C, name)
+        expect = getattr(constants, name)
         if isinstance(expect, tuple):
             assert tuple(value) == pytest.approx(expect, rel=0, abs=0), name
         else:
@@ -67,10 +66,10 @@ def _ref_values(dtype, idx, kind, **p):
     double = np.dtype(dtype) == np.float64
     if kind == "uniform":
         lo_c, hi_c = reference.uniform_bounds(p["lo"], p["lo"] + p["span"], dtype)
-        v = reference.uniform(SEED, _streams.stream_id(STREAM), idx, p["lo"], p["span"],
+        v = reference.uniform(SEED, streams.stream_id(STREAM), idx, p["lo"], p["span"],
                               lo_c, hi_c, double)
     elif kind == "normal":
-        v = reference.normal(SEED, _streams.stream_id(STREAM), idx, p["mean"], p["std"], double)
+        v = reference.normal(SEED, streams.stream_id(STREAM), idx, p["mean"], p["std"], double)
     else:
         a, b = p["a"], p["b"]
         lim = 1 - 2.0 ** (-53 if double else -24)
@@ -78,7 +77,7 @@ def _ref_values(dtype, idx, kind, **p):
         eb = min(max(math.erf(b / math.sqrt(2)), -lim), lim)
         lo_c, hi_c = reference.closed_bounds(p["mean"] + p["std"] * a,
                                              p["mean"] + p["std"] * b, dtype)
-        v = reference.truncated_normal(SEED, _streams.stream_id(STREAM), idx, p["mean"],
+        v = reference.truncated_normal(SEED, streams.stream_id(STREAM), idx, p["mean"],
                                        p["std"], ea, eb, lo_c, hi_c, double)
     return v.astype(dtype)
 
@@ -106,12 +105,12 @@ def test_equals_reference(kind, func, kwargs, params, dtype, backend):
 def test_random_bits_equal_reference(backend):
     out = fastinit.random_bits_(np.empty(4099, np.uint32), seed=SEED, stream=STREAM,
                                 full_shape=(10_000,), offset=1234, backend=backend)
-    assert as_bytes(out) == as_bytes(reference.words(SEED, _streams.stream_id(STREAM),
+    assert as_bytes(out) == as_bytes(reference.words(SEED, streams.stream_id(STREAM),
                                                      np.arange(1234, 1234 + 4099)))
 
 
 def test_no_fastmath_anywhere():
-    from fastinit._numba import kernels, philox, transforms
+    from fastinit._engine._numba import kernels, philox, transforms
 
     for module in (kernels, philox, transforms):
         for name, obj in vars(module).items():

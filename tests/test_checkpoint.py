@@ -14,10 +14,9 @@ import pytest
 from conftest import as_bytes
 
 import fastinit
-from fastinit import _ckpt_format as F
-from fastinit import _ckpt_io
 from fastinit import checkpoint as ckpt
-from fastinit._ckpt_format import PlanRow
+from fastinit.checkpoint import _files, _format
+from fastinit.checkpoint._format import PlanRow
 
 safetensors = pytest.importorskip("safetensors")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,7 +56,7 @@ def sha256s(d):
 
 @pytest.fixture(autouse=True)
 def small_pieces(monkeypatch):
-    monkeypatch.setattr(_ckpt_io, "PIECE_BYTES", 40_000)  # many pieces per tensor
+    monkeypatch.setattr(_files, "PIECE_BYTES", 40_000)  # many pieces per tensor
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
@@ -69,7 +68,7 @@ def test_every_tensor_reads_back_as_the_in_memory_fill(tmp_path, dtype):
     s = ckpt.write(tmp_path, plan, seed=7, dtype=dtype, max_shard_size="100KB", progress=False)
     assert s.files > 2
     assert s.bytes_written == s.total_bytes
-    index = json.loads((tmp_path / F.INDEX_FILE).read_text())
+    index = json.loads((tmp_path / _format.INDEX_FILE).read_text())
     assert sorted(index["weight_map"]) == sorted(e.name for e in plan)
     assert index["metadata"]["total_size"] == s.total_bytes
     seen = set()
@@ -82,7 +81,7 @@ def test_every_tensor_reads_back_as_the_in_memory_fill(tmp_path, dtype):
                 t = f.get_tensor(key)
                 assert t.dtype == getattr(torch, dtype)
                 entry = next(e for e in plan if e.name == key)
-                want = expected(entry, F.DTYPES[dtype])
+                want = expected(entry, _format.DTYPES[dtype])
                 assert as_bytes(t.view(torch.uint8 if t.element_size() == 1 else
                                        {2: torch.int16, 4: torch.int32}[t.element_size()])
                                 .numpy()) == as_bytes(want)
@@ -92,7 +91,7 @@ def test_every_tensor_reads_back_as_the_in_memory_fill(tmp_path, dtype):
 
 def test_header_follows_the_safetensors_format(tmp_path):
     ckpt.write(tmp_path, make_plan(), seed=7, dtype="float32", progress=False)
-    raw = (tmp_path / F.SINGLE_FILE).read_bytes()
+    raw = (tmp_path / _format.SINGLE_FILE).read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     assert n % 8 == 0
     assert raw[8:9] == b"{"
@@ -115,7 +114,7 @@ def test_shards_split_as_huggingface_hub_splits():
         split = split_state_dict_into_shards_factory(
             {f"t{i}": s for i, s in enumerate(sizes)}, get_storage_size=lambda s: s,
             filename_pattern="model{suffix}.safetensors", max_shard_size=limit)
-        groups = F._shards(sizes, limit)
+        groups = _format._shards(sizes, limit)
         assert [[f"t{i}" for i in g] for g in groups] == list(split.filename_to_tensors.values())
 
 
@@ -123,12 +122,12 @@ def test_sizes_parse_as_huggingface_hub_parses():
     from huggingface_hub.serialization._base import parse_size_to_int
 
     for text in ("5GB", "10MB", "1.5GB", "700KB", " 3TB"):
-        assert F.parse_size(text) == parse_size_to_int(text)
-    assert F.parse_size("4GiB") == 4 * 2**30
-    assert F.parse_size(12345) == 12345
+        assert _format.parse_size(text) == parse_size_to_int(text)
+    assert _format.parse_size("4GiB") == 4 * 2**30
+    assert _format.parse_size(12345) == 12345
     for bad in ("5 parsecs", "", -1, 0, 2.5, True):
         with pytest.raises(ValueError, match="max_shard_size must be"):
-            F.parse_size(bad)
+            _format.parse_size(bad)
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -143,11 +142,11 @@ def test_workers_write_the_bytes_one_process_writes(tmp_path, workers):
 
 
 def test_worker_shares_are_disjoint_and_cover_every_element():
-    lay = F.layout(make_plan(3), dtype_name="bfloat16", max_shard_size=10**9, metadata={})
+    lay = _format.layout(make_plan(3), dtype_name="bfloat16", max_shard_size=10**9, metadata={})
     for workers in (1, 2, 3, 7):
         covered = [np.zeros(p.nbytes // 2, np.int8) for p in lay.placed]
         for i in range(workers):
-            for piece in _ckpt_io.pieces(lay, workers, i):
+            for piece in _files.pieces(lay, workers, i):
                 covered[piece.tensor][piece.start:piece.stop] += 1
         assert all((c == 1).all() for c in covered)
 
@@ -156,9 +155,10 @@ WORKER = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[1])
     from test_checkpoint import make_plan
-    from fastinit import _ckpt_io, checkpoint
-    _ckpt_io.PIECE_BYTES = int(sys.argv[5])
-    _ckpt_io.LEDGER_SECONDS = 0  # a ledger after every piece, so the kill lands half-way
+    from fastinit import checkpoint
+    from fastinit.checkpoint import _files
+    _files.PIECE_BYTES = int(sys.argv[5])
+    _files.LEDGER_SECONDS = 0  # a ledger after every piece, so the kill lands half-way
     checkpoint.write(sys.argv[2], make_plan(int(sys.argv[6])), seed=7, dtype="float32",
                      num_workers=int(sys.argv[3]), worker_index=int(sys.argv[4]), progress=False)
 """)
@@ -173,14 +173,14 @@ def test_two_processes_at_once_on_one_file_write_the_bytes_of_one(tmp_path):
     ckpt.write(tmp_path / "one", make_plan(), seed=7, dtype="float32", progress=False)
     procs = [run_worker(tmp_path / "two", 2, i) for i in (0, 1)]
     assert [p.wait(timeout=600) for p in procs] == [0, 0]
-    assert os.listdir(tmp_path / "two").count(F.SINGLE_FILE) == 1
+    assert os.listdir(tmp_path / "two").count(_format.SINGLE_FILE) == 1
     assert sha256s(tmp_path / "two") == sha256s(tmp_path / "one")
 
 
 def test_killed_writer_resumes_to_the_bytes_of_an_uninterrupted_run(tmp_path):
     ckpt.write(tmp_path / "whole", make_plan(8), seed=7, dtype="float32", progress=False)
     proc = run_worker(tmp_path / "cut", 1, 0, piece=20_000, scale=8)
-    ledger = _ckpt_io.Ledger(tmp_path / "cut", 0, 1)
+    ledger = _files.Ledger(tmp_path / "cut", 0, 1)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         rec = ledger.read() if os.path.exists(ledger.path) else None
@@ -191,7 +191,7 @@ def test_killed_writer_resumes_to_the_bytes_of_an_uninterrupted_run(tmp_path):
     proc.wait()
     rec = ledger.read()
     assert 0 < rec["pieces_done"] < rec["pieces"]
-    _ckpt_io.PIECE_BYTES = 20_000  # same pieces as the killed run (restored by the fixture)
+    _files.PIECE_BYTES = 20_000  # same pieces as the killed run (restored by the fixture)
     s = ckpt.write(tmp_path / "cut", make_plan(8), seed=7, dtype="float32", progress=False)
     assert 0 < s.bytes_written < s.total_bytes
     assert sha256s(tmp_path / "cut") == sha256s(tmp_path / "whole")
@@ -216,7 +216,7 @@ def test_verify_passes_and_finds_a_changed_byte(tmp_path):
     assert full.bytes_checked == full.total_bytes
     assert "full" in str(full)
     assert "sampled" in str(ckpt.verify(tmp_path, plan, seed=7))
-    path = tmp_path / F.SINGLE_FILE
+    path = tmp_path / _format.SINGLE_FILE
     raw = bytearray(path.read_bytes())
     raw[-3] ^= 1  # the last tensor's last element
     path.write_bytes(bytes(raw))
@@ -248,10 +248,10 @@ def test_a_directory_with_other_files_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"out_dir must be empty .* notes\.txt"):
         ckpt.write(tmp_path, make_plan(), seed=7, progress=False)
     os.remove(tmp_path / "notes.txt")
-    (tmp_path / F.SINGLE_FILE).write_bytes(b"somebody else's")
+    (tmp_path / _format.SINGLE_FILE).write_bytes(b"somebody else's")
     with pytest.raises(ValueError, match="without a ledger"):
         ckpt.write(tmp_path, make_plan(), seed=7, progress=False)
-    assert sorted(os.listdir(tmp_path)) == [F.SINGLE_FILE]
+    assert sorted(os.listdir(tmp_path)) == [_format.SINGLE_FILE]
 
 
 def test_not_enough_disk_space_is_refused_before_writing(tmp_path, monkeypatch):
@@ -270,9 +270,9 @@ def test_not_enough_disk_space_is_refused_before_writing(tmp_path, monkeypatch):
 
 
 def test_an_unwritable_path_is_refused(tmp_path):
-    for bad in ("/proc/fastinit-checkpoint", str(tmp_path / F.SINGLE_FILE / "x")):
+    for bad in ("/proc/fastinit-checkpoint", str(tmp_path / _format.SINGLE_FILE / "x")):
         if bad.startswith(str(tmp_path)):
-            (tmp_path / F.SINGLE_FILE).write_bytes(b"")  # a file where a directory must be
+            (tmp_path / _format.SINGLE_FILE).write_bytes(b"")  # a file where a directory must be
         with pytest.raises(ValueError, match="out_dir must be a writable directory"):
             ckpt.write(bad, make_plan(), seed=7, progress=False)
 
@@ -286,7 +286,7 @@ def test_command_writes_the_built_in_spec_as_the_main_job_fills_it(tmp_path):
     argv = ["checkpoint", "--params", "3e6", "--layers", "2", "--dtype", "float32", "--seed", "4",
             "--max-shard-size", "4MB", "--out", str(out), "--quiet", "--verify", "full"]
     assert main(argv) == 0
-    index = json.loads((out / F.INDEX_FILE).read_text())
+    index = json.loads((out / _format.INDEX_FILE).read_text())
     params = model.spec(model.d_model_for(3e6, 2), 2)
     assert sorted(index["weight_map"]) == sorted(p.name for p in params)
     for p in params:

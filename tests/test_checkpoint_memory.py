@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent("""
     import json, os, sys, threading, time
     import fastinit
     from fastinit import checkpoint
-    from fastinit._ckpt_format import PlanRow
+    from fastinit.checkpoint._format import PlanRow
 
     def status():
         with open("/proc/self/status") as f:

@@ -15,9 +15,9 @@ import sys
 import numpy as np
 import pytest
 
-from fastinit import _backend
 from fastinit._cli import bench
-from fastinit._cli import peers as P
+from fastinit._cli.bench import peers
+from fastinit._engine import backends
 
 TINY = ["--size", "2**12", "--repeats", "1", "--quiet"]
 FAST_PEERS = ["--peers", "fastinit", "numpy", "numpy-mt", "scipy"]
@@ -77,9 +77,9 @@ def test_bench_json_has_every_key(float32_run):
 
 def test_bench_fastinit_rows_are_right(float32_run):
     _, doc = float32_run
-    rows = [r for r in doc["results"] if r["peer"] == P.FASTINIT]
-    backends = {"numba"} | ({"cython"} if _backend.cython_available() else set())
-    assert {r["backend"] for r in rows} == backends
+    rows = [r for r in doc["results"] if r["peer"] == peers.FASTINIT]
+    expected = {"numba"} | ({"cython"} if backends.cython_available() else set())
+    assert {r["backend"] for r in rows} == expected
     assert {r["threads"] for r in rows} == {1, 2}
     for r in rows:
         assert r["check"] is None
@@ -90,7 +90,7 @@ def test_bench_fastinit_rows_are_right(float32_run):
         assert r["gb_per_s"] == pytest.approx(r["gsamples_per_s"] * 4)
         assert r["allocates"] == ""
         assert r["peak_extra_traced_bytes"] < 2**20  # fills in place
-    for workload in P.WORKLOADS:
+    for workload in peers.WORKLOADS:
         first, *rest = [r for r in rows if r["workload"] == workload]
         assert first["bits_equal_first_fastinit"] is None
         assert rest
@@ -107,7 +107,7 @@ def test_bench_peer_rows_are_marked(float32_run):
     assert resample["allocates"]
     assert resample["peak_extra_traced_bytes"] > 0
     scipy = by[("truncated", "scipy.stats.truncnorm", 1)]
-    assert scipy["samples"] == min(2**12, P.SCIPY_MAX)
+    assert scipy["samples"] == min(2**12, peers.SCIPY_MAX)
     assert scipy["allocates"]
     bound = [r for r in doc["results"] if r["workload"] == "write"]
     assert {r["threads"] for r in bound} == {1, 2}
@@ -130,7 +130,7 @@ def test_bench_other_dtypes_and_workload_choice(tmp_path):
     assert all(r["check"] is None for r in results)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason=P.TORCH_MISSING)
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason=peers.TORCH_MISSING)
 def test_bench_torch_rows(tmp_path):
     path = tmp_path / "r.json"
     _capture(lambda: bench.main([*TINY, "--workload", "truncated", "--peers", "torch",
@@ -142,7 +142,7 @@ def test_bench_torch_rows(tmp_path):
 
 
 def test_bench_failed_check_exits_1(monkeypatch, capsys):
-    monkeypatch.setattr(P, "check", lambda workload, target: "wrong on purpose")
+    monkeypatch.setattr(peers, "check", lambda workload, target: "wrong on purpose")
     rc = bench.main([*TINY, "--workload", "uniform", "--peers", "numpy"])
     out = capsys.readouterr().out
     assert rc == 1
@@ -170,9 +170,9 @@ def test_parse_size_accepts_powers_and_integers():
 
 def test_check_catches_an_unwritten_buffer():
     buf = np.full(4096, np.nan, np.float32)
-    assert "not fully written" in P.check(P.UNIFORM, buf)
+    assert "not fully written" in peers.check(peers.UNIFORM, buf)
     buf[:] = 0.5
-    assert "mean" in P.check(P.UNIFORM, buf)
+    assert "mean" in peers.check(peers.UNIFORM, buf)
 
 
 def test_python_m_fastinit_bench_dispatches(tmp_path):

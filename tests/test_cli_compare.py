@@ -8,18 +8,18 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from fastinit._cli import compare as _compare  # noqa: E402
-from fastinit._nn import RELU, TANH  # noqa: E402
+from fastinit._cli import compare  # noqa: E402
+from fastinit.diagnose._mlp import RELU, TANH  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def data():
-    return _compare.load_data()
+    return compare.load_data()
 
 
 def _train(data, init, hidden=(32,), act=RELU, epochs=3, seed=0, **kw):
-    net = _compare.build(init, hidden, act, n_in=64, n_out=10, seed=seed)
-    run = _compare.train(net, data, epochs=epochs, batch_size=32, optimizer=kw.get("opt", "sgd"),
+    net = compare.build(init, hidden, act, n_in=64, n_out=10, seed=seed)
+    run = compare.train(net, data, epochs=epochs, batch_size=32, optimizer=kw.get("opt", "sgd"),
                          lr=kw.get("lr", 0.1), seed=seed)
     return net, run
 
@@ -33,7 +33,7 @@ def test_split_is_fixed_and_stratified(data):
     # stratified: each class is as frequent in the test set as in the whole
     counts = np.bincount(np.concatenate([y_tr, y_te]))
     assert np.all(np.abs(np.bincount(y_te) / len(y_te) - counts / counts.sum()) < 0.005)
-    np.testing.assert_array_equal(_compare.load_data()[3], y_te)
+    np.testing.assert_array_equal(compare.load_data()[3], y_te)
 
 
 def test_zeros_never_learn(data):
@@ -85,8 +85,8 @@ def test_tiny_weights_stall_in_deep_nets_he_does_not(data):
 def test_compare_is_deterministic_for_a_seed():
     kw = dict(experiments=["article"], initializers=["he_uniform", "lecun_normal"],
               epochs=2, width=16)
-    a, b = _compare.compare(**kw, seed=3), _compare.compare(**kw, seed=3)
-    c = _compare.compare(**kw, seed=4)
+    a, b = compare.compare(**kw, seed=3), compare.compare(**kw, seed=3)
+    c = compare.compare(**kw, seed=4)
     assert a == b
     assert a["results"][0]["train_loss"] != c["results"][0]["train_loss"]
 
@@ -101,7 +101,7 @@ def test_compare_is_deterministic_for_a_seed():
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        _compare.compare(**{"initializers": ["zeros"], "experiments": ["article"], **kwargs})
+        compare.compare(**{"initializers": ["zeros"], "experiments": ["article"], **kwargs})
 
 
 def test_cli_json_table_and_plot(tmp_path, capsys):
@@ -109,11 +109,11 @@ def test_cli_json_table_and_plot(tmp_path, capsys):
     png = tmp_path / "cmp.png"
     args = ["--experiments", "article,deep_tanh", "--initializers", "zeros,he_normal",
             "--epochs", "2", "--width", "16", "--deep-layers", "2", "--no-progress"]
-    assert _compare.main(args + ["--plot", str(png)]) == 0
+    assert compare.main(args + ["--plot", str(png)]) == 0
     out = capsys.readouterr().out
     for text in ("== deep_tanh ==", "he_normal", "test acc"):
         assert text in out
-    assert _compare.main(args + ["--json", "--optimizer", "adam"]) == 0
+    assert compare.main(args + ["--json", "--optimizer", "adam"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["config"]["lr"] == 1e-3
     assert len(data["results"]) == 4
@@ -123,4 +123,4 @@ def test_cli_json_table_and_plot(tmp_path, capsys):
     assert 10_000 < len(raw) < 150_000
     with pil.open(png) as img:
         img.verify()
-    assert _compare.main(["--epochs", "0", "--no-progress"]) == 2
+    assert compare.main(["--epochs", "0", "--no-progress"]) == 2

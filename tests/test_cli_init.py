@@ -8,15 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-from fastinit._cli import init
-from fastinit._cli import model as _model
+from fastinit._cli import init, model
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_default_spec_is_about_250m_parameters():
     layers = 16
-    params = _model.spec(_model.d_model_for(250e6, layers), layers)
+    params = model.spec(model.d_model_for(250e6, layers), layers)
     n = sum(int(np.prod(p.shape)) for p in params)
     assert 225e6 < n < 275e6
     assert len({p.name for p in params}) == len(params)  # every stream name is unique
@@ -34,10 +33,10 @@ def test_small_run_prints_the_report():
 
 def test_values_follow_each_kind():
     layers = 2
-    params = _model.spec(128, layers, vocab=256, context=64)
+    params = model.spec(128, layers, vocab=256, context=64)
     for p in params:
         buf = np.empty(p.shape, np.float32)
-        _model.initialize(p, buf, seed=0, layers=layers)
+        model.initialize(p, buf, seed=0, layers=layers)
         if p.kind == "norm_gain":
             assert (buf == 1).all()
         elif p.kind == "bias":
@@ -49,12 +48,12 @@ def test_values_follow_each_kind():
 
 
 def test_adding_a_layer_keeps_other_layers_values():
-    a = {p.name: p for p in _model.spec(128, 2, vocab=256, context=64)}
-    b = {p.name: p for p in _model.spec(128, 3, vocab=256, context=64)}
+    a = {p.name: p for p in model.spec(128, 2, vocab=256, context=64)}
+    b = {p.name: p for p in model.spec(128, 3, vocab=256, context=64)}
     name = "layers.1.mlp.up.weight"
     x, y = np.empty(a[name].shape, np.float32), np.empty(b[name].shape, np.float32)
-    _model.initialize(a[name], x, seed=0, layers=2)
-    _model.initialize(b[name], y, seed=0, layers=3)
+    model.initialize(a[name], x, seed=0, layers=2)
+    model.initialize(b[name], y, seed=0, layers=3)
     assert x.tobytes() == y.tobytes()
 
 
@@ -68,7 +67,7 @@ from fastinit._cli import init, model
 
 def signatures():
     return {(name, attr): len(obj.signatures)
-            for name, mod in list(sys.modules.items()) if name.startswith("fastinit._numba")
+            for name, mod in list(sys.modules.items()) if name.startswith("fastinit._engine._numba")
             for attr, obj in vars(mod).items()
             if isinstance(obj, numba.core.dispatcher.Dispatcher)}
 

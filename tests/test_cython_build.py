@@ -11,22 +11,21 @@ import numpy as np
 import pytest
 import reference as R
 
-from fastinit import _constants as C
-from fastinit import _parallel
+from fastinit._engine import constants, parallel
 
-K = pytest.importorskip("fastinit._cython", reason="the Cython kernels are not built")
+K = pytest.importorskip("fastinit._engine._cython", reason="the Cython kernels are not built")
 
 KAT_FILE = Path(__file__).parent / "data" / "philox4x32_10.txt"
 EA_2SIGMA = 0.9544997361036416  # erf(2 / sqrt(2)): Keras/JAX truncation at 2 sigma
 SEED = 0x0123456789ABCDEF
 STREAM = 0xFEDCBA9876543210
-KEYS = (SEED & C.MASK32, SEED >> 32, STREAM & C.MASK32, STREAM >> 32)
+KEYS = (SEED & constants.MASK32, SEED >> 32, STREAM & constants.MASK32, STREAM >> 32)
 KINDS = ["uniform", "normal", "truncated_normal"]
-FORMATS = {"f32": (np.float32, C.FMT_F32), "f64": (np.float64, C.FMT_F64)}
+FORMATS = {"f32": (np.float32, constants.FMT_F32), "f64": (np.float64, constants.FMT_F64)}
 # (n_rows, row_len, first, row_step, step): heads, tails, several chunks, strides
 GEOMETRIES = {
-    "one_row": (1, 3 * 4 * C.CHUNK_BLOCKS + 7, 0, 0, 1),
-    "odd_first": (1, 4 * C.CHUNK_BLOCKS + 5, 12_345, 0, 1),
+    "one_row": (1, 3 * 4 * constants.CHUNK_BLOCKS + 7, 0, 0, 1),
+    "odd_first": (1, 4 * constants.CHUNK_BLOCKS + 5, 12_345, 0, 1),
     "rows": (4, 1_001, 3, 2_003, 1),
     "short_rows": (7, 3, 1, 5, 1),
     "strided": (3, 257, 11, 10_000, 3),
@@ -70,7 +69,7 @@ def kernel_geometry(geometry):
 
 def run_kernel(name, out, geometry, args, n_threads):
     """Kernel ``name`` over every work item of ``out``, on the parallel driver."""
-    _parallel.run(getattr(K, name), [(out, *KEYS, *kernel_geometry(geometry), *args)],
+    parallel.run(getattr(K, name), [(out, *KEYS, *kernel_geometry(geometry), *args)],
                   [geometry[1]], [out.size], n_threads)
     return out
 
@@ -117,13 +116,13 @@ def test_constants_equal_the_python_constants():
     seen = K.constants()
     assert len(seen) > 40
     for name, value in seen.items():
-        assert value == getattr(C, name), name
+        assert value == getattr(constants, name), name
 
 
 def test_fill_uses_chunk_and_format_constants():
-    assert K.constants()["CHUNK_BLOCKS"] == C.CHUNK_BLOCKS
+    assert K.constants()["CHUNK_BLOCKS"] == constants.CHUNK_BLOCKS
     assert [K.constants()[f] for f in ("FMT_F32", "FMT_F64", "FMT_BF16", "FMT_F16")] == [
-        C.FMT_F32, C.FMT_F64, C.FMT_BF16, C.FMT_F16]
+        constants.FMT_F32, constants.FMT_F64, constants.FMT_BF16, constants.FMT_F16]
 
 
 # --- bit-exactness against the reference --------------------------------------------
@@ -145,7 +144,8 @@ def test_kernel_matches_reference_bit_for_bit(kind, geometry, dtype):
 def test_truncated_normal_float32_both_erfinv_branches(ea):
     geometry = GEOMETRIES["odd_first"]
     params = (0.0, 1.0, -ea, ea, -10.0, 10.0)
-    out = fill("truncated_normal", np.empty(geometry[1], np.float32), geometry, params, C.FMT_F32)
+    out = fill("truncated_normal", np.empty(geometry[1], np.float32), geometry, params,
+               constants.FMT_F32)
     want = expected("truncated_normal", global_indices(*geometry), params, double=False)
     np.testing.assert_array_equal(out, want)
 
@@ -158,13 +158,14 @@ CASES = [
     ("truncated_normal", (0.0, 1.0, -EA_2SIGMA, EA_2SIGMA, -2.0, 2.0)),
     ("truncated_normal", (0.5, 0.1, -0.9999, 0.3, 0.0, 1.0)),
 ]
-OUT_FORMATS = [(np.float32, C.FMT_F32), (np.float64, C.FMT_F64), (np.uint16, C.FMT_F16),
-               (np.uint16, C.FMT_BF16)]
+OUT_FORMATS = [(np.float32, constants.FMT_F32), (np.float64, constants.FMT_F64),
+               (np.uint16, constants.FMT_F16),
+               (np.uint16, constants.FMT_BF16)]
 
 
 def all_fills(n_threads):
     """Every kernel x output format on a multi-chunk, odd-start geometry."""
-    geometry = (3, 2 * 4 * C.CHUNK_BLOCKS + 3, 7, 3 * 4 * C.CHUNK_BLOCKS, 1)
+    geometry = (3, 2 * 4 * constants.CHUNK_BLOCKS + 3, 7, 3 * 4 * constants.CHUNK_BLOCKS, 1)
     n = geometry[0] * geometry[1]
     outs = []
     for kind, params in CASES:
@@ -190,7 +191,7 @@ def test_thread_count_never_changes_a_bit(n_threads):
 def _digest_in_subprocess(variant):
     code = (
         "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"
-        "import test_cython_build as T, fastinit._cython as K;"
+        "import test_cython_build as T, fastinit._engine._cython as K;"
         "h = hashlib.sha256();"
         "[h.update(o.tobytes()) for o in T.all_fills(2)];"
         "print(K.kernel_variant, h.hexdigest())"
@@ -218,7 +219,7 @@ def test_every_kernel_variant_gives_identical_bytes():
 
 
 # --- 16-bit outputs ----------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", [C.FMT_F16, C.FMT_BF16], ids=["f16", "bf16"])
+@pytest.mark.parametrize("fmt", [constants.FMT_F16, constants.FMT_BF16], ids=["f16", "bf16"])
 @pytest.mark.parametrize(("kind", "params"), [
     ("uniform", (-0.1, 0.2, -0.099609375, 0.099609375)),  # bounds exact in both formats
     ("normal", (0.0, 1.0)),
@@ -230,9 +231,9 @@ def test_16bit_output_is_float32_output_rounded_to_nearest_even(kind, params, fm
     ml_dtypes = pytest.importorskip("ml_dtypes")
     geometry = GEOMETRIES["odd_first"]
     n = geometry[1]
-    f32 = fill(kind, np.empty(n, np.float32), geometry, params, C.FMT_F32)
+    f32 = fill(kind, np.empty(n, np.float32), geometry, params, constants.FMT_F32)
     bits = fill(kind, np.empty(n, np.uint16), geometry, params, fmt)
-    t = np.float16 if fmt == C.FMT_F16 else ml_dtypes.bfloat16
+    t = np.float16 if fmt == constants.FMT_F16 else ml_dtypes.bfloat16
     with np.errstate(over="ignore"):
         want = f32.astype(t)
     np.testing.assert_array_equal(bits, want.view(np.uint16))

@@ -108,13 +108,13 @@ def test_streams_and_seeds_are_independent(backend):
 def test_string_stream_hash_is_pinned(name, digest):
     # literal digests: BLAKE2b-64, little-endian, personalised b"fastinit-stream".
     # Changing the hash would silently change every named parameter's values.
-    from fastinit._streams import stream_id
+    from fastinit._engine.streams import stream_id
 
     assert stream_id(name) == digest
 
 
 def test_integer_stream_is_its_own_id():
-    from fastinit._streams import stream_id
+    from fastinit._engine.streams import stream_id
 
     assert stream_id(5) == 5
     assert stream_id(2**64 - 1) == 2**64 - 1
@@ -153,13 +153,13 @@ def test_memmap_buffer(tmp_path, backend):
 @pytest.mark.slow
 def test_buffer_of_more_than_2_31_elements(backend):
     # a real 4 GiB bfloat16 buffer: memory offsets and global indices past 2**31
-    from fastinit import _dtypes
+    from fastinit._engine import formats
 
     n = 2**31 + 2**13 + 3
-    big = np.empty(n, _dtypes.BFLOAT16)
+    big = np.empty(n, formats.BFLOAT16)
     fastinit.random_normal_(big, seed=11, stddev=1.0, backend=backend)
     for lo, hi in ((0, 5), (2**31 - 3, 2**31 + 9), (n - 7, n)):
-        part = np.empty(hi - lo, _dtypes.BFLOAT16)
+        part = np.empty(hi - lo, formats.BFLOAT16)
         fastinit.random_normal_(part, seed=11, stddev=1.0, full_shape=(n,), offset=lo,
                                 backend=backend)
         assert as_bytes(part) == as_bytes(big[lo:hi]), (lo, hi)
@@ -170,9 +170,10 @@ def test_buffer_of_more_than_2_31_elements(backend):
 def test_fortran_order_blocks_of_any_size(budget, backend, monkeypatch):
     # F-ordered buffers go through C-ordered scratch blocks of at most `budget`
     # elements: small budgets split leading axes and chunk the next one
-    from fastinit import _fill
 
-    monkeypatch.setattr(_fill, "TILE_ELEMENTS", budget)
+    from fastinit._engine import fill
+
+    monkeypatch.setattr(fill, "TILE_ELEMENTS", budget)
     full = (6, 35, 41)
     c = fastinit.truncated_normal_(np.empty(full, np.float32), seed=2, backend=backend)
     f = fastinit.truncated_normal_(np.empty(full, np.float32, order="F"), seed=2,

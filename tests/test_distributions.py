@@ -17,7 +17,7 @@ from cases import BY_ID, CASES, WITH_LAW, ids
 from scipy import stats
 
 import fastinit
-from fastinit import _dtypes
+from fastinit._engine import formats
 
 N = 2**20
 Z = 5.5  # standard errors allowed
@@ -100,7 +100,7 @@ def test_uniform_never_returns_maxval(backend):
     assert x[0] == np.nextafter(np.float32(2.0), np.float32(0.0))
 
 
-@pytest.mark.parametrize("dtype", [np.float16, _dtypes.BFLOAT16], ids=["f16", "bf16"])
+@pytest.mark.parametrize("dtype", [np.float16, formats.BFLOAT16], ids=["f16", "bf16"])
 def test_uniform_is_half_open_after_rounding_to_16_bit(dtype, backend):
     # float32 uniforms just below 1 round to 1.0 in 16 bits (2**-11 of them in
     # float16): the upper clamp is the largest 16-bit value below maxval instead
@@ -136,12 +136,12 @@ def test_truncated_bounds_stay_closed(backend):
     # [-2, 2] standard deviations of N(0, 1): bfloat16 rounds values within 2**-8 of
     # +-2 onto the bound itself, which the closed interval allows (and float32 never
     # passes it)
-    for dtype in (_dtypes.BFLOAT16, np.float16, np.float32):
+    for dtype in (formats.BFLOAT16, np.float16, np.float32):
         x = fastinit.truncated_normal_(np.empty(N, dtype), seed=9, stddev=1.0,
                                        backend=backend).astype(np.float64)
         assert -2.0 <= x.min()
         assert x.max() <= 2.0
-        if dtype is _dtypes.BFLOAT16:
+        if dtype is formats.BFLOAT16:
             assert x.min() == -2.0
             assert x.max() == 2.0
 

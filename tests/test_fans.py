@@ -11,7 +11,7 @@ import pytest
 from conftest import as_bytes
 
 import fastinit
-from fastinit import _constants, _fans
+from fastinit._engine import constants, fans
 
 # -- compute_fans ----------------------------------------------------------------------------
 
@@ -36,16 +36,16 @@ FAN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("shape", "kw", "fans"), FAN_CASES, ids=lambda v: str(v))
-def test_compute_fans_matches_keras_jax(shape, kw, fans):
+@pytest.mark.parametrize(("shape", "kw", "expected"), FAN_CASES, ids=lambda v: str(v))
+def test_compute_fans_matches_keras_jax(shape, kw, expected):
     got = fastinit.compute_fans(shape, **kw)
-    assert got == fans
+    assert got == expected
     assert all(type(f) is int for f in got)
 
 
 def test_compute_fans_private_and_public_agree_on_positional_axes():
-    assert _fans.compute_fans((8, 4, 3, 5), 1, 0) == (60, 120)
-    assert _fans.compute_fans((3, 5, 4, 8)) == (60, 120)
+    assert fans.compute_fans((8, 4, 3, 5), 1, 0) == (60, 120)
+    assert fans.compute_fans((3, 5, 4, 8)) == (60, 120)
 
 
 def test_compute_fans_accepts_lists_and_numpy_shapes():
@@ -84,7 +84,7 @@ def test_compute_fans_errors(shape, kw, exc, match):
 
 def test_truncation_correction_is_the_keras_jax_constant():
     # std of a standard normal truncated to (-2, 2): keras/jax hard-code .87962566103423978
-    assert _constants.TRUNC_NORMAL_STD_CORRECTION == 0.87962566103423978
+    assert constants.TRUNC_NORMAL_STD_CORRECTION == 0.87962566103423978
 
 
 @pytest.mark.parametrize(("fan_in", "fan_out", "mode", "fan"), [
@@ -93,7 +93,7 @@ def test_truncation_correction_is_the_keras_jax_constant():
     (1, 1, "fan_avg", 1.0), (576, 1152, "fan_avg", 864.0),
 ])
 def test_fan_for_mode(fan_in, fan_out, mode, fan):
-    got = _fans.fan_for_mode(fan_in, fan_out, mode)
+    got = fans.fan_for_mode(fan_in, fan_out, mode)
     assert got == fan
     assert type(got) is type(fan)
 
@@ -119,7 +119,7 @@ def test_fan_for_mode(fan_in, fan_out, mode, fan):
     (0.5, 7, "uniform", "uniform", 0.4629100498862757308),
 ])
 def test_variance_scaling_params_by_hand(scale, fan, distribution, kind, value):
-    got_kind, got_value = _fans.variance_scaling_params(scale, fan, distribution)
+    got_kind, got_value = fans.variance_scaling_params(scale, fan, distribution)
     assert got_kind == kind
     assert got_value == pytest.approx(value, rel=4e-16, abs=0)
 
@@ -145,7 +145,7 @@ def test_alias_equals_its_variance_scaling_call(name, dtype, backend):
     vs = fastinit.variance_scaling_(np.empty(shape, dtype), seed=9, stream="c", scale=scale,
                                     mode=mode, distribution=dist, backend=backend)
     assert as_bytes(alias) == as_bytes(vs)
-    others = [(s, m, d) for s in (1.0, 2.0) for m in _fans.MODES
+    others = [(s, m, d) for s in (1.0, 2.0) for m in fans.MODES
               for d in ("uniform", "truncated_normal") if (s, m, d) != (scale, mode, dist)]
     for s, m, d in others:  # the comparison can tell the parameter sets apart
         other = fastinit.variance_scaling_(np.empty(shape, dtype), seed=9, stream="c", scale=s,
@@ -184,7 +184,7 @@ COLS = (slice(None), slice(64, 96))    # (64, 32) column block at origin (0, 64)
 
 VS_CALLS = [(name, {}) for name in ALIASES] + [
     ("variance_scaling_", {"scale": 0.7, "mode": m, "distribution": d})
-    for m in _fans.MODES for d in _fans.DISTRIBUTIONS]
+    for m in fans.MODES for d in fans.DISTRIBUTIONS]
 
 
 def _ids(case):

@@ -6,8 +6,8 @@ import reference
 from conftest import DATA
 
 import fastinit
-from fastinit import _backend
-from fastinit._numba.philox import philox4x32_10
+from fastinit._engine import backends
+from fastinit._engine._numba.philox import philox4x32_10
 
 
 def _vectors():
@@ -39,10 +39,10 @@ def test_numba_philox(ctr, key, expect):
     assert tuple(int(o) for o in out) == expect
 
 
-@pytest.mark.skipif(not _backend.cython_available(), reason="Cython extension not built")
+@pytest.mark.skipif(not backends.cython_available(), reason="Cython extension not built")
 @pytest.mark.parametrize(("ctr", "key", "expect"), VECTORS)
 def test_cython_philox(ctr, key, expect):
-    from fastinit._cython import _kernels
+    from fastinit._engine._cython import _kernels
 
     assert tuple(_kernels.philox4x32_10_words(*ctr, *key)) == expect
 

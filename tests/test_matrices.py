@@ -12,7 +12,7 @@ import pytest
 from conftest import require
 
 import fastinit
-from fastinit import _dtypes
+from fastinit._engine import formats
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -142,7 +142,7 @@ def test_identity_rejects_non_matrices():
 
 
 def test_bfloat16_identity_gain_rounds_like_constant():
-    w = fastinit.identity_(np.empty((2, 2), _dtypes.BFLOAT16), gain=0.1)
-    c = fastinit.constant_(np.empty(1, _dtypes.BFLOAT16), value=0.1)
+    w = fastinit.identity_(np.empty((2, 2), formats.BFLOAT16), gain=0.1)
+    c = fastinit.constant_(np.empty(1, formats.BFLOAT16), value=0.1)
     assert w[0, 0] == c[0]
     assert w[0, 1] == 0

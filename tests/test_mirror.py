@@ -1,7 +1,7 @@
 """The two backends mirror each other file for file, name for name, step for step.
 
-Every module of ``fastinit/_numba/`` has a twin of the same stem in
-``fastinit/_cython/`` (``.pxd`` for inline helpers, ``.pyx`` for the entry
+Every module of ``fastinit/_engine/_numba/`` has a twin of the same stem in
+``fastinit/_engine/_cython/`` (``.pxd`` for inline helpers, ``.pyx`` for the entry
 points) defining exactly the same functions, and the numbered step comments,
 ``# (N) ...``, appear in the same functions, in the same order, with the same
 words. The only code without a twin is ``philox_simd.h`` (integers only,
@@ -18,7 +18,7 @@ from conftest import BACKENDS
 
 import fastinit
 
-ROOT = Path(fastinit.__file__).parent
+ROOT = Path(fastinit.__file__).parent / "_engine"
 NUMBA_FILES = sorted(p for p in (ROOT / "_numba").glob("*.py") if p.name != "__init__.py")
 CYTHON_DEF = re.compile(r"^(?:cdef inline [\w ]+?[ *]|cpdef [\w ]+?[ *]|def )(\w+)\(")
 NUMBA_DEF = re.compile(r"^def (\w+)\(")
@@ -96,8 +96,8 @@ ENTRY_POINTS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_norm
 
 @needs_both
 def test_entry_point_signatures_are_equal():
-    from fastinit._cython import _kernels
-    from fastinit._numba import kernels
+    from fastinit._engine._cython import _kernels
+    from fastinit._engine._numba import kernels
 
     for name in ENTRY_POINTS:
         numba_args = list(inspect.signature(getattr(kernels, name).py_func).parameters)
@@ -110,8 +110,8 @@ def test_entry_point_signatures_are_equal():
 def test_both_backends_hold_the_same_constants():
     # each backend at the precision it computes in: Cython keeps doubles and
     # rounds float32 coefficients at the use site, Numba stores them rounded
-    from fastinit import _cython
-    from fastinit._numba import kernels
+    from fastinit._engine import _cython
+    from fastinit._engine._numba import kernels
 
     numba, cython = kernels.constants(), _cython.constants()
     assert sorted(numba) == sorted(cython)
@@ -126,7 +126,7 @@ def test_no_numba_kernel_uses_fastmath():
     import importlib
 
     for path in NUMBA_FILES:
-        module = importlib.import_module(f"fastinit._numba.{path.stem}")
+        module = importlib.import_module(f"fastinit._engine._numba.{path.stem}")
         jitted = [obj for obj in vars(module).values() if hasattr(obj, "targetoptions")]
         assert jitted, path.stem
         for obj in jitted:

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from fastinit import _nn
 from fastinit._cli import train
-from fastinit._nn import ACTIVATIONS, INITIALIZER_NAMES, MLP, init_weights
+from fastinit.diagnose import _mlp
+from fastinit.diagnose._mlp import ACTIVATIONS, INITIALIZER_NAMES, MLP, init_weights
 
 
 def _loss(net, x, y):
@@ -49,27 +49,27 @@ def test_gradient_check_fails_on_a_wrong_derivative(monkeypatch):
     net = MLP(init_weights([3, 5, 3], "glorot_uniform", seed=1, dtype=np.float64),
               ["tanh", "linear"])
     _, good = _loss(net, x, y)
-    real = _nn.activation_derivative
+    real = _mlp.activation_derivative
 
     def wrong(name, z, a):
         return 2 * real(name, z, a) if name == "tanh" else real(name, z, a)
 
-    monkeypatch.setattr(_nn, "activation_derivative", wrong)
+    monkeypatch.setattr(_mlp, "activation_derivative", wrong)
     _, bad = _loss(net, x, y)
     assert not np.allclose(good[0], bad[0], rtol=1e-3)
 
 
 def test_activation_values():
     z = np.array([-2.0, 0.0, 3.0])
-    np.testing.assert_allclose(_nn.activate("relu", z), [0, 0, 3])
-    np.testing.assert_allclose(_nn.activate("leaky_relu", z), [-2 * _nn.LEAKY_SLOPE, 0, 3])
-    np.testing.assert_allclose(_nn.activate("sigmoid", z), 1 / (1 + np.exp(-z)))
-    np.testing.assert_allclose(_nn.activate("selu", z)[2], 1.0507009873554805 * 3)
+    np.testing.assert_allclose(_mlp.activate("relu", z), [0, 0, 3])
+    np.testing.assert_allclose(_mlp.activate("leaky_relu", z), [-2 * _mlp.LEAKY_SLOPE, 0, 3])
+    np.testing.assert_allclose(_mlp.activate("sigmoid", z), 1 / (1 + np.exp(-z)))
+    np.testing.assert_allclose(_mlp.activate("selu", z)[2], 1.0507009873554805 * 3)
     # no overflow warning from the stable sigmoid at extreme inputs
     with np.errstate(over="raise"):
-        np.testing.assert_allclose(_nn.activate("sigmoid", np.array([-1e4, 1e4])), [0, 1])
+        np.testing.assert_allclose(_mlp.activate("sigmoid", np.array([-1e4, 1e4])), [0, 1])
     with pytest.raises(ValueError, match="activation must be one of"):
-        _nn.activate("swish", z)
+        _mlp.activate("swish", z)
 
 
 def test_softmax_cross_entropy_of_uniform_logits_is_log_classes():
@@ -86,7 +86,7 @@ def test_every_registered_initializer_fills_and_is_deterministic(name):
     assert all(w.dtype == np.float32 and np.isfinite(w).all() for w in a)
     for wa, wb in zip(a, b, strict=True):
         np.testing.assert_array_equal(wa, wb)
-    if name not in (_nn.ZEROS, _nn.CONSTANT):
+    if name not in (_mlp.ZEROS, _mlp.CONSTANT):
         # distinct streams per layer: the two layers' first values differ
         assert a[0].ravel()[0] != a[1].ravel()[0]
         assert len(np.unique(a[0])) > 100  # 128 values, not a constant fill

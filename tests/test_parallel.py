@@ -20,7 +20,7 @@ import pytest
 from conftest import BACKENDS, as_bytes
 
 import fastinit
-from fastinit import _parallel
+from fastinit._engine import parallel
 
 ROOT = Path(fastinit.__file__).parent.parent
 TIMEOUT = 180  # seconds; a hang ends here, a passing run takes a few
@@ -28,7 +28,7 @@ TIMEOUT = 180  # seconds; a hang ends here, a passing run takes a few
 # Every fill the children make, as source: (name, backend) -> filled buffer.
 FILLS = textwrap.dedent("""\
     import sys, numpy as np, fastinit
-    from fastinit import _parallel
+    from fastinit._engine import parallel
     KINDS = {
         "uniform": lambda b, be, nt: fastinit.random_uniform_(b, seed=7, n_threads=nt,
                                                               backend=be),
@@ -78,11 +78,11 @@ def test_forked_pool_children_fill_multithreaded_with_the_parents_bits():
 
         def child(_):
             d = digest(2)
-            return d, _parallel.helper_threads()
+            return d, parallel.helper_threads()
 
         if __name__ == "__main__":
             parent = digest(2)  # threads exist in the parent before the fork
-            assert _parallel.helper_threads() >= 1
+            assert parallel.helper_threads() >= 1
             with multiprocessing.get_context("fork").Pool(2) as pool:
                 results = pool.map(child, range(4), chunksize=1)
             for d, helpers in results:
@@ -96,7 +96,7 @@ def test_forked_pool_children_fill_multithreaded_with_the_parents_bits():
 
 def test_pool_is_rebuilt_in_a_forked_child():
     fastinit.random_uniform_(np.empty(1 << 18, np.float32), seed=0, n_threads=2)
-    assert _parallel.helper_threads() >= 1
+    assert parallel.helper_threads() >= 1
     read, write = os.pipe()
     with warnings.catch_warnings():  # Python >= 3.12 warns when a threaded process forks,
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -106,9 +106,9 @@ def test_pool_is_rebuilt_in_a_forked_child():
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         code = 1
         try:
-            before = _parallel.helper_threads()
+            before = parallel.helper_threads()
             fastinit.random_uniform_(np.empty(1 << 18, np.float32), seed=0, n_threads=2)
-            os.write(write, f"{before} {_parallel.helper_threads()}".encode())
+            os.write(write, f"{before} {parallel.helper_threads()}".encode())
             code = 0
         finally:
             os._exit(code)
@@ -244,10 +244,10 @@ def test_ctrl_c_stops_a_4gib_fill_within_a_second(backend, dtype):
 # --- the plan ------------------------------------------------------------------
 @pytest.mark.parametrize("n_threads", [1, 2, 7])
 def test_plan_counts_every_work_item_and_bounds_claims(n_threads):
-    item = _parallel.ITEM_ELEMENTS
+    item = parallel.ITEM_ELEMENTS
     row_lens = [1, 3, item - 1, item, item + 1, 5 * item + 7, 1 << 22]
     sizes = [r * rows for r, rows in zip(row_lens, [9, 1000, 4, 3, 2, 2, 1], strict=True)]
-    plans = _parallel.plan(sizes, row_lens, n_threads)
+    plans = parallel.plan(sizes, row_lens, n_threads)
     assert len(plans) == len(sizes)
     for (n_items, grain, claim_elements), size, row_len in zip(plans, sizes, row_lens,
                                                               strict=True):
@@ -255,7 +255,7 @@ def test_plan_counts_every_work_item_and_bounds_claims(n_threads):
         full = min(row_len, item)  # elements of a full item
         # a claim holds at most GRAIN_ELEMENTS elements, or a single item
         assert grain >= 1
-        assert grain * full <= _parallel.GRAIN_ELEMENTS or grain == 1
+        assert grain * full <= parallel.GRAIN_ELEMENTS or grain == 1
         assert claim_elements == grain * full
     # enough claims that every thread gets work
     claims = sum(-(-n_items // grain) for n_items, grain, _ in plans)
@@ -266,14 +266,14 @@ def test_plan_counts_every_work_item_and_bounds_claims(n_threads):
 def test_a_stopped_job_writes_nothing_more(backend):
     # _stop moves every counter to its end: a kernel entered afterwards claims
     # nothing, which is how helpers leave a fill that Ctrl-C or an error ended
-    from fastinit import _backend
+    from fastinit._engine import backends
 
     out = np.zeros(1 << 18, np.float32)
-    kernel = _backend.kernel(backend, "fill_uniform")
+    kernel = backends.kernel(backend, "fill_uniform")
     args = (out, 1, 2, 3, 4, 0, out.size, 0, 1, 1.0, 1.0, 1.0, 1.5, 0)  # values in [1, 1.5]
-    job = _parallel._Job(kernel, [args], _parallel.plan([out.size], [out.size], 2))
+    job = parallel._Job(kernel, [args], parallel.plan([out.size], [out.size], 2))
     job._stop()
-    (n_items, grain, _), = _parallel.plan([out.size], [out.size], 2)
+    (n_items, grain, _), = parallel.plan([out.size], [out.size], 2)
     kernel(*args, job.claims[0:1], n_items, grain, n_items)
     assert not out.any()
     job.claims[0] = 0
@@ -289,8 +289,8 @@ def test_the_calling_thread_returns_to_python_about_every_call_seconds(monkeypat
     # FIRST_QUOTA_ELEMENTS; afterwards each call lasts about CALL_SECONDS (at
     # least one claim), whatever the speed, so Ctrl-C never waits much longer.
     now = [0.0]
-    monkeypatch.setattr(_parallel, "_clock", lambda: now[0])
-    monkeypatch.setattr(_parallel, "_seconds_per_element", {})
+    monkeypatch.setattr(parallel, "_clock", lambda: now[0])
+    monkeypatch.setattr(parallel, "_seconds_per_element", {})
     calls = []
 
     def kernel(out, claims, t1, grain, turns):
@@ -306,10 +306,10 @@ def test_the_calling_thread_returns_to_python_about_every_call_seconds(monkeypat
     size = 1 << 26
     out = np.empty(size, np.float32)
     for _ in range(2):  # the second fill starts from the speed the first one saw
-        _parallel.run(kernel, [(out,)], [1], [size], 1)
-    ((_, grain, claim_elements),) = _parallel.plan([size], [1], 1)
-    assert calls[0][0] == _parallel.FIRST_QUOTA_ELEMENTS // claim_elements
+        parallel.run(kernel, [(out,)], [1], [size], 1)
+    ((_, grain, claim_elements),) = parallel.plan([size], [1], 1)
+    assert calls[0][0] == parallel.FIRST_QUOTA_ELEMENTS // claim_elements
     one_claim = grain * seconds_per_element
-    assert all(spent <= max(_parallel.CALL_SECONDS, one_claim) * 1.01 for _, spent in calls[1:])
+    assert all(spent <= max(parallel.CALL_SECONDS, one_claim) * 1.01 for _, spent in calls[1:])
     if seconds_per_element == 1e-10:  # fast: after the first call, one call per fill
         assert len(calls) == 3

@@ -72,6 +72,9 @@ def test_every_install_works_from_the_checkout(line):
 def test_layout_names_every_module_of_the_package_and_the_applications():
     layout = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"[\w.]+\.py\b", layout))
-    for folder in (ROOT / "fastinit", ROOT / "fastinit" / "_cli"):
+    package = ROOT / "fastinit"
+    folders = [package, *(p for p in package.rglob("*") if p.is_dir() and p.name != "__pycache__"
+                          and p.name not in ("_numba", "_cython"))]
+    for folder in folders:
         missing = sorted(p.name for p in folder.glob("*.py") if p.name not in listed)
         assert missing == [], f"README's Layout does not name {missing} in {folder.name}/"

@@ -17,8 +17,7 @@ from conftest import as_bytes
 from scipy import stats
 
 import fastinit
-from fastinit import _constants as C
-from fastinit import _dtypes, _streams
+from fastinit._engine import constants, formats, streams
 
 INF = math.inf
 # the intervals the output is checked on at 2**20 samples; the reference is also
@@ -33,7 +32,7 @@ SEED, STREAM = 42, "tail"
 
 
 def _dtype(name):
-    return _dtypes.BFLOAT16 if name == "bfloat16" else np.dtype(name)
+    return formats.BFLOAT16 if name == "bfloat16" else np.dtype(name)
 
 
 def _interval_id(iv):
@@ -43,12 +42,13 @@ def _interval_id(iv):
 def _reference(lower, upper, mean, std, idx, double):
     """Reference values of truncated_normal_ on [lower, upper] (standard units)."""
     dtype = np.float64 if double else np.float32
-    sid = _streams.stream_id(STREAM)
+    sid = streams.stream_id(STREAM)
     lo = lower if math.isfinite(lower) else -60.0
     hi = upper if math.isfinite(upper) else 60.0
     lo_c, hi_c = reference.closed_bounds(mean + std * lo, mean + std * hi, dtype)
-    if lower >= C.TAIL_START or upper <= -C.TAIL_START:
-        a, b, sign = (lower, upper, 1.0) if lower >= C.TAIL_START else (-upper, -lower, -1.0)
+    if lower >= constants.TAIL_START or upper <= -constants.TAIL_START:
+        upper_tail = lower >= constants.TAIL_START
+        a, b, sign = (lower, upper, 1.0) if upper_tail else (-upper, -lower, -1.0)
         d, log_ma = reference.tail_constants(a, b)
         return reference.truncated_tail(SEED, sid, idx, mean, sign * std, a, d, log_ma,
                                         lo_c, hi_c, double)

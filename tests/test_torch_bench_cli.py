@@ -7,7 +7,7 @@ require("transformers")
 
 import fastinit.torch as fit  # noqa: E402
 from fastinit import _cli  # noqa: E402
-from fastinit._cli import torch_bench as B  # noqa: E402
+from fastinit._cli.bench import torch_models  # noqa: E402
 
 
 def test_bench_model_prints_every_row_side_by_side(capsys):
@@ -35,10 +35,11 @@ def test_bench_model_refuses_a_size_below_one(capsys):
 def test_bench_model_divides_each_row_by_the_fastinit_row_of_its_distributions():
     seconds = {"init": 1.0, "init_torch": 2.0, "reset": 10.0, "trunc": 30.0, "raw": 0.5,
                "hf": 4.0, "patched": 3.0}
-    rows = [{"dtype": "float32", "row": key, "label": B.LABELS[key], "runs": 1, "seconds": s,
+    rows = [{"dtype": "float32", "row": key, "label": torch_models.LABELS[key], "runs": 1,
+             "seconds": s,
              "samples": 10**9, "extra_mib": 0.0 if key == "init" else None}
             for key, s in seconds.items()]
-    lines = B.format_table(rows).splitlines()
+    lines = torch_models.format_table(rows).splitlines()
     ends = [lines[0].index(h) + len(h) for h in ("/ init hf", "/ init torch")]
     columns = [tuple(line[end - 12:end].strip() for end in ends) for line in lines[1:8]]
     assert columns == [("1.0", ""), ("", "1.0"), ("", "5.0"), ("30.0", ""), ("0.5", ""),
@@ -50,11 +51,12 @@ def _quantile(t, q):
 
 
 def test_the_init_torch_row_draws_what_reset_parameters_draws():
-    config = B.llama_config(3e6)
-    ours, theirs = B.materialized(config, torch.float32), B.materialized(config, torch.float32)
-    fit.init_module(ours, seed=0, rules=B.TORCH_RULES)
+    config = torch_models.llama_config(3e6)
+    ours = torch_models.materialized(config, torch.float32)
+    theirs = torch_models.materialized(config, torch.float32)
+    fit.init_module(ours, seed=0, rules=torch_models.TORCH_RULES)
     torch.manual_seed(0)
-    B.reset_every_module(theirs)
+    torch_models.reset_every_module(theirs)
     for (name, a), b in zip(ours.state_dict().items(), theirs.state_dict().values(),
                             strict=True):
         if "norm" in name:  # LlamaRMSNorm has no reset_parameters: transformers' ones

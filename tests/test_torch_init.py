@@ -16,7 +16,7 @@ torch = require("torch")
 stats = require("scipy.stats")
 
 import fastinit.torch as fit  # noqa: E402
-from fastinit import _torch_nn_init  # noqa: E402
+from fastinit.torch import _nn_init  # noqa: E402
 
 SHAPES = {"dense": (30, 20), "conv1d": (8, 4, 3), "conv2d": (8, 4, 3, 5),
           "conv3d": (6, 4, 2, 3, 3)}
@@ -48,9 +48,9 @@ def torch_scale(monkeypatch, func, shape, *args, **kwargs):
 
 def our_scale(monkeypatch, func, shape, *args, **kwargs):
     seen = []
-    monkeypatch.setattr(_torch_nn_init, "random_uniform_", lambda out, **kw: seen.append(
+    monkeypatch.setattr(_nn_init, "random_uniform_", lambda out, **kw: seen.append(
         ("uniform_", kw["minval"], kw["maxval"])))
-    monkeypatch.setattr(_torch_nn_init, "random_normal_", lambda out, **kw: seen.append(
+    monkeypatch.setattr(_nn_init, "random_normal_", lambda out, **kw: seen.append(
         ("normal_", kw["mean"], kw["stddev"])))
     func(np.empty(shape, np.float32), *args, seed=0, **kwargs)
     monkeypatch.undo()
@@ -146,14 +146,14 @@ def test_distribution_matches_torchs_own_sampler(name, args):
 
 
 def test_trunc_normal_bounds_are_absolute_in_every_dtype(dtype):
-    from fastinit import _dtypes
+    from fastinit._engine import formats
 
     w = fit.trunc_normal_(np.empty(50_000, dtype), mean=0.01, std=0.02, a=-0.03, b=0.05,
                           seed=4)
     assert w.dtype == dtype
     assert float(w.min()) >= -0.03
     assert float(w.max()) <= 0.05
-    if dtype == _dtypes.BFLOAT16:
+    if dtype == formats.BFLOAT16:
         assert len(np.unique(w)) > 10
 
 

@@ -19,7 +19,7 @@ torch = require("torch")
 nn = torch.nn
 
 import fastinit.torch as fit  # noqa: E402
-from fastinit import _dtypes  # noqa: E402
+from fastinit._engine import formats  # noqa: E402
 
 MODULES = {
     "linear": lambda: nn.Linear(6, 5),
@@ -180,7 +180,7 @@ def test_unfilled_meta_module_gets_the_materialize_hint():
 def test_init_module_dtype_equals_plan_on_numpy_buffers(dtype):
     module = fit.init_module(nn.Sequential(nn.Linear(5, 7), nn.LayerNorm(7)), seed=2,
                              dtype=dtype)
-    np_dtype = {torch.bfloat16: _dtypes.BFLOAT16, torch.float16: np.float16,
+    np_dtype = {torch.bfloat16: formats.BFLOAT16, torch.float16: np.float16,
                 torch.float64: np.float64}[dtype]
     for entry in fit.plan_module(module, seed=2):
         tensor = module.state_dict()[entry.name]

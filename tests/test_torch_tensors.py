@@ -13,13 +13,12 @@ import pytest
 from conftest import require
 
 import fastinit
-from fastinit import _dtypes
-from fastinit import _validation as V
+from fastinit._engine import checks, formats
 
 torch = require("torch")
 
 TORCH_DTYPES = {torch.float32: np.float32, torch.float64: np.float64,
-                torch.float16: np.float16, torch.bfloat16: _dtypes.BFLOAT16}
+                torch.float16: np.float16, torch.bfloat16: formats.BFLOAT16}
 BITS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 # Every public initializer that takes a float buffer, with arguments for a (6, 10) tensor.
@@ -59,7 +58,7 @@ def test_tensor_fill_is_in_place_and_equals_numpy_fill(name, tdtype):
 
 def test_bfloat16_tensor_bits_equal_ml_dtypes_buffer_at_scale():
     t = torch.empty(3, 1000, 7, dtype=torch.bfloat16)
-    a = np.empty((3, 1000, 7), _dtypes.BFLOAT16)
+    a = np.empty((3, 1000, 7), formats.BFLOAT16)
     fastinit.he_normal_(t, seed=5, stream="w")
     fastinit.he_normal_(a, seed=5, stream="w")
     assert raw(t) == a.tobytes()
@@ -116,7 +115,7 @@ def test_non_cpu_tensor_is_refused():
         layout = torch.strided
 
     with pytest.raises(ValueError, match="out must be a CPU tensor, got device cuda:0"):
-        V.check_tensor(OnAccelerator(), torch)
+        checks.check_tensor(OnAccelerator(), torch)
 
 
 def test_error_messages_have_the_house_form():

@@ -14,7 +14,7 @@ import pytest
 from conftest import DTYPE_IDS, DTYPES, as_bytes
 
 import fastinit
-from fastinit import _dtypes
+from fastinit._engine import formats
 
 SENTINEL = 7.25  # exactly representable in every float dtype, never a sample here
 SHAPE = (4, 6)
@@ -296,7 +296,7 @@ def test_uniform_span_overflowing_raises_value_error():
                     msg("maxval - minval", "inf"), minval=-1e308, maxval=1e308)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, _dtypes.BFLOAT16], ids=["f32", "bf16"])
+@pytest.mark.parametrize("dtype", [np.float32, formats.BFLOAT16], ids=["f32", "bf16"])
 @pytest.mark.parametrize("bound", [2e38, 1.8e38])
 def test_uniform_span_overflowing_float32_is_not_a_silent_constant(dtype, bound, backend):
     # maxval - minval is finite in float64 but not in float32, where the 32-bit kernels
@@ -323,7 +323,7 @@ def test_minval_equal_maxval_unrepresentable_in_float32_is_fine_in_float64(backe
     np.testing.assert_array_equal(out, np.full(SHAPE, 0.05))
 
 
-@pytest.mark.parametrize("dtype", [_dtypes.BFLOAT16, np.float16, np.float32],
+@pytest.mark.parametrize("dtype", [formats.BFLOAT16, np.float16, np.float32],
                          ids=["bf16", "f16", "f32"])
 def test_uniform_interval_without_a_value_of_the_dtype_raises(dtype, backend):
     out = sentinel(dtype)
@@ -562,7 +562,7 @@ def test_constant_fills_value_rounded_to_dtype(dtype):
 
 
 @pytest.mark.parametrize(("dtype", "value"), [(np.float32, 1e40), (np.float16, 65520.0),
-                                              (np.float16, -1e5), (_dtypes.BFLOAT16, 3.4e38)],
+                                              (np.float16, -1e5), (formats.BFLOAT16, 3.4e38)],
                          ids=["f32", "f16", "f16-neg", "bf16"])
 def test_constant_beyond_the_dtype_raises(dtype, value):
     assert_rejected("constant_", sentinel(dtype), ValueError, msg("value", str(value)),
@@ -583,7 +583,7 @@ def test_uniform_bound_beyond_the_dtype_raises(arg, kw, backend):
 
 @pytest.mark.parametrize(("dtype", "kw"), [
     (np.float16, dict(stddev=1e6)), (np.float16, dict(stddev=1.2e4)),
-    (np.float16, dict(mean=65000.0, stddev=100.0)), (_dtypes.BFLOAT16, dict(stddev=1e38)),
+    (np.float16, dict(mean=65000.0, stddev=100.0)), (formats.BFLOAT16, dict(stddev=1e38)),
     (np.float32, dict(mean=-3e38, stddev=1e38)), (np.float64, dict(stddev=1e308))])
 def test_normal_whose_reach_leaves_the_dtype_raises(dtype, kw, backend):
     assert_rejected("random_normal_", sentinel(dtype), ValueError,
@@ -626,13 +626,13 @@ def test_mode_and_distribution_ignore_letter_case(mode, distribution, backend):
 
 
 def test_every_error_message_lives_in_validation():
-    # the engine's Python layer raises only through fastinit/_validation.py
+    # the engine's Python layer raises only through fastinit/_engine/checks.py
     import ast
     import pathlib
 
     root = pathlib.Path(fastinit.__file__).parent
-    for name in ("initializers.py", "_variance_scaling.py", "_fill.py", "_fans.py",
-                 "_streams.py", "_dtypes.py", "_docstrings.py"):
+    for name in ("initializers.py", "_variance_scaling.py", "_engine/fill.py", "_engine/fans.py",
+                 "_engine/streams.py", "_engine/formats.py", "_docstrings.py"):
         tree = ast.parse((root / name).read_text(encoding="utf-8"))
         raises = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Raise)]
         assert raises == [], f"{name} raises at lines {raises}"
@@ -654,18 +654,19 @@ def _inline_message(node):
 
 
 def test_no_module_builds_its_own_error_message():
-    # every top-level module (the applications in _cli/ aside) takes its messages from
-    # _validation.py: raise Error(V.SOME_MESSAGE.format(...)) or a V.check_* call
+    # every module of the library takes its messages from _engine/checks.py: raise
+    # Error(checks.SOME_MESSAGE.format(...)) or a checks.check_* call. Aside: the applications
+    # (_cli/), and the kernel packages, whose errors are about their build, not an argument
     import ast
     import pathlib
 
     root = pathlib.Path(fastinit.__file__).parent
     inline = []
-    for path in sorted(root.glob("*.py")):
-        if path.name == "_validation.py":
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "checks.py" or {"_cli", "_numba", "_cython"} & set(path.parts):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
                     and node.exc.args and _inline_message(node.exc.args[0])):
-                inline.append(f"{path.name}:{node.lineno}")
-    assert inline == [], f"messages built outside _validation.py at {inline}"
+                inline.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert inline == [], f"messages built outside _engine/checks.py at {inline}"

@@ -9,8 +9,8 @@ _spec = importlib.util.spec_from_file_location("check_wheel", ROOT / "tools" / "
 check_wheel = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(check_wheel)
 
-GOOD = ["fastinit/__init__.py", "fastinit/_cli/__init__.py", "fastinit/_cython/philox.pxd",
-        "fastinit/_cython/kernels.cpython-311-x86_64-linux-gnu.so",
+GOOD = ["fastinit/__init__.py", "fastinit/_cli/__init__.py", "fastinit/_engine/_cython/philox.pxd",
+        "fastinit/_engine/_cython/kernels.cpython-311-x86_64-linux-gnu.so",
         "fastinit_weights-0.1.0.dist-info/licenses/LICENSE"]
 
 
@@ -20,18 +20,18 @@ def test_a_complete_wheel_passes():
 
 def test_generated_c_missing_license_or_kernels_fail():
     bad = [n for n in GOOD if not n.endswith(("LICENSE", ".so"))]
-    found = check_wheel.problems(bad + ["fastinit/_cython/kernels.c"])
+    found = check_wheel.problems(bad + ["fastinit/_engine/_cython/kernels.c"])
     assert found == ["no LICENSE in the .dist-info", "no compiled Cython module",
-                     "generated C shipped: fastinit/_cython/kernels.c"]
+                     "generated C shipped: fastinit/_engine/_cython/kernels.c"]
 
 
 def test_main_reads_a_wheel_file(tmp_path, capsys):
     path = tmp_path / "x.whl"
     with zipfile.ZipFile(path, "w") as z:
-        for name in [*GOOD, "fastinit/_cython/openmp.c"]:
+        for name in [*GOOD, "fastinit/_engine/_cython/openmp.c"]:
             z.writestr(name, "")
     assert check_wheel.main([str(path)]) == 1
-    assert "generated C shipped: fastinit/_cython/openmp.c" in capsys.readouterr().out
+    assert "generated C shipped: fastinit/_engine/_cython/openmp.c" in capsys.readouterr().out
 
 
 def test_license_is_bsd_3_clause_as_the_metadata_says():

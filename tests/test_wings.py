@@ -40,7 +40,7 @@ def _forbidden(modules, allowed=()):
 ])
 def test_library_imports_no_application_and_no_optional_package(code):
     if "cython" in code:
-        pytest.importorskip("fastinit._cython")
+        pytest.importorskip("fastinit._engine._cython")
     assert _forbidden(_modules_after(code)) == []
 
 

@@ -12,7 +12,7 @@ from scipy import special
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
 import reference  # noqa: E402
 
-from fastinit import _constants as C  # noqa: E402
+from fastinit._engine import constants  # noqa: E402
 
 
 def _report(name, err):
@@ -30,7 +30,7 @@ def main():
     rel = np.max(abs(reference.log_f64(x) - np.log(x)) / abs(np.log(x)))
     _report("log f64, 2**22 random inputs", f"max rel err {rel:.2e}")
     k = np.arange(2**22, dtype=np.int64) - 2**21
-    t = np.float32(k) * np.float32(C.ANGLE_SCALE_F32)
+    t = np.float32(k) * np.float32(constants.ANGLE_SCALE_F32)
     s, c = reference.sincos(t, np.float32)
     t64 = t.astype(np.float64)
     _report("sincos f32, all 2**22 angles", f"max abs err sin {np.max(abs(s - np.sin(t64))):.2e}, "

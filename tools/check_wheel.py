@@ -8,7 +8,8 @@ intermediate of several MB). Prints each problem; exit status 1 if any.
 import sys
 import zipfile
 
-REQUIRED = ("fastinit/__init__.py", "fastinit/_cli/__init__.py", "fastinit/_cython/philox.pxd")
+REQUIRED = ("fastinit/__init__.py", "fastinit/_cli/__init__.py",
+            "fastinit/_engine/_cython/philox.pxd")
 
 
 def problems(names):
@@ -18,7 +19,8 @@ def problems(names):
                for n in names):
         found.append("no LICENSE in the .dist-info")
     found += [f"missing {r}" for r in REQUIRED if r not in names]
-    if not any(n.startswith("fastinit/_cython/") and n.endswith((".so", ".pyd")) for n in names):
+    if not any(n.startswith("fastinit/_engine/_cython/") and n.endswith((".so", ".pyd"))
+               for n in names):
         found.append("no compiled Cython module")
     found += [f"generated C shipped: {n}" for n in names if n.endswith(".c")]
     return found

@@ -11,8 +11,7 @@ out of core, resumable, from any number of processes (``--num-workers`` and
 import argparse
 import os
 
-from . import args as A
-from . import model
+from . import model, options
 
 DTYPES = ("bfloat16", "float32", "float16")
 
@@ -27,17 +26,17 @@ def parser():
     src = p.add_argument_group("model (a Hugging Face config, else the built-in decoder spec)")
     src.add_argument("--config", metavar="CONFIG.json",
                      help="a Hugging Face config.json, or a directory holding one")
-    src.add_argument("--params", type=A.number(1e5), default=250e6,
+    src.add_argument("--params", type=options.number(1e5), default=250e6,
                      help="built-in spec: target parameter count (default 250e6)")
-    src.add_argument("--layers", type=A.positive_int, default=16,
+    src.add_argument("--layers", type=options.positive_int, default=16,
                      help="built-in spec: transformer blocks (default 16)")
     p.add_argument("--dtype", choices=DTYPES, default="bfloat16")
-    p.add_argument("--seed", type=A.seed, default=0, help="in [0, 2**64) (default 0)")
+    p.add_argument("--seed", type=options.seed, default=0, help="in [0, 2**64) (default 0)")
     p.add_argument("--rules", choices=("hf", "torch"), default="hf",
                    help="with --config: the rules of fastinit.torch.init_module (default hf)")
     p.add_argument("--max-shard-size", default="5GB", metavar="SIZE",
                    help='largest shard: bytes, "5GB" (10**9) or "4GiB" (2**30); default 5GB')
-    p.add_argument("--num-workers", type=A.positive_int, default=None, metavar="N",
+    p.add_argument("--num-workers", type=options.positive_int, default=None, metavar="N",
                    help="processes sharing the work (default: $WORLD_SIZE, else 1)")
     p.add_argument("--worker-index", type=int, default=None, metavar="I",
                    help="this process's share, 0 to N-1 (default: $RANK, else 0)")
@@ -71,7 +70,7 @@ def _body(args):
     needed = {"safetensors": "safetensors", "tqdm": "tqdm"}
     if args.config is not None:
         needed.update(torch="torch", transformers="transformers")
-    A.require(needed, extra="checkpoint",
+    options.require(needed, extra="checkpoint",
               needed_by="checkpoint --config" if args.config else "checkpoint")
     from .. import checkpoint
 
@@ -88,9 +87,9 @@ def _body(args):
         elif args.verify:
             print(checkpoint.verify(args.out, src, full=args.verify == "full", **common))
     except (ValueError, TypeError) as err:
-        raise A.UsageError(str(err)) from None
+        raise options.UsageError(str(err)) from None
     return 0
 
 
 def main(argv=None):
-    return A.run(parser(), argv, _body)
+    return options.run(parser(), argv, _body)

@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from .._nn import (
+from ..diagnose._mlp import (
     INITIALIZER_NAMES,
     LINEAR,
     MLP,
@@ -25,8 +25,7 @@ from .._nn import (
     init_weights,
     one_blas_thread,
 )
-from . import args as A
-from . import plots, report
+from . import options, plots, report
 from .train import SGD, Adam, softmax_cross_entropy
 
 # name -> (hidden layer sizes, activation); "article" is the article's model
@@ -145,7 +144,7 @@ def compare(*, experiments=None, initializers=None, epochs=20, batch_size=32,
     experiments : sequence of str, optional
         Subset of :data:`EXPERIMENT_NAMES` (default: all).
     initializers : sequence of str, optional
-        Subset of :data:`~fastinit._nn.INITIALIZER_NAMES` (default: all).
+        Subset of :data:`~fastinit.diagnose._mlp.INITIALIZER_NAMES` (default: all).
     epochs, batch_size, optimizer, lr :
         As in :func:`train`; `lr` defaults to :data:`DEFAULT_LR`.
     width, deep_layers : int
@@ -225,27 +224,28 @@ def parser():
         description="Train the same small network on scikit-learn's digits once per "
                     "initializer and compare losses and accuracies (needs scikit-learn: "
                     "the 'diagnose' extra).")
-    A.add_subset_option(p, "--experiments", EXPERIMENT_NAMES)
-    A.add_subset_option(p, "--initializers", INITIALIZER_NAMES)
-    p.add_argument("--epochs", type=A.positive_int, default=20, help="default 20")
-    p.add_argument("--batch-size", type=A.positive_int, default=32, help="default 32")
+    options.add_subset_option(p, "--experiments", EXPERIMENT_NAMES)
+    options.add_subset_option(p, "--initializers", INITIALIZER_NAMES)
+    p.add_argument("--epochs", type=options.positive_int, default=20, help="default 20")
+    p.add_argument("--batch-size", type=options.positive_int, default=32, help="default 32")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
-    p.add_argument("--lr", type=A.number(0.0, low_open=True), default=None,
+    p.add_argument("--lr", type=options.number(0.0, low_open=True), default=None,
                    help="learning rate (default 0.1 for sgd, 0.001 for adam)")
-    p.add_argument("--width", type=A.positive_int, default=WIDTH,
+    p.add_argument("--width", type=options.positive_int, default=WIDTH,
                    help=f"hidden units (default {WIDTH})")
-    p.add_argument("--deep-layers", type=A.positive_int, default=DEEP_LAYERS,
+    p.add_argument("--deep-layers", type=options.positive_int, default=DEEP_LAYERS,
                    help=f"hidden layers of the deep experiments (default {DEEP_LAYERS})")
-    p.add_argument("--seed", type=A.seed, default=0, help="seed of weights and data order")
-    A.add_report_options(p, "the loss curves")
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of weights and data order")
+    options.add_report_options(p, "the loss curves")
     return p
 
 
 def _main(args):
     # float32 weights, gradients and Adam's two moments of the deep experiments' hidden layers
-    A.check_memory(4 * 4 * args.deep_layers * args.width ** 2, "--width and --deep-layers")
+    options.check_memory(4 * 4 * args.deep_layers * args.width ** 2, "--width and --deep-layers")
     needed = {"sklearn": "scikit-learn", **({"matplotlib": "matplotlib"} if args.plot else {})}
-    A.require(needed, extra="diagnose", needed_by="compare --plot" if args.plot else "compare")
+    options.require(needed, extra="diagnose",
+                    needed_by="compare --plot" if args.plot else "compare")
     try:
         result = compare(experiments=args.experiments, initializers=args.initializers,
                          epochs=args.epochs, batch_size=args.batch_size,
@@ -253,7 +253,7 @@ def _main(args):
                          deep_layers=args.deep_layers, seed=args.seed,
                          progress=not args.no_progress)
     except ValueError as exc:  # a --batch-size larger than the training set
-        raise A.UsageError(str(exc)) from None
+        raise options.UsageError(str(exc)) from None
     report.emit(result, as_json=args.json, text=lambda: format_report(result),
                 plot=plots.plot_compare, plot_path=args.plot)
     return 0
@@ -261,4 +261,4 @@ def _main(args):
 
 def main(argv=None):
     """Run ``python -m fastinit compare`` with `argv`; return the exit status."""
-    return A.run(parser(), argv, _main)
+    return options.run(parser(), argv, _main)

@@ -4,8 +4,7 @@ table, JSON or a plot."""
 import argparse
 
 from .. import diagnose as dg
-from . import args as A
-from . import plots, report
+from . import options, plots, report
 
 
 def _layers_shown(depth):
@@ -63,25 +62,27 @@ def parser():
         prog="python -m fastinit diagnose",
         description="Per-layer activation and gradient statistics of a deep dense network "
                     "for each initializer and activation.")
-    p.add_argument("--depth", type=A.positive_int, default=20, help="dense layers (default 20)")
-    p.add_argument("--width", type=A.positive_int, default=512,
+    p.add_argument("--depth", type=options.positive_int, default=20,
+                   help="dense layers (default 20)")
+    p.add_argument("--width", type=options.positive_int, default=512,
                    help="units per layer (default 512)")
-    p.add_argument("--batch-size", type=A.positive_int, default=256,
+    p.add_argument("--batch-size", type=options.positive_int, default=256,
                    help="random inputs (default 256)")
-    p.add_argument("--seed", type=A.seed, default=0, help="seed of weights and inputs (default 0)")
-    A.add_subset_option(p, "--initializers", dg.INITIALIZER_NAMES)
-    A.add_subset_option(p, "--activations", dg.ACTIVATIONS)
+    p.add_argument("--seed", type=options.seed, default=0,
+                   help="seed of weights and inputs (default 0)")
+    options.add_subset_option(p, "--initializers", dg.INITIALIZER_NAMES)
+    options.add_subset_option(p, "--activations", dg.ACTIVATIONS)
     p.add_argument("--per-layer", action="store_true", help="also print every layer")
-    A.add_report_options(p, "the activation std and gradient norm per layer")
+    options.add_report_options(p, "the activation std and gradient norm per layer")
     return p
 
 
 def _main(args):
     # float32 weights and their gradients, and the forward cache (inputs, z, outputs)
-    A.check_memory(4 * args.depth * args.width * (2 * args.width + 3 * args.batch_size),
+    options.check_memory(4 * args.depth * args.width * (2 * args.width + 3 * args.batch_size),
                    "--depth, --width and --batch-size")
     if args.plot:
-        A.require({"matplotlib": "matplotlib"}, extra="diagnose", needed_by="diagnose --plot")
+        options.require({"matplotlib": "matplotlib"}, extra="diagnose", needed_by="diagnose --plot")
     result = dg.diagnose(depth=args.depth, width=args.width, batch_size=args.batch_size,
                          seed=args.seed, initializers=args.initializers,
                          activations=args.activations, progress=not args.no_progress)
@@ -93,4 +94,4 @@ def _main(args):
 
 def main(argv=None):
     """Run ``python -m fastinit diagnose`` with `argv`; return the exit status."""
-    return A.run(parser(), argv, _main)
+    return options.run(parser(), argv, _main)

@@ -12,12 +12,11 @@ import time
 
 import numpy as np
 
-from .. import _backend, _dtypes
-from . import args as A
-from . import model, report
+from .._engine import backends, formats
+from . import model, options, report
 
 DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
-          "bfloat16": _dtypes.BFLOAT16}
+          "bfloat16": formats.BFLOAT16}
 # NumPy is timed on every buffer up to this many parameters, on a sample above
 NUMPY_FULL_LIMIT = 400_000_000
 WARM_ELEMENTS = 64  # per dimension of the small buffers the warm-up fills
@@ -28,15 +27,15 @@ def parser():
         prog="python -m fastinit [init]",
         description="Initialize every weight of a decoder transformer in place, timed, and "
                     "time NumPy's Generator on the same buffers.")
-    p.add_argument("--params", type=A.number(1e5), default=250e6,
+    p.add_argument("--params", type=options.number(1e5), default=250e6,
                    help="target parameter count, at least 1e5 (default 250e6); sets the width")
-    p.add_argument("--layers", type=A.positive_int, default=16,
+    p.add_argument("--layers", type=options.positive_int, default=16,
                    help="transformer blocks (default 16)")
     p.add_argument("--dtype", choices=tuple(DTYPES), default="float32")
-    p.add_argument("--seed", type=A.seed, default=0, help="in [0, 2**64) (default 0)")
-    p.add_argument("--threads", type=A.n_threads, default=None,
+    p.add_argument("--seed", type=options.seed, default=0, help="in [0, 2**64) (default 0)")
+    p.add_argument("--threads", type=options.n_threads, default=None,
                    help="threads per fill (default: all usable cores; -1 too)")
-    p.add_argument("--backend", choices=_backend.BACKENDS, default="auto")
+    p.add_argument("--backend", choices=backends.BACKENDS, default="auto")
     p.add_argument("--no-numpy", action="store_true", help="skip the NumPy comparison")
     return p
 
@@ -59,9 +58,9 @@ def _main(args):
     d_model = model.d_model_for(args.params, args.layers)
     params = model.spec(d_model, args.layers)
     dtype = np.dtype(DTYPES[args.dtype])
-    backend = _backend.resolve(args.backend)
+    backend = backends.resolve(args.backend)
     n = sum(int(np.prod(p.shape)) for p in params)
-    A.check_memory(n * dtype.itemsize, f"--params {args.params:g}")
+    options.check_memory(n * dtype.itemsize, f"--params {args.params:g}")
     print(f"model: decoder transformer, {args.layers} layers, d_model {d_model}, "
           f"{len(params)} tensors, {n / 1e6:.1f} M parameters, {args.dtype}")
     t0 = time.perf_counter()
@@ -82,7 +81,7 @@ def _main(args):
                          backend=backend)
 
     t = model.run(params, buffers, fill)
-    threads = report.plural(_backend.effective_n_threads(args.threads), "thread")
+    threads = report.plural(backends.effective_n_threads(args.threads), "thread")
     print(f"fastinit ({backend}, {threads}): {t.n_params:,} parameters, "
           f"{t.n_bytes / 2**20:.0f} MiB in {t.seconds:.3f} s = "
           f"{t.n_params / t.seconds / 1e9:.2f} Gsamples/s, {t.n_bytes / t.seconds / 1e9:.2f} GB/s")
@@ -112,4 +111,4 @@ def _compare_numpy(params, buffers, dtype, args, t):
 
 def main(argv=None):
     """Run the main job with `argv` (default: ``sys.argv[1:]``); return the exit status."""
-    return A.run(parser(), argv, _main)
+    return options.run(parser(), argv, _main)

@@ -11,7 +11,7 @@ import time
 from typing import NamedTuple
 
 from .. import initializers as init
-from .._constants import TRUNC_NORMAL_STD_CORRECTION
+from .._engine.constants import TRUNC_NORMAL_STD_CORRECTION
 from .baseline import numpy_normal, numpy_uniform
 
 VOCAB = 50304  # GPT-2's 50257, padded to a multiple of 64

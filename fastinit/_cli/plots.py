@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._nn import (
+from ..diagnose._mlp import (
     CONSTANT,
     GLOROT_NORMAL,
     GLOROT_UNIFORM,

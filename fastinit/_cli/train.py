@@ -1,6 +1,6 @@
 """Training pieces for ``compare``: softmax cross-entropy, SGD and Adam in NumPy.
 
-The network itself (:class:`fastinit._nn.MLP`) is library code, run by the
+The network itself (:class:`fastinit.diagnose._mlp.MLP`) is library code, run by the
 public diagnostics; its ``params`` and ``backward`` grads line up with the
 optimizers' ``step(params, grads)``.
 """

@@ -1,0 +1,112 @@
+# Work items and the per-element helpers every distribution shares.
+# Mirror: fastinit/_engine/_numba/chunks.py (same names, arguments and numbered steps).
+# A work item is at most CHUNK_ELEMS consecutive elements of one row of a run.
+# The threads of fastinit/_engine/parallel.py claim items in turn from one shared
+# counter, so which thread writes an item never changes a bit.
+
+from cython cimport floating
+from libc.stdint cimport int64_t, uint16_t, uint64_t
+
+from .philox cimport PHILOX_BATCH, philox_block, philox_words
+from .transforms cimport f32_to_bf16_bits, f32_to_f16_bits
+
+cdef enum:
+    FMT_F32 = 0
+    FMT_F64 = 1
+    FMT_BF16 = 2
+    FMT_F16 = 3
+    CHUNK_BLOCKS = 2048  # Philox blocks per work item
+    CHUNK_ELEMS = 4 * CHUNK_BLOCKS
+
+ctypedef fused out_t:  # the buffer: float32, float64, or the bits of float16/bfloat16
+    float
+    double
+    uint16_t
+
+ctypedef fused out32_t:  # what the float32 paths write
+    float
+    uint16_t
+
+ctypedef struct item_t:
+    int64_t m0  # first memory element
+    int64_t n   # elements
+    int64_t g0  # global index of the first element
+
+cdef extern from *:
+    # gcc/clang builtin; fastinit/_engine/_numba/__init__.py::fetch_add is its twin.
+    # Relaxed order suffices: the claimed number orders nothing, and the caller
+    # learns that the stores are done through a lock.
+    int64_t __atomic_fetch_add(int64_t* p, int64_t v, int order) nogil
+    int __ATOMIC_RELAXED
+
+ctypedef struct two_words:
+    uint64_t w0
+    uint64_t w1
+
+
+cdef inline int64_t claim(int64_t* claims, int64_t grain) noexcept nogil:
+    """First of the next ``grain`` work items no thread has taken (``claims[0]`` moves on)."""
+    return __atomic_fetch_add(claims, grain, __ATOMIC_RELAXED)
+
+
+cdef inline item_t work_item(int64_t t, int64_t per_row, int64_t row_len, int64_t first,
+                             int64_t row_step, int64_t step) noexcept nogil:
+    """Memory start, length and first global index of work item ``t``."""
+    cdef int64_t r = t // per_row
+    cdef int64_t k0 = (t % per_row) * CHUNK_ELEMS
+    cdef item_t it
+    it.m0 = r * row_len + k0
+    it.n = min(<int64_t>CHUNK_ELEMS, row_len - k0)
+    it.g0 = first + r * row_step + k0 * step
+    return it
+
+
+cdef inline two_words word_pair(int64_t w, uint64_t key0, uint64_t key1, uint64_t stream0,
+                                uint64_t stream1) noexcept nogil:
+    """Words w and w+1 (w even) of a stream."""
+    cdef philox_words b = philox_block(<uint64_t>w >> 2, key0, key1, stream0, stream1)
+    cdef int lane = w & 3
+    cdef two_words p
+    p.w0 = b.w[lane]
+    p.w1 = b.w[lane + 1]
+    return p
+
+
+cdef inline floating clamp(floating x, floating lo_c, floating hi_c) noexcept nogil:
+    x = lo_c if x < lo_c else x
+    x = hi_c if x > hi_c else x
+    return x
+
+
+cdef inline void store(out32_t* out, int64_t m, float x, int fmt) noexcept nogil:
+    """Write float32 ``x``; 16-bit formats round to nearest even."""
+    if out32_t is float:
+        out[m] = x
+    elif fmt == FMT_BF16:
+        out[m] = f32_to_bf16_bits(x)
+    else:
+        out[m] = f32_to_f16_bits(x)
+
+
+cdef inline void store_row(uint16_t* out, const float* row, int64_t n, int fmt) noexcept nogil:
+    """``row[:n]`` rounded to the 16-bit format ``fmt``, into ``out``: one plain loop.
+
+    The truncated normal's batches of 16-bit fills go through it (truncated.pxd).
+    """
+    cdef int64_t m
+    if fmt == FMT_BF16:
+        for m in range(n):
+            out[m] = f32_to_bf16_bits(row[m])
+    else:
+        for m in range(n):
+            out[m] = f32_to_f16_bits(row[m])
+
+
+cdef inline int64_t head_len(int64_t g0, int64_t n, int64_t per) noexcept nogil:
+    """Elements before the first whole Philox block (g0 >= 0)."""
+    return min((per - g0 % per) % per, n)
+
+
+cdef inline int64_t batch_count(int64_t nb) noexcept nogil:
+    """Batches of PHILOX_BATCH blocks covering ``nb`` whole blocks."""
+    return (nb + PHILOX_BATCH - 1) // PHILOX_BATCH

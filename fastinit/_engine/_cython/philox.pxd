@@ -1,0 +1,73 @@
+# Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel Random Numbers: As Easy
+# as 1, 2, 3", SC 2011; Random123 philox.h), with Random123's constant names.
+# Mirror: fastinit/_engine/_numba/philox.py. Values: fastinit/_engine/constants.py, declared
+# in philox_simd.h and checked by kernels.constants(). State words live in
+# uint64_t lanes, masked to 32 bits before each multiply, so one 64-bit product
+# gives both halves of the 32x32 product: this scalar function is the spec for
+# heads, tails and strided runs.
+#
+# philox_batch: the same rounds on PHILOX_BATCH consecutive blocks. On x86 it
+# calls philox_batch_simd from philox_simd.h (integer intrinsics, no twin; the
+# header says why); elsewhere, or with -DFASTINIT_NO_SIMD, the scalar loop
+# below, which is the twin of the Numba loop.
+
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from "philox_simd.h":
+    const uint64_t PHILOX_M4x32_0
+    const uint64_t PHILOX_M4x32_1
+    const uint64_t PHILOX_W32_0
+    const uint64_t PHILOX_W32_1
+    const uint64_t MASK32
+    enum: PHILOX_ROUNDS
+    enum: PHILOX_BATCH
+    const bint PHILOX_SIMD
+    void philox_batch_simd(uint32_t* words, uint64_t q, uint64_t k0, uint64_t k1, uint64_t s0,
+                           uint64_t s1) nogil
+
+
+ctypedef struct philox_words:
+    uint64_t w[4]  # the four output words, each in 0 .. 2**32 - 1
+
+
+cdef inline philox_words philox4x32_10(uint64_t c0, uint64_t c1, uint64_t c2, uint64_t c3,
+                                       uint64_t k0, uint64_t k1) noexcept nogil:
+    """Ten Philox rounds on counter (c0..c3) under key (k0, k1); uint64 in/out."""
+    cdef uint64_t p0, p1
+    cdef int r
+    cdef philox_words out
+    for r in range(PHILOX_ROUNDS):
+        # & MASK32: only the low 32 bits of a state word enter the product
+        p0 = PHILOX_M4x32_0 * (c0 & MASK32)
+        p1 = PHILOX_M4x32_1 * (c2 & MASK32)
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
+        # key schedule: Weyl sequence, bumped between rounds
+        k0 = (k0 + PHILOX_W32_0) & MASK32
+        k1 = (k1 + PHILOX_W32_1) & MASK32
+    out.w[0] = c0
+    out.w[1] = c1
+    out.w[2] = c2
+    out.w[3] = c3
+    return out
+
+
+cdef inline philox_words philox_block(uint64_t q, uint64_t key0, uint64_t key1,
+                                      uint64_t stream0, uint64_t stream1) noexcept nogil:
+    """The four words of block ``q`` (uint64 block index) of a stream."""
+    return philox4x32_10(q & MASK32, q >> 32, stream0, stream1, key0, key1)
+
+
+cdef inline void philox_batch(uint32_t* words, uint64_t q, uint64_t key0, uint64_t key1,
+                              uint64_t stream0, uint64_t stream1) noexcept nogil:
+    """Blocks q .. q + PHILOX_BATCH - 1, lane-major: words[i*PHILOX_BATCH + j] = word i of q + j."""
+    cdef int j
+    cdef philox_words b
+    if PHILOX_SIMD:
+        philox_batch_simd(words, q, key0, key1, stream0, stream1)
+        return
+    for j in range(PHILOX_BATCH):
+        b = philox_block(q + j, key0, key1, stream0, stream1)
+        words[j] = <uint32_t>b.w[0]
+        words[PHILOX_BATCH + j] = <uint32_t>b.w[1]
+        words[2 * PHILOX_BATCH + j] = <uint32_t>b.w[2]
+        words[3 * PHILOX_BATCH + j] = <uint32_t>b.w[3]

@@ -1,0 +1,415 @@
+"""Every argument check and every user-facing error message.
+
+Checks run before a single byte is written; kernels trust what passes here.
+Messages read ``"<arg> must be <requirement>, got <actual>"``; ``TypeError``
+for a wrong type or dtype, ``ValueError`` for a wrong value, shape or layout.
+"""
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+from . import formats
+
+MAX_U64 = 2**64
+# Element indices times words per element (<= 2) must stay below 2**64.
+MAX_ELEMENTS = 2**62
+
+
+def _describe(value):
+    return repr(value) if isinstance(value, (str, bool)) or value is None else str(value)
+
+
+def check_buffer(out):
+    """Validate the output buffer; return its format code."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(
+            "out must be a numpy.ndarray of float32, float64, float16 or bfloat16, "
+            f"got {type(out).__name__}"
+        )
+    fmt = formats.format_of(out.dtype)
+    if fmt is None:
+        raise TypeError(
+            f"out must be a numpy.ndarray of float32, float64, float16 or bfloat16, got {out.dtype}"
+        )
+    check_writable_contiguous(out)
+    return fmt
+
+
+def check_bits_buffer(out):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray of uint32, got {type(out).__name__}")
+    if out.dtype != np.uint32:
+        raise TypeError(f"out must be a numpy.ndarray of uint32, got {out.dtype}")
+    check_writable_contiguous(out)
+
+
+def check_writable_contiguous(out):
+    if not out.flags.writeable:
+        raise ValueError("out must be writable, got a read-only array (pass a copy)")
+    if not (out.flags.c_contiguous or out.flags.f_contiguous):
+        raise ValueError(
+            "out must be C- or F-contiguous, got a non-contiguous view "
+            "(use np.ascontiguousarray or fill a temporary and copy)"
+        )
+
+
+def check_uint64(name, value):
+    """An integer in [0, 2**64): seeds and integer streams."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer in [0, 2**64), got {_describe(value)}")
+    value = operator.index(value)
+    if not 0 <= value < MAX_U64:
+        raise ValueError(f"{name} must be an integer in [0, 2**64), got {value}")
+    return value
+
+
+def check_stream(stream):
+    if isinstance(stream, str):
+        return stream
+    if isinstance(stream, bool) or not isinstance(stream, numbers.Integral):
+        raise TypeError(
+            f"stream must be an integer in [0, 2**64) or a str, got {_describe(stream)}"
+        )
+    return check_uint64("stream", stream)
+
+
+def check_real(name, value, *, positive=False, nonnegative=False, infinite=False):
+    """A finite real number, optionally > 0 or >= 0, or +-inf if ``infinite``; as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)}")
+    value = float(value)
+    if infinite and not math.isnan(value):
+        return value
+    if infinite:
+        raise ValueError(f"{name} must be a number or an infinity, got {value}")
+    if positive and not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value}")
+    if nonnegative and not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {value}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
+def check_less(lo_name, lo, hi_name, hi, *, strict):
+    if (lo >= hi) if strict else (lo > hi):
+        rel = "less than" if strict else "at most"
+        raise ValueError(f"{lo_name} must be {rel} {hi_name} ({hi}), got {lo}")
+
+
+def check_choice(name, value, choices, *, any_case=False):
+    """``value`` if it is one of ``choices``; ``any_case`` compares strings lower-cased."""
+    key = value.lower() if any_case and isinstance(value, str) else value
+    if key not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {_describe(value)}")
+    return key
+
+
+def check_integer(name, value, requirement):
+    """TypeError unless an integer (numpy integers included); returns int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {requirement}, got {_describe(value)}")
+    return operator.index(value)
+
+
+def check_positive_int(name, value):
+    value = check_integer(name, value, "a positive integer")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def check_n_threads(n_threads):
+    """None, or a non-zero integer (negative counts back from all cores)."""
+    if n_threads is None:
+        return None
+    n_threads = check_integer("n_threads", n_threads, "None or a non-zero integer")
+    if n_threads == 0:
+        raise ValueError("n_threads must be None or a non-zero integer, got 0")
+    return n_threads
+
+
+def check_shape(name, shape):
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of non-negative integers, got {shape!r}") from None
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 0:
+            raise ValueError(f"{name} must be a tuple of non-negative integers, got {shape}")
+    shape = tuple(int(d) for d in shape)
+    if math.prod(shape) >= MAX_ELEMENTS:
+        raise ValueError(f"{name} must have fewer than 2**62 elements, got {math.prod(shape)}")
+    return shape
+
+
+def check_axes(shape, in_axis, out_axis):
+    """Normalise in_axis/out_axis for ``shape`` (only used when ndim >= 2)."""
+    nd = len(shape)
+    axes = []
+    for name, ax in (("in_axis", in_axis), ("out_axis", out_axis)):
+        if isinstance(ax, bool) or not isinstance(ax, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {_describe(ax)}")
+        if nd >= 2 and not -nd <= ax < nd:
+            raise ValueError(f"{name} must be in [{-nd}, {nd}) for a {nd}-D shape, got {ax}")
+        axes.append(int(ax) % nd if nd >= 2 else int(ax))
+    if nd >= 2 and axes[0] == axes[1]:
+        raise ValueError(
+            f"in_axis and out_axis must name different axes, got {in_axis} and {out_axis}"
+        )
+    return axes
+
+
+def check_geometry(out_shape, full_shape, origin, offset):
+    """Where the buffer sits in the full logical tensor; returns full_shape."""
+    full = check_shape("full_shape", out_shape if full_shape is None else full_shape)
+    if origin is not None and offset is not None:
+        raise ValueError("origin and offset must not both be given, got both")
+    size = math.prod(out_shape)
+    if offset is not None:
+        offset = check_integer("offset", offset, "a non-negative integer")
+        if offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {offset}")
+        if offset + size > math.prod(full):
+            raise ValueError(
+                f"offset must keep the buffer inside full_shape {full} "
+                f"(offset + out.size <= {math.prod(full)}), got {offset} + {size}"
+            )
+        return full
+    if origin is None:
+        if tuple(out_shape) != full:
+            raise ValueError(
+                f"origin or offset must be given when out.shape {tuple(out_shape)} differs "
+                f"from full_shape {full}, got neither"
+            )
+        return full
+    origin = check_shape("origin", origin)
+    if len(origin) != len(full) or len(out_shape) != len(full):
+        raise ValueError(
+            f"origin must have one entry per axis of full_shape {full} and out must have as "
+            f"many axes, got origin {origin} and out.shape {tuple(out_shape)}"
+        )
+    for o, s, f in zip(origin, out_shape, full, strict=True):
+        if o + s > f:
+            raise ValueError(
+                f"origin must keep the buffer inside full_shape {full}, got origin {origin} "
+                f"with out.shape {tuple(out_shape)}"
+            )
+    return full
+
+
+# --- what the output dtype can hold -------------------------------------------------------
+def check_fits(name, value, dtype):
+    """A number the output dtype holds as a finite value (constants, bounds)."""
+    limit = formats.finite_max(dtype)
+    if not abs(value) <= limit:
+        raise ValueError(f"{name} must be within the finite range of {np.dtype(dtype).name} "
+                         f"(magnitude at most {limit:.8g}), got {value}")
+
+
+def check_normal_reach(mean, std, z_max, dtype):
+    """Every normal sample, ``|mean| + z_max * std`` at most, is finite in the dtype."""
+    limit = formats.finite_max(dtype)
+    reach = abs(mean) + z_max * std
+    if not reach <= limit:
+        raise ValueError(f"|mean| + {z_max} * stddev must be at most {limit:.8g}, the largest "
+                         f"finite {np.dtype(dtype).name}, got {reach:.8g}")
+
+
+def check_span(span, limit, dtype):
+    """maxval - minval is computed in the kernel's float type: it must stay finite there."""
+    if not abs(span) <= limit:
+        raise ValueError(f"maxval - minval must be at most {limit:.4g} for "
+                         f"{np.dtype(dtype).name}, got {span}")
+
+
+def check_nonempty(lo_c, hi_c, interval, dtype):
+    """Bounds rounded inward to the dtype still hold a value."""
+    if lo_c > hi_c:
+        raise ValueError(f"the interval {interval} must contain a value representable in "
+                         f"{np.dtype(dtype).name}, got none")
+
+
+def check_backend_built(name, built):
+    if name == "cython" and not built:
+        raise ValueError("backend must be 'numba' or 'auto' here: the Cython extension is "
+                         "not built, got 'cython' (reinstall with a C compiler)")
+
+
+def check_faithful(count, lower, upper, minimum, dtype):
+    """Enough values of the output dtype where a truncated normal has its mass."""
+    if count < minimum:
+        raise ValueError(
+            f"the interval [lower, upper] = [{lower}, {upper}] must hold at least {minimum} "
+            f"values of {np.dtype(dtype).name} between the 1% and 99% quantiles of the "
+            f"truncated normal, got {count} (the dtype cannot show this law: use a wider "
+            "dtype or a larger stddev)")
+
+
+# --- torch tensors (fastinit._engine.tensors) and whole-matrix initializers (fastinit.matrices) ---
+
+TORCH_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
+def check_tensor(out, torch, dtypes=TORCH_DTYPES):
+    """A dense, contiguous CPU tensor of a supported float dtype; nothing else passes."""
+    dtype = str(out.dtype).removeprefix("torch.")
+    if dtype not in dtypes:
+        allowed = "float32, float64, float16 or bfloat16" if dtypes == TORCH_DTYPES else "a number"
+        raise TypeError(f"out must be a torch.Tensor of {allowed}, got {out.dtype}")
+    if out.device.type == "meta":
+        raise ValueError(
+            "out must be a tensor with storage, got a meta tensor "
+            "(materialize it first: `module.to_empty(device='cpu')`)")
+    if out.device.type != "cpu":
+        raise ValueError(
+            f"out must be a CPU tensor, got device {out.device} "
+            "(fill on the CPU, then move it, or materialize on the CPU)")
+    if out.layout != torch.strided:
+        raise ValueError(f"out must be a dense (strided) tensor, got layout {out.layout}")
+    if not out.is_contiguous():
+        raise ValueError(
+            f"out must be a contiguous tensor, got strides {tuple(out.stride())} for shape "
+            f"{tuple(out.shape)} (fill a contiguous tensor, then copy_ it in)")
+
+
+def check_min_ndim(shape, ndim, what):
+    """At least ``ndim`` axes in the full shape, for ``what`` (e.g. 'an orthogonal matrix')."""
+    if len(shape) < ndim:
+        raise ValueError(
+            f"full_shape must have at least {ndim} axes for {what}, got {tuple(shape)}")
+
+
+def check_ndim(shape, ndim, what):
+    if len(shape) != ndim:
+        raise ValueError(f"full_shape must have exactly {ndim} axes for {what}, got {tuple(shape)}")
+
+
+def check_axis(name, axis, ndim):
+    axis = check_integer(name, axis, "an integer")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name} must be in [{-ndim}, {ndim}) for a {ndim}-D shape, got {axis}")
+    return axis % ndim
+
+
+def check_dtensor(out):
+    if any(p.is_partial() for p in out.placements):
+        raise ValueError(f"out must be a DTensor without Partial placements, got {out.placements}")
+
+
+def check_any_array(out):
+    """Constant fills take any real dtype: a writable, contiguous array (or tensor's view)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray or torch.Tensor, got {type(out).__name__}")
+    check_writable_contiguous(out)
+
+
+def check_rule(rule, rule_sets):
+    if not (callable(rule) or rule in rule_sets):
+        raise ValueError(f"rules must be 'torch', 'hf', a callable or a sequence of them, "
+                         f"got {rule!r}")
+
+
+def check_local_shape(expected, local):
+    if tuple(expected) != tuple(local):  # pragma: no cover - torch's own invariant
+        raise ValueError(f"out must have a local shard of shape {tuple(expected)}, "
+                         f"got {tuple(local)}")
+
+
+def check_seed_or_context(seed, active):
+    if seed is None and not active:
+        raise TypeError("seed must be an integer in [0, 2**64) (it may be omitted only inside "
+                        "fastinit.torch.patched(seed=...)), got None")
+
+
+# torch.nn.init's own messages, kept word for word so code that matches them still works
+TORCH_FAN_NDIM = "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+TORCH_MODE = "Mode {} not supported, please use one of {}"
+TORCH_SLOPE = "negative_slope {} not a valid number"
+TORCH_NONLINEARITY = "Unsupported nonlinearity {}"
+TORCH_ONLY_2D = "Only tensors with 2 dimensions are supported"
+TORCH_AT_LEAST_2D = "Only tensors with 2 or more dimensions are supported"
+TORCH_DIRAC_NDIM = "Only tensors with 3, 4, or 5 dimensions are supported"
+TORCH_DIRAC_GROUPS = "dim 0 must be divisible by groups"
+TORCH_XAVIER_EMPTY = "float division by zero"  # ZeroDivisionError, as torch raises
+TORCH_BILINEAR = "in1_features must be > 0, but got (in1_features={})"
+
+
+def check_rules_cover(name, module, rules):
+    raise ValueError(
+        f"rules must cover every parameter and buffer, got no rule in {rules!r} for {name!r} "
+        f"({type(module).__name__}); pass on_unknown='reset_parameters' or a rule callable")
+
+
+# --- checkpoints (fastinit.checkpoint, _ckpt_format, _ckpt_models) ---
+CKPT_SHARD_SIZE_FORM = ('max_shard_size must be a positive byte count such as 5000000000, "5GB" '
+                        'or "4GiB", got {!r}')
+CKPT_SHARD_SIZE = "max_shard_size must be a positive byte count, got {!r}"
+CKPT_DTYPE = "dtype must be one of {}, got {!r}"  # TypeError
+CKPT_RULES = "rules must be one of {} or a callable, got {!r}"
+CKPT_CONFIG_READ = "config must be a readable Hugging Face config.json, got {!r} ({})"
+CKPT_CONFIG_TYPE = 'config must be a JSON object with a "model_type", got {!r}'
+CKPT_CONFIG_MODEL = "config must describe a model transformers knows, got {!r} ({})"
+CKPT_MODEL = ("model must be a config.json path, a transformers config, a torch module or a "
+              "list of plan rows, got {}")  # TypeError
+CKPT_DUPLICATES = "model must name every tensor once, got duplicate names"
+CKPT_WORKER_INDEX = "worker_index must be in [0, num_workers={}), got {}"
+CKPT_WRITABLE = "out_dir must be a writable directory, got {!r} ({})"
+CKPT_FOREIGN = ("out_dir must be empty or hold an unfinished checkpoint of the same arguments, "
+                "got other files in {!r}: {}")
+CKPT_NO_LEDGER = ("out_dir must be empty or hold a checkpoint written by fastinit, got "
+                  "safetensors files without a ledger in {!r}")
+CKPT_ARGUMENTS = ("arguments must equal those of the checkpoint in {!r} to resume it, got {}; "
+                  "use an empty directory for a new checkpoint")
+CKPT_FREE = "out_dir must have {:,} bytes free for this checkpoint, got {:,} bytes free in {!r}"
+CKPT_ROOM = "out_dir must have room for the checkpoint's files, got {} reserving them in {!r}"
+CKPT_HEADER = "checkpoint file {!r} must have the expected header"
+CKPT_TENSORS = ("checkpoint file {!r} must hold {} tensors as planned, got {} with other names "
+                "or shapes")
+CKPT_MISMATCH = "tensor {!r} must equal its recomputation, got a different value at flat element {}"
+
+
+# --- JAX and Keras (fastinit.jax, _jax_arrays, fastinit.keras) ---
+def check_float_dtype(dtype, shown=None):
+    """A dtype fastinit fills; the message shows ``shown`` (default: ``dtype``)."""
+    if formats.format_of(dtype) is None:
+        raise TypeError("dtype must be float32, float64, float16 or bfloat16, "
+                        f"got {dtype if shown is None else shown}")
+
+
+JAX_KEY = ("key must be a single threefry2x32 key (jax.random.key or PRNGKey, data uint32[2]), "
+           "got data {}{}")  # TypeError
+JAX_FANS_NDIM = "shape must have at least 2 axes for the default in_axis=-2, got {}"
+JAX_INITIALIZER_NAME = "initializer must name a fastinit initializer such as 'he_normal', got {!r}"
+JAX_INITIALIZER_TYPE = "initializer must be a fastinit in-place function or its name, got {}"
+KERAS_IDENTIFIER = ("identifier must be a Keras initializer name such as 'he_normal' (one of {}), "
+                    "got {!r}")
+
+
+# --- the NumPy MLP (fastinit.diagnose._mlp, fastinit.diagnose) ---
+def check_subset(name, values, allowed):
+    """``values`` as a tuple, non-empty and each one of ``allowed``."""
+    values = tuple(values)
+    if not values or any(v not in allowed for v in values):
+        raise ValueError(f"{name} must be a non-empty subset of {allowed}, got {values!r}")
+    return values
+
+
+def check_int_seed(seed):
+    """A plain int in [0, 2**64); ValueError for anything else."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_U64:
+        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+
+
+def check_positive_ints(**sizes):
+    """Each value an int >= 1, in the order given; ValueError otherwise."""
+    for name, value in sizes.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+NN_ACTIVATION = "activation must be one of {}, got {!r}"
+NN_PER_LAYER = "activations must have one entry per layer ({}), got {}"

@@ -1,0 +1,344 @@
+"""torch.nn.init's constant and structured initializers (re-exported by fastinit.torch).
+
+``constant_``, ``ones_``, ``zeros_``, ``eye_``, ``dirac_``, ``orthogonal_``
+and ``sparse_`` with torch's names, parameters and errors. The structured ones
+compute the whole tensor and keep the block ``out`` holds, so a shard of a
+sharded tensor equals the same block of a single-process fill.
+"""
+
+import math
+
+import numpy as np
+
+from .._engine import checks, tensors
+from ..initializers import random_bits_, random_normal_
+from ..matrices import _orthogonal_matrix, as_output, identity_, store
+from ._nn_init import RETURNS, normal_, seed_stream, torch_doc
+
+# Constants also fill integer buffers (BatchNorm's num_batches_tracked), as torch's do.
+NUMBERS = (*checks.TORCH_DTYPES, "int64", "int32", "int16", "int8", "uint8", "bool")
+
+_GEOMETRY = """full_shape : tuple of int, optional
+        Shape of the full tensor when `tensor` is a block of it.
+    origin : tuple of int, optional
+        `tensor` is the block of the full tensor starting at `origin`.
+    offset : int, optional
+        `tensor` holds consecutive elements of the flattened full tensor."""
+
+
+def _geometry_doc(func):
+    func.__doc__ = func.__doc__.replace("%(geometry)s", _GEOMETRY).replace("%(returns)s", RETURNS)
+    return func
+
+
+@_geometry_doc
+def constant_(tensor, val, *, full_shape=None, origin=None, offset=None):
+    """Fill `tensor` in place with `val` (``torch.nn.init.constant_``).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array
+        Any real dtype, integers included (as torch).
+    val : float
+        The value, converted to the dtype.
+    %(geometry)s
+
+    %(returns)s
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> fit.constant_(np.empty(3, np.float32), 0.5)
+    array([0.5, 0.5, 0.5], dtype=float32)
+    """
+    checks.check_any_array(tensor)
+    checks.check_geometry(tensor.shape, full_shape, origin, offset)
+    tensor[...] = val
+    return tensor
+
+
+@_geometry_doc
+def ones_(tensor, *, full_shape=None, origin=None, offset=None):
+    """Fill `tensor` in place with ones (``torch.nn.init.ones_``).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array
+        Any real dtype.
+    %(geometry)s
+
+    %(returns)s
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> fit.ones_(np.zeros(2, np.int64))
+    array([1, 1])
+    """
+    return constant_(tensor, 1, full_shape=full_shape, origin=origin, offset=offset)
+
+
+@_geometry_doc
+def zeros_(tensor, *, full_shape=None, origin=None, offset=None):
+    """Fill `tensor` in place with zeros (``torch.nn.init.zeros_``).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array
+        Any real dtype.
+    %(geometry)s
+
+    %(returns)s
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> fit.zeros_(np.ones(2, np.float32))
+    array([0., 0.], dtype=float32)
+    """
+    return constant_(tensor, 0, full_shape=full_shape, origin=origin, offset=offset)
+
+
+@_geometry_doc
+def eye_(tensor, *, full_shape=None, origin=None, offset=None):
+    """Fill a 2-D `tensor` in place with the identity matrix (``torch.nn.init.eye_``).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
+        2-D (full shape); rectangular allowed.
+    %(geometry)s
+
+    %(returns)s
+
+    Raises
+    ------
+    ValueError
+        ``"Only tensors with 2 dimensions are supported"`` (torch's message).
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> fit.eye_(np.empty((2, 3), np.float32))
+    array([[1., 0., 0.],
+           [0., 1., 0.]], dtype=float32)
+    """
+    if len(tensor.shape if full_shape is None else full_shape) != 2:
+        raise ValueError(checks.TORCH_ONLY_2D)
+    return identity_(tensor, gain=1.0, full_shape=full_shape, origin=origin, offset=offset)
+
+
+@_geometry_doc
+def dirac_(tensor, groups=1, *, full_shape=None, origin=None, offset=None):
+    """Fill a 3-, 4- or 5-D `tensor` in place with the Dirac delta (``torch.nn.init.dirac_``).
+
+    Zeros except ``x[g*k + d, d, c2, c3, ...] = 1`` for each group ``g``,
+    ``d < min(out/groups, in)`` and the centre ``c_i = shape[i] // 2`` of the
+    kernel, so a convolution keeps as many input channels as it can.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array
+        Convolution weight ``(out, in/groups, *kernel)``.
+    groups : int, default 1
+        Number of convolution groups; divides ``shape[0]``.
+    %(geometry)s
+
+    %(returns)s
+
+    Raises
+    ------
+    ValueError
+        torch's messages for the number of dimensions and for `groups`.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> w = fit.dirac_(np.empty((4, 2, 3), np.float32), groups=2)
+    >>> [tuple(map(int, i)) for i in np.argwhere(w)]
+    [(0, 0, 1), (1, 1, 1), (2, 0, 1), (3, 1, 1)]
+    """
+    full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
+    if len(full) not in (3, 4, 5):
+        raise ValueError(checks.TORCH_DIRAC_NDIM)
+    if full[0] % groups != 0:
+        raise ValueError(checks.TORCH_DIRAC_GROUPS)
+    per_group = full[0] // groups
+    centre = tuple(n // 2 for n in full[2:])
+    ones = [(g * per_group + d, d, *centre) for g in range(groups)
+            for d in range(min(per_group, full[1]))]
+    checks.check_any_array(tensor)
+    checks.check_geometry(tensor.shape, full_shape, origin, offset)
+    values = np.zeros(full, np.dtype(tensor.dtype))
+    if ones:
+        values[tuple(np.array(ones).T)] = 1
+    store(tensor, values, full, origin, offset)
+    return tensor
+
+
+@torch_doc
+def orthogonal_(tensor, gain=1, *, seed=None, stream=None, full_shape=None, origin=None,
+                offset=None, n_threads=None, backend="auto"):
+    r"""Fill `tensor` in place with a (semi-)orthogonal matrix (``torch.nn.init.orthogonal_``).
+
+    torch flattens ``(rows, *rest)`` to ``rows x prod(rest)``: a standard
+    normal matrix of that shape is filled by the engine, transposed when
+    wide, factored (``A = QR`` by NumPy's LAPACK, in float64), ``Q`` times
+    ``sign(diag R)``, transposed back, viewed as the tensor and scaled by
+    `gain`.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
+        At least 2-D (full shape).
+    gain : float, default 1
+        Multiplicative factor.
+    %(torch)s
+
+    %(returns)s
+
+    Raises
+    ------
+    ValueError
+        ``"Only tensors with 2 or more dimensions are supported"``; else as
+        the engine.
+
+    Notes
+    -----
+    Keras/JAX flatten the other way (``fastinit.orthogonal_``). The whole
+    matrix is computed even when `tensor` is a block of it.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> w = fit.orthogonal_(np.empty((16, 64), np.float32), seed=0)
+    >>> bool(np.allclose(w @ w.T, np.eye(16), atol=1e-5))
+    True
+    """
+    full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
+    if len(full) < 2:
+        raise ValueError(checks.TORCH_AT_LEAST_2D)
+    seed, stream = seed_stream(seed, stream)
+    gain = checks.check_real("gain", gain)
+    checks.check_buffer(tensor)
+    checks.check_geometry(tensor.shape, full_shape, origin, offset)
+    if math.prod(full) == 0:
+        return tensor
+    rows = full[0]
+    q = _orthogonal_matrix(rows, math.prod(full) // rows, seed=seed, stream=stream,
+                           wide_float=np.dtype(tensor.dtype) == np.float64,
+                           n_threads=n_threads, backend=backend, torch_layout=True)
+    store(tensor, as_output(gain * q, tensor.dtype).reshape(full), full, origin, offset)
+    return tensor
+
+
+@torch_doc
+def sparse_(tensor, sparsity, std=0.01, *, seed=None, stream=None, full_shape=None, origin=None,
+            offset=None, n_threads=None, backend="auto"):
+    r"""Fill a 2-D `tensor` in place as a sparse matrix (``torch.nn.init.sparse_``).
+
+    :math:`\mathcal{N}(0, \text{std}^2)` everywhere (the same values as
+    :func:`normal_` with this seed and stream), then in every column exactly
+    ``ceil(sparsity * rows)`` entries set to zero: the rows with the smallest
+    keys, key ``(r, c)`` being raw word ``4 * rows * cols + c * rows + r`` of
+    the stream (a random permutation per column, as torch's ``randperm``).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
+        2-D (full shape).
+    sparsity : float
+        Fraction of each column set to zero, in ``[0, 1]``.
+    std : float, default 0.01
+        Standard deviation of the non-zero values.
+    %(torch)s
+
+    %(returns)s
+
+    Raises
+    ------
+    ValueError
+        ``"Only tensors with 2 dimensions are supported"``; else as the engine.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> w = fit.sparse_(np.empty((10, 4), np.float32), 0.3, seed=0)
+    >>> (w == 0).sum(axis=0).tolist()
+    [3, 3, 3, 3]
+    """
+    full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
+    if len(full) != 2:
+        raise ValueError(checks.TORCH_ONLY_2D)
+    seed, stream = seed_stream(seed, stream)
+    sparsity = checks.check_real("sparsity", sparsity)
+    checks.check_buffer(tensor)
+    checks.check_geometry(tensor.shape, full_shape, origin, offset)
+    rows, cols = full
+    n = rows * cols
+    values = random_normal_(np.empty(full, np.dtype(tensor.dtype)), seed=seed, stream=stream,
+                            stddev=std, n_threads=n_threads, backend=backend)
+    keys = random_bits_(np.empty((cols, rows), np.uint32), seed=seed, stream=stream,
+                        full_shape=(5 * n,), offset=4 * n, n_threads=n_threads, backend=backend)
+    zero_rows = np.argsort(keys, axis=1, kind="stable")[:, :math.ceil(sparsity * rows)]
+    values[zero_rows, np.arange(cols)[:, None]] = 0
+    store(tensor, values, full, origin, offset)
+    return tensor
+
+
+@torch_doc
+def embedding_normal_(tensor, mean=0.0, std=1.0, padding_idx=None, *, seed=None, stream=None,
+                      full_shape=None, origin=None, offset=None, n_threads=None,
+                      backend="auto"):
+    r"""Fill an embedding table as ``nn.Embedding.reset_parameters`` does.
+
+    :func:`normal_` (:math:`\mathcal{N}(\text{mean}, \text{std}^2)`), then row
+    `padding_idx` set to zero; a block of the table zeroes its part of that row.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
+        2-D table ``(num_embeddings, dim)`` (full shape).
+    mean : float, default 0.0
+    std : float, default 1.0
+    padding_idx : int, optional
+        Row to zero (negative counts from the end), or None.
+    %(torch)s
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> w = fit.embedding_normal_(np.empty((5, 3), np.float32), padding_idx=0, seed=0)
+    >>> w[0].tolist()
+    [0.0, 0.0, 0.0]
+    """
+    normal_(tensor, mean, std, seed=seed, stream=stream, full_shape=full_shape, origin=origin,
+            offset=offset, n_threads=n_threads, backend=backend)
+    if padding_idx is None or tensor.size == 0:
+        return tensor
+    full = tensor.shape if full_shape is None else tuple(full_shape)
+    row = checks.check_integer("padding_idx", padding_idx, "an integer or None") % full[0]
+    if offset is not None:
+        lo = max(row * full[1], offset)
+        hi = min((row + 1) * full[1], offset + tensor.size)
+        local = np.arange(lo - offset, max(lo, hi) - offset)
+        tensor[np.unravel_index(local, tensor.shape)] = 0
+    elif (r0 := (origin or (0, 0))[0]) <= row < r0 + tensor.shape[0]:
+        tensor[row - r0] = 0
+    return tensor
+
+
+constant_ = tensors.accepts_tensors(constant_, NUMBERS)
+ones_ = tensors.accepts_tensors(ones_, NUMBERS)
+zeros_ = tensors.accepts_tensors(zeros_, NUMBERS)
+eye_ = tensors.accepts_tensors(eye_)
+dirac_ = tensors.accepts_tensors(dirac_, NUMBERS)
+orthogonal_ = tensors.accepts_tensors(orthogonal_)
+sparse_ = tensors.accepts_tensors(sparse_)
+embedding_normal_ = tensors.accepts_tensors(embedding_normal_)
