@@ -5,11 +5,9 @@ their (scale, mode, distribution); each writes its own summary and formula,
 and ``named_doc`` appends the sections they share.
 """
 
-import math
-
 from . import _docstrings
 from ._docstrings import fill_doc, named_doc
-from ._engine import checks, fans, fill
+from ._engine import checks, fans, fill, laws
 from ._engine.tensors import accepts_tensors
 
 
@@ -72,24 +70,20 @@ def variance_scaling_(out, *, seed, stream=0, scale=1.0, mode="fan_in",
     >>> bool(np.abs(w).max() <= np.sqrt(3 * 2.0 / (9 * 64)))
     True
     """
-    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    scale = checks.check_real("scale", scale, positive=True)
-    mode = checks.check_choice("mode", mode, fans.MODES, any_case=True)
-    distribution = checks.check_choice("distribution", distribution, fans.DISTRIBUTIONS,
-                                  any_case=True)
-    checks.check_axes(job.full, in_axis, out_axis)
-    pair = fans.compute_fans(job.full, in_axis, out_axis) if math.prod(job.full) else (1, 1)
-    fan_in = pair[0] if fan_in is None else checks.check_positive_int("fan_in", fan_in)
-    fan_out = pair[1] if fan_out is None else checks.check_positive_int("fan_out", fan_out)
-    kind, size = fans.variance_scaling_params(
-        scale, fans.fan_for_mode(fan_in, fan_out, mode), distribution)
-    if kind == "truncated_normal":
-        return fill.truncated_normal(job, 0.0, size, -2.0, 2.0)
-    if kind == "normal":
-        return fill.normal(job, 0.0, size)
-    return fill.uniform(job, -size, size)
+    return fill.public(out, seed, stream, full_shape, origin, offset, n_threads, backend,
+                       laws.scaled(scale, mode, distribution, in_axis, out_axis, fan_in, fan_out))
 
 
+def _named(out, seed, stream, full_shape, origin, offset, n_threads, backend, scale, mode,
+           distribution, in_axis, out_axis):
+    """A named specialization: its constants need no check, only the axes do."""
+    law = laws.Scaled(scale, mode, distribution,
+                      checks.check_integer("in_axis", in_axis, "an integer"),
+                      checks.check_integer("out_axis", out_axis, "an integer"), None, None)
+    return fill.public(out, seed, stream, full_shape, origin, offset, n_threads, backend, law)
+
+
+@accepts_tensors
 @named_doc(keras="GlorotUniform", jax="glorot_uniform",
            torch="``torch.nn.init.xavier_uniform_``",
            ref=_docstrings.GLOROT, bound="np.sqrt(6 / (64 + 32))")
@@ -103,12 +97,11 @@ def glorot_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
     This is ``variance_scaling_(scale=1.0, mode="fan_avg", distribution="uniform")``.
     """
-    return variance_scaling_(out, seed=seed, stream=stream, scale=1.0, mode="fan_avg",
-                             distribution="uniform", in_axis=in_axis, out_axis=out_axis,
-                             full_shape=full_shape, origin=origin, offset=offset,
-                             n_threads=n_threads, backend=backend)
+    return _named(out, seed, stream, full_shape, origin, offset, n_threads, backend, 1.0,
+                  "fan_avg", "uniform", in_axis, out_axis)
 
 
+@accepts_tensors
 @named_doc(keras="GlorotNormal", jax="glorot_normal",
            torch="``torch.nn.init.xavier_normal_`` (not truncated)",
            ref=_docstrings.GLOROT, bound="2 * np.sqrt(2 / (64 + 32)) / 0.87962566103423978")
@@ -124,12 +117,11 @@ def glorot_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
     This is ``variance_scaling_(scale=1.0, mode="fan_avg",
     distribution="truncated_normal")``.
     """
-    return variance_scaling_(out, seed=seed, stream=stream, scale=1.0, mode="fan_avg",
-                             distribution="truncated_normal", in_axis=in_axis,
-                             out_axis=out_axis, full_shape=full_shape, origin=origin, offset=offset,
-                             n_threads=n_threads, backend=backend)
+    return _named(out, seed, stream, full_shape, origin, offset, n_threads, backend, 1.0,
+                  "fan_avg", "truncated_normal", in_axis, out_axis)
 
 
+@accepts_tensors
 @named_doc(keras="HeUniform", jax="he_uniform",
            torch="``torch.nn.init.kaiming_uniform_`` (layout ``(out, in, ...)``)",
            ref=_docstrings.HE, bound="np.sqrt(6 / 64)")
@@ -143,12 +135,11 @@ def he_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
     This is ``variance_scaling_(scale=2.0, mode="fan_in", distribution="uniform")``.
     """
-    return variance_scaling_(out, seed=seed, stream=stream, scale=2.0, mode="fan_in",
-                             distribution="uniform", in_axis=in_axis, out_axis=out_axis,
-                             full_shape=full_shape, origin=origin, offset=offset,
-                             n_threads=n_threads, backend=backend)
+    return _named(out, seed, stream, full_shape, origin, offset, n_threads, backend, 2.0,
+                  "fan_in", "uniform", in_axis, out_axis)
 
 
+@accepts_tensors
 @named_doc(keras="HeNormal", jax="he_normal",
            torch=("``torch.nn.init.kaiming_normal_`` (not truncated; layout "
                   "``(out, in, ...)``)"),
@@ -164,12 +155,11 @@ def he_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
     This is ``variance_scaling_(scale=2.0, mode="fan_in", distribution="truncated_normal")``.
     """
-    return variance_scaling_(out, seed=seed, stream=stream, scale=2.0, mode="fan_in",
-                             distribution="truncated_normal", in_axis=in_axis,
-                             out_axis=out_axis, full_shape=full_shape, origin=origin, offset=offset,
-                             n_threads=n_threads, backend=backend)
+    return _named(out, seed, stream, full_shape, origin, offset, n_threads, backend, 2.0,
+                  "fan_in", "truncated_normal", in_axis, out_axis)
 
 
+@accepts_tensors
 @named_doc(keras="LecunUniform", jax="lecun_uniform",
            torch=("``torch.nn.init.kaiming_uniform_(w, nonlinearity='linear')`` (layout "
                   "``(out, in, ...)``); its default ``a=sqrt(5)``, used by "
@@ -185,12 +175,11 @@ def lecun_uniform_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
     This is ``variance_scaling_(scale=1.0, mode="fan_in", distribution="uniform")``.
     """
-    return variance_scaling_(out, seed=seed, stream=stream, scale=1.0, mode="fan_in",
-                             distribution="uniform", in_axis=in_axis, out_axis=out_axis,
-                             full_shape=full_shape, origin=origin, offset=offset,
-                             n_threads=n_threads, backend=backend)
+    return _named(out, seed, stream, full_shape, origin, offset, n_threads, backend, 1.0,
+                  "fan_in", "uniform", in_axis, out_axis)
 
 
+@accepts_tensors
 @named_doc(keras="LecunNormal", jax="lecun_normal",
            torch="no direct counterpart",
            ref=_docstrings.LECUN, bound="2 * np.sqrt(1 / 64) / 0.87962566103423978")
@@ -205,10 +194,8 @@ def lecun_normal_(out, *, seed, stream=0, in_axis=-2, out_axis=-1,
 
     This is ``variance_scaling_(scale=1.0, mode="fan_in", distribution="truncated_normal")``.
     """
-    return variance_scaling_(out, seed=seed, stream=stream, scale=1.0, mode="fan_in",
-                             distribution="truncated_normal", in_axis=in_axis,
-                             out_axis=out_axis, full_shape=full_shape, origin=origin, offset=offset,
-                             n_threads=n_threads, backend=backend)
+    return _named(out, seed, stream, full_shape, origin, offset, n_threads, backend, 1.0,
+                  "fan_in", "truncated_normal", in_axis, out_axis)
 
 
 def compute_fans(shape, *, in_axis=-2, out_axis=-1):

@@ -9,7 +9,7 @@ written in ``fastinit/_variance_scaling.py`` and exported from here.
 """
 
 from ._docstrings import fill_doc
-from ._engine import checks, fill
+from ._engine import checks, fill, laws
 from ._engine.tensors import accepts_tensors
 from ._variance_scaling import compute_fans as compute_fans
 from ._variance_scaling import glorot_normal_ as glorot_normal_
@@ -30,6 +30,7 @@ __all__ = [
 def _constant_fill(out, value):
     checks.check_buffer(out)
     return fill.constant(out, checks.check_real("value", value))
+
 
 
 @accepts_tensors
@@ -135,8 +136,8 @@ def random_bits_(out, *, seed, stream=0, full_shape=None, origin=None, offset=No
     >>> [hex(int(x)) for x in w]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    return fill.bits(fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads,
-                                    backend, bits=True))
+    return fill.public(out, seed, stream, full_shape, origin, offset, n_threads, backend,
+                        laws.BITS, bits=True)
 
 
 @accepts_tensors
@@ -179,11 +180,8 @@ def random_uniform_(out, *, seed, stream=0, minval=-0.05, maxval=0.05, full_shap
     >>> bool((np.abs(w) <= 0.05).all())
     True
     """
-    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    lo = checks.check_real("minval", minval)
-    hi = checks.check_real("maxval", maxval)
-    checks.check_less("minval", lo, "maxval", hi, strict=False)
-    return fill.uniform(job, lo, hi)
+    return fill.public(out, seed, stream, full_shape, origin, offset, n_threads, backend,
+                        laws.uniform(minval, maxval))
 
 
 @accepts_tensors
@@ -226,10 +224,8 @@ def random_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, full_shape=Non
     >>> bool(abs(w.std() - 1.0) < 0.02)
     True
     """
-    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    mean = checks.check_real("mean", mean)
-    std = checks.check_real("stddev", stddev, nonnegative=True)
-    return fill.normal(job, mean, std)
+    return fill.public(out, seed, stream, full_shape, origin, offset, n_threads, backend,
+                        laws.normal(mean, stddev))
 
 
 @accepts_tensors
@@ -288,11 +284,6 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     >>> bool(t.min() >= 5.0 and t.max() <= 8.0), len(np.unique(t)) > 9000
     (True, True)
     """
-    job = fill.prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend)
-    mean = checks.check_real("mean", mean)
-    std = checks.check_real("stddev", stddev, positive=True)
-    lower = checks.check_real("lower", lower, infinite=True)
-    upper = checks.check_real("upper", upper, infinite=True)
-    checks.check_less("lower", lower, "upper", upper, strict=True)
-    return fill.truncated_normal(job, mean, std, lower, upper)
+    return fill.public(out, seed, stream, full_shape, origin, offset, n_threads, backend,
+                        laws.truncated(mean, stddev, lower, upper))
 

@@ -36,8 +36,8 @@ import keras
 import numpy as np
 from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 
-from . import initializers, matrices
-from ._engine import checks, formats
+from . import _fillers, matrices
+from ._engine import checks, formats, laws, request
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -62,32 +62,35 @@ def _dtypes_for(dtype):
 
 
 class _Filled(keras.initializers.Initializer):
-    """Host fill by ``_fill(out, stream)``, then one conversion to a backend tensor."""
+    """Host fill by ``self._filler`` (built once, checked), then one conversion to a tensor."""
 
-    def _next_stream(self):
-        return 0
+    def _keys(self):
+        return None  # no randomness
+
+    def _fill(self, out, keys, **where):
+        return self._filler(out, keys, **where)
 
     def __call__(self, shape, dtype=None, layout=None):
         name, host = _dtypes_for(dtype)
-        stream = self._next_stream()
+        keys = self._keys()
         if layout is not None and keras.backend.backend() == "jax":
-            return self._sharded(tuple(shape), host, stream, layout)
-        out = self._fill(np.empty(tuple(shape), host), stream)
+            return self._sharded(tuple(shape), host, keys, layout)
+        out = self._fill(np.empty(tuple(shape), host), keys)
         return keras.ops.convert_to_tensor(out, dtype=name)
 
-    def _sharded(self, shape, host, stream, layout):
+    def _sharded(self, shape, host, keys, layout):
         """A Keras distribution's layout (JAX): each shard filled on the host."""
         import jax
 
-        from .jax._arrays import make_array
+        from .jax._arrays import place_filled
 
         if isinstance(layout.mesh, jax.sharding.AbstractMesh):  # the mesh Keras has set
             layout = jax.sharding.NamedSharding(jax.sharding.get_mesh(), layout.spec)
 
-        def fill(out, *, seed, stream, full_shape, origin):
-            return self._fill(out, stream, full_shape=full_shape, origin=origin)
+        def fill_part(out, full_shape, origin):
+            return self._fill(out, keys, full_shape=full_shape, origin=origin)
 
-        return make_array(fill, shape, host, layout, seed=getattr(self, "seed", 0), stream=stream)
+        return place_filled(fill_part, shape, host, layout)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -98,13 +101,15 @@ class _Random(_Filled):
     """A seeded initializer; without a fixed `stream`, call n uses stream n."""
 
     def __init__(self, seed=None, stream=None):
-        self.seed = checks.check_uint64("seed", seed)
+        self.seed = checks.check_seed(seed)
         self.stream = None if stream is None else checks.check_stream(stream)
+        self._key = request.key_words(self.seed)
+        self._fixed = None if stream is None else request.stream_words(self.stream)
         self._calls = itertools.count()
-        self._fill(np.empty((2, 2), np.float32), 0)  # every argument checked here, once
 
-    def _next_stream(self):
-        return next(self._calls) if self.stream is None else self.stream
+    def _keys(self):
+        stream = self._fixed or request.stream_words(next(self._calls))
+        return request.Keys(*self._key, *stream)
 
     def get_config(self):
         return {"seed": self.seed, "stream": self.stream}
@@ -112,7 +117,7 @@ class _Random(_Filled):
 
 @_register
 class RandomUniform(_Random):
-    """``keras.initializers.RandomUniform`` filled by ``fastinit.random_uniform_``.
+    """``keras.initializers.RandomUniform``: the values of ``fastinit.random_uniform_``.
 
     Uniform samples between `minval` and `maxval` (bounds as
     ``fastinit.random_uniform_`` keeps them); `seed` required.
@@ -120,11 +125,8 @@ class RandomUniform(_Random):
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None, stream=None):
         self.minval, self.maxval = minval, maxval
+        self._filler = _fillers.law_filler(laws.uniform(minval, maxval))
         super().__init__(seed, stream)
-
-    def _fill(self, out, stream, **where):
-        return initializers.random_uniform_(out, seed=self.seed, stream=stream, minval=self.minval,
-                                        maxval=self.maxval, **where)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -132,15 +134,16 @@ class RandomUniform(_Random):
 
 @_register
 class RandomNormal(_Random):
-    """``keras.initializers.RandomNormal`` filled by ``fastinit.random_normal_``."""
+    """``keras.initializers.RandomNormal``: the values of ``fastinit.random_normal_``."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None, stream=None):
         self.mean, self.stddev = mean, stddev
+        self._filler = _fillers.law_filler(self._law(mean, stddev))
         super().__init__(seed, stream)
 
-    def _fill(self, out, stream, **where):
-        return initializers.random_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
-                                       stddev=self.stddev, **where)
+    @staticmethod
+    def _law(mean, stddev):
+        return laws.normal(mean, stddev)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -150,14 +153,14 @@ class RandomNormal(_Random):
 class TruncatedNormal(RandomNormal):
     """``keras.initializers.TruncatedNormal``: ``fastinit.truncated_normal_`` at ±2 stddev."""
 
-    def _fill(self, out, stream, **where):
-        return initializers.truncated_normal_(out, seed=self.seed, stream=stream, mean=self.mean,
-                                          stddev=self.stddev, **where)
+    @staticmethod
+    def _law(mean, stddev):
+        return laws.truncated(mean, stddev, -2.0, 2.0)
 
 
 @_register
 class VarianceScaling(_Random):
-    """``keras.initializers.VarianceScaling`` filled by ``fastinit.variance_scaling_``.
+    """``keras.initializers.VarianceScaling``: the values of ``fastinit.variance_scaling_``.
 
     As Keras: `distribution` is lower-cased and ``"normal"`` means
     ``"truncated_normal"``; `input_axes`/`output_axes` (lists of axes), when
@@ -170,6 +173,7 @@ class VarianceScaling(_Random):
         self.scale, self.mode = scale, mode
         self.distribution = "truncated_normal" if distribution == "normal" else distribution
         self.input_axes, self.output_axes = input_axes, output_axes
+        self._law = laws.scaled(scale, mode, self.distribution)
         super().__init__(seed, stream)
 
     def _fans(self, shape):
@@ -178,11 +182,10 @@ class VarianceScaling(_Random):
         return (math.prod(shape[a] for a in self.input_axes),
                 math.prod(shape[a] for a in self.output_axes))
 
-    def _fill(self, out, stream, **where):
+    def _fill(self, out, keys, **where):
         fan_in, fan_out = self._fans(where.get("full_shape", out.shape))
-        return initializers.variance_scaling_(out, seed=self.seed, stream=stream, scale=self.scale,
-                                          mode=self.mode, distribution=self.distribution,
-                                          fan_in=fan_in, fan_out=fan_out, **where)
+        law = self._law._replace(fan_in=fan_in, fan_out=fan_out)
+        return _fillers.law_filler(law)(out, keys, **where)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -216,7 +219,7 @@ LecunNormal = _named("LecunNormal", 1.0, "fan_in", "truncated_normal", "lecun_no
 
 @_register
 class Orthogonal(_Random):
-    """``keras.initializers.Orthogonal`` filled by ``fastinit.orthogonal_``.
+    """``keras.initializers.Orthogonal``: the values of ``fastinit.orthogonal_``.
 
     The shape is flattened to ``(prod(shape[:-1]), shape[-1])`` as Keras does;
     rows or columns orthonormal, times `gain`.
@@ -224,10 +227,8 @@ class Orthogonal(_Random):
 
     def __init__(self, gain=1.0, seed=None, stream=None):
         self.gain = gain
+        self._filler = _fillers.filler(matrices.orthogonal_, gain=gain)[0]
         super().__init__(seed, stream)
-
-    def _fill(self, out, stream, **where):
-        return matrices.orthogonal_(out, seed=self.seed, stream=stream, gain=self.gain, **where)
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}
@@ -239,9 +240,7 @@ class Identity(_Filled):
 
     def __init__(self, gain=1.0):
         self.gain = checks.check_real("gain", gain)
-
-    def _fill(self, out, stream, **where):
-        return matrices.identity_(out, gain=self.gain, **where)
+        self._filler = _fillers.filler(matrices.identity_, gain=self.gain)[0]
 
     def get_config(self):
         return {"gain": self.gain}

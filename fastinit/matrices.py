@@ -12,25 +12,27 @@ import math
 
 import numpy as np
 
-from ._docstrings import fill_doc as _doc
-from ._engine import checks, fill, formats, tensors
-from .initializers import random_normal_
+from ._docstrings import fill_doc
+from ._engine import checks, fill, laws, request, tensors
+from ._engine.constants import FMT_F64
 
 __all__ = ["identity_", "orthogonal_"]
 
 
-def _orthogonal_matrix(n_rows, n_cols, *, seed, stream, wide_float, n_threads, backend,
-                       torch_layout=False):
+STANDARD_NORMAL = laws.Normal(0.0, 1.0)
+
+
+def orthogonal_matrix(req, n_rows, n_cols, *, torch_layout=False):
     """Orthogonal (n_rows, n_cols) in float64: normal, QR, sign fix, as the frameworks do.
 
-    Keras/JAX sample the normal matrix as (max, min); torch samples (n_rows,
-    n_cols) and transposes it when wide (``torch_layout``).
+    The normal matrix is drawn with ``req``'s keys (float64 for a float64
+    output, float32 otherwise). Keras/JAX sample it as (max, min); torch as
+    (n_rows, n_cols), transposed when wide (``torch_layout``).
     """
     big, small = max(n_rows, n_cols), min(n_rows, n_cols)
     shape = (n_rows, n_cols) if torch_layout else (big, small)
-    a = np.empty(shape, np.float64 if wide_float else np.float32)
-    random_normal_(a, seed=seed, stream=stream, stddev=1.0, n_threads=n_threads,
-                   backend=backend)
+    a = np.empty(shape, np.float64 if req.fmt == FMT_F64 else np.float32)
+    fill.run(request.scratch(req, a), STANDARD_NORMAL)
     if torch_layout and n_rows < n_cols:
         a = a.T
     q, r = np.linalg.qr(a.astype(np.float64, copy=False))
@@ -58,7 +60,7 @@ def as_output(values, dtype):
     return values if np.dtype(dtype) == np.float32 else values.astype(dtype)
 
 
-@_doc
+@fill_doc
 def orthogonal_(out, *, seed, stream=0, gain=1.0, column_axis=-1, full_shape=None, origin=None,
                 offset=None, n_threads=None, backend="auto"):
     r"""Fill `out` in place with a (semi-)orthogonal matrix times `gain`.
@@ -120,21 +122,24 @@ def orthogonal_(out, *, seed, stream=0, gain=1.0, column_axis=-1, full_shape=Non
     >>> bool(np.allclose(w.T @ w, np.eye(16), atol=1e-5))
     True
     """
-    job = fill.prepare(out, seed=seed, stream=stream, full_shape=full_shape, origin=origin,
-                        offset=offset, n_threads=n_threads, backend=backend)
-    gain = checks.check_real("gain", gain)
-    checks.check_min_ndim(job.full, 2, "an orthogonal matrix")
-    col = checks.check_axis("column_axis", column_axis, len(job.full))
+    req = request.parse(out, request.keys(seed, stream), full_shape, origin, offset, n_threads,
+                        backend)
+    return orthogonal(req, checks.check_real("gain", gain), column_axis, origin, offset)
+
+
+def orthogonal(req, gain, column_axis, origin, offset):
+    """``orthogonal_`` for a checked request and gain (the Keras and JAX fills call it too)."""
+    out = req.out
+    checks.check_min_ndim(req.full, 2, "an orthogonal matrix")
+    col = checks.check_axis("column_axis", column_axis, len(req.full))
     if out.size == 0:
         return out
-    n_cols = job.full[col]
-    n_rows = math.prod(job.full) // n_cols
-    q = _orthogonal_matrix(n_rows, n_cols, seed=seed, stream=stream,
-                           wide_float=job.fmt == formats.format_of(np.float64),
-                           n_threads=n_threads, backend=backend)
-    rest = tuple(n for d, n in enumerate(job.full) if d != col)
+    n_cols = req.full[col]
+    n_rows = math.prod(req.full) // n_cols
+    q = orthogonal_matrix(req, n_rows, n_cols)
+    rest = tuple(n for d, n in enumerate(req.full) if d != col)
     q = np.moveaxis(q.reshape(rest + (n_cols,)), -1, col)
-    store(out, as_output(gain * q, out.dtype), job.full, origin, offset)
+    store(out, as_output(gain * q, out.dtype), req.full, origin, offset)
     return out
 
 
@@ -181,6 +186,11 @@ def identity_(out, *, gain=1.0, full_shape=None, origin=None, offset=None):
     array([[2., 0., 0.],
            [0., 2., 0.]], dtype=float32)
     """
+    return identity(out, gain, full_shape, origin, offset)
+
+
+def identity(out, gain, full_shape, origin, offset):
+    """``identity_``, for the public functions that write an identity too (torch's eye_)."""
     checks.check_buffer(out)
     gain = checks.check_real("gain", gain)
     full = checks.check_geometry(out.shape, full_shape, origin, offset)

@@ -91,13 +91,31 @@ def test_deterministic_and_seed_dependent():
     assert a != c
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"depth": 0}, "depth must be a positive int"),
-    ({"width": 2.5}, "width must be a positive int"),
-    ({"initializers": ["xavier"]}, "initializers must be"),
-    ({"activations": ["gelu"]}, "activations must be"),
-    ({"seed": -1}, r"seed must be an int in \[0, 2\*\*64\)"),
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"depth": 0}, ValueError, "depth must be a positive integer, got 0"),
+    ({"width": 2.5}, TypeError, "width must be a positive integer, got 2.5"),
+    ({"initializers": ["xavier"]}, ValueError, "initializers must be"),
+    ({"activations": ["gelu"]}, ValueError, "activations must be"),
+    ({"seed": -1}, ValueError, r"seed must be an integer in \[0, 2\*\*64\), got -1"),
+    ({"seed": 1.5}, TypeError, r"seed must be an integer in \[0, 2\*\*64\), got 1.5"),
 ])
-def test_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         dg.diagnose(**kwargs)
+
+
+def test_progress_bar_draws_on_a_terminal(monkeypatch, capsys):
+    from fastinit.diagnose import _mlp
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    with _mlp.progress_bar(4, "diagnosing", True) as bar:
+        bar.update(4)
+    assert "diagnosing" in capsys.readouterr().err
+
+
+def test_progress_bar_disabled_writes_nothing(capsys):
+    from fastinit.diagnose import _mlp
+
+    with _mlp.progress_bar(4, "diagnosing", False) as bar:
+        bar.update(4)
+    assert capsys.readouterr().err == ""

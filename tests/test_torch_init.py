@@ -47,11 +47,11 @@ def torch_scale(monkeypatch, func, shape, *args, **kwargs):
 
 
 def our_scale(monkeypatch, func, shape, *args, **kwargs):
+    """The law (uniform's (low, high), normal's (mean, std)) ``func`` hands to the engine."""
     seen = []
-    monkeypatch.setattr(_nn_init, "random_uniform_", lambda out, **kw: seen.append(
-        ("uniform_", kw["minval"], kw["maxval"])))
-    monkeypatch.setattr(_nn_init, "random_normal_", lambda out, **kw: seen.append(
-        ("normal_", kw["mean"], kw["stddev"])))
+    kinds = {"Uniform": "uniform_", "Normal": "normal_"}
+    monkeypatch.setattr(_nn_init.fill, "run", lambda req, law: seen.append(
+        (kinds[type(law).__name__], *law)))
     func(np.empty(shape, np.float32), *args, seed=0, **kwargs)
     monkeypatch.undo()
     return seen[-1]

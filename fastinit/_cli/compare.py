@@ -19,11 +19,11 @@ from ..diagnose._mlp import (
     MLP,
     RELU,
     TANH,
-    Progress,
     check_names,
     check_seed,
     init_weights,
     one_blas_thread,
+    progress_bar,
 )
 from . import options, plots, report
 from .train import SGD, Adam, softmax_cross_entropy
@@ -152,7 +152,7 @@ def compare(*, experiments=None, initializers=None, epochs=20, batch_size=32,
     seed : int
         Seed of the weights and of the data order.
     progress : bool
-        Draw a progress line on stderr.
+        Show a progress bar on stderr (tqdm, from the diagnose extra).
 
     Returns
     -------
@@ -174,12 +174,10 @@ def compare(*, experiments=None, initializers=None, epochs=20, batch_size=32,
     exps = check_names("experiments", experiments or EXPERIMENT_NAMES, EXPERIMENT_NAMES)
     inits = check_names("initializers", initializers or INITIALIZER_NAMES, INITIALIZER_NAMES)
     data = load_data()
-    bar = Progress(len(exps) * len(inits), "compare", enabled=progress)
     results = []
-    with one_blas_thread():
+    with one_blas_thread(), progress_bar(len(exps) * len(inits), "compare", progress) as bar:
         _run_all(results, table, exps, inits, data, bar, epochs=epochs, batch_size=batch_size,
                  optimizer=optimizer, lr=lr, seed=seed)
-    bar.close()
     config = {"experiments": {e: {"hidden": list(table[e][0]), "activation": table[e][1]}
                               for e in exps},
               "initializers": list(inits), "epochs": epochs, "batch_size": batch_size,

@@ -1,14 +1,14 @@
 """Backend choice ("auto", "numba", "cython") and the one rule for n_threads.
 
 Neither choice can change a value: both backends compute the same bits, and
-``_parallel`` cuts work into fixed chunks, never per thread.
+``parallel`` cuts work into fixed chunks, never per thread.
 """
 
 import functools
 import importlib
 import os
 
-from . import constants, parallel
+from . import checks, constants
 
 BACKENDS = ("auto", "numba", "cython")
 
@@ -27,6 +27,8 @@ def effective_n_threads(n_threads, size=None):
     With None, a fill of ``size`` elements uses at most one thread per
     ``MIN_ELEMENTS_PER_THREAD``; an explicit count is always honoured.
     """
+    if n_threads is None and size is not None and size <= constants.MIN_ELEMENTS_PER_THREAD:
+        return 1  # without asking the OS for the cores: small fills are frequent
     cores = usable_cores()
     if n_threads is None:
         if size is not None:
@@ -46,6 +48,21 @@ def cython_available():
     return True
 
 
+@functools.cache
+def _checked(backend):
+    checks.check_choice("backend", backend, BACKENDS)
+    name = resolve(backend)
+    checks.check_backend_built(name, cython_available())
+    return name
+
+
+def checked(backend):
+    """The concrete backend a checked `backend` argument names ("auto": Cython when built)."""
+    if not isinstance(backend, str):  # unhashable or odd values: the check reports them
+        checks.check_choice("backend", backend, BACKENDS)
+    return _checked(backend)
+
+
 def resolve(backend):
     """Concrete backend name for "auto": Cython when built (no JIT), else Numba."""
     if backend == "auto":
@@ -53,6 +70,7 @@ def resolve(backend):
     return backend
 
 
+@functools.cache
 def kernel(backend, name):
     """The serial kernel ``name`` of a concrete backend."""
     if backend == "cython":
@@ -62,15 +80,3 @@ def kernel(backend, name):
     from ._numba import kernels
 
     return getattr(kernels, name)
-
-
-def call(backend, name, n_threads, mem, runs, keys, params):
-    """Run kernel ``name`` over every run of ``mem`` (the buffer's memory).
-
-    ``keys`` = (key0, key1, stream0, stream1); ``params`` follow the geometry.
-    The parallel driver cuts the runs into work items and runs them.
-    """
-    arglists = [(mem[r.start:r.start + r.size], *keys, r.first, r.row_len, r.row_step, r.step,
-                 *params) for r in runs]
-    parallel.run(kernel(backend, name), arglists, [r.row_len for r in runs],
-                  [r.size for r in runs], n_threads)

@@ -29,7 +29,7 @@ def check_buffer(out):
             "out must be a numpy.ndarray of float32, float64, float16 or bfloat16, "
             f"got {type(out).__name__}"
         )
-    fmt = formats.format_of(out.dtype)
+    fmt = formats.FORMATS.get(out.dtype)
     if fmt is None:
         raise TypeError(
             f"out must be a numpy.ndarray of float32, float64, float16 or bfloat16, got {out.dtype}"
@@ -47,17 +47,25 @@ def check_bits_buffer(out):
 
 
 def check_writable_contiguous(out):
-    if not out.flags.writeable:
+    flags = out.flags
+    if not flags.writeable:
         raise ValueError("out must be writable, got a read-only array (pass a copy)")
-    if not (out.flags.c_contiguous or out.flags.f_contiguous):
+    if not (flags.c_contiguous or flags.f_contiguous):
         raise ValueError(
             "out must be C- or F-contiguous, got a non-contiguous view "
             "(use np.ascontiguousarray or fill a temporary and copy)"
         )
 
 
+def check_seed(seed):
+    """The seed: an integer in [0, 2**64). Every entry point checks its seed here, once."""
+    return check_uint64("seed", seed)
+
+
 def check_uint64(name, value):
     """An integer in [0, 2**64): seeds and integer streams."""
+    if type(value) is int and 0 <= value < MAX_U64:  # the common case, without the ABC check
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer in [0, 2**64), got {_describe(value)}")
     value = operator.index(value)
@@ -67,7 +75,7 @@ def check_uint64(name, value):
 
 
 def check_stream(stream):
-    if isinstance(stream, str):
+    if type(stream) is str or (type(stream) is int and 0 <= stream < MAX_U64):
         return stream
     if isinstance(stream, bool) or not isinstance(stream, numbers.Integral):
         raise TypeError(
@@ -78,7 +86,8 @@ def check_stream(stream):
 
 def check_real(name, value, *, positive=False, nonnegative=False, infinite=False):
     """A finite real number, optionally > 0 or >= 0, or +-inf if ``infinite``; as float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (isinstance(value, bool)
+                                     or not isinstance(value, numbers.Real)):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     value = float(value)
     if infinite and not math.isnan(value):
@@ -110,6 +119,8 @@ def check_choice(name, value, choices, *, any_case=False):
 
 def check_integer(name, value, requirement):
     """TypeError unless an integer (numpy integers included); returns int."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {requirement}, got {_describe(value)}")
     return operator.index(value)
@@ -384,6 +395,8 @@ JAX_KEY = ("key must be a single threefry2x32 key (jax.random.key or PRNGKey, da
            "got data {}{}")  # TypeError
 JAX_FANS_NDIM = "shape must have at least 2 axes for the default in_axis=-2, got {}"
 JAX_INITIALIZER_NAME = "initializer must name a fastinit initializer such as 'he_normal', got {!r}"
+FILLER_FUNCTION = ("initializer must be one of fastinit's in-place initializers (he_normal_, "
+                   "orthogonal_, ...), got {}")
 JAX_INITIALIZER_TYPE = "initializer must be a fastinit in-place function or its name, got {}"
 KERAS_IDENTIFIER = ("identifier must be a Keras initializer name such as 'he_normal' (one of {}), "
                     "got {!r}")
@@ -398,17 +411,10 @@ def check_subset(name, values, allowed):
     return values
 
 
-def check_int_seed(seed):
-    """A plain int in [0, 2**64); ValueError for anything else."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_U64:
-        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
-
-
 def check_positive_ints(**sizes):
-    """Each value an int >= 1, in the order given; ValueError otherwise."""
+    """Each value an integer >= 1, in the order given (``check_positive_int``)."""
     for name, value in sizes.items():
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_int(name, value)
 
 
 NN_ACTIVATION = "activation must be one of {}, got {!r}"

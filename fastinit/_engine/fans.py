@@ -39,10 +39,12 @@ def fan_for_mode(fan_in, fan_out, mode):
 
 
 def variance_scaling_params(scale, fan, distribution):
-    """(kind, a, b) for the kernels, exactly as JAX/Keras compute them.
+    """(kind, size) exactly as JAX/Keras compute them; ``kind`` names the law.
 
-    truncated_normal: std = sqrt(scale/fan) / 0.8796..., bounds +-2 std;
-    normal/untruncated_normal: std = sqrt(scale/fan); uniform: +-sqrt(3*scale/fan).
+    ``"truncated_normal"``: size is the std before truncation at +-2 std,
+    sqrt(scale/fan) / 0.8796...; ``"normal"`` (also for "untruncated_normal"):
+    size is the std sqrt(scale/fan); ``"uniform"``: size is the bound
+    sqrt(3*scale/fan) of [-size, size).
     """
     variance = scale / fan
     if distribution == "truncated_normal":

@@ -1,16 +1,18 @@
-"""From validated arguments to kernel calls: the one path every fill takes.
+"""From a checked request and law to kernel calls: the one path every fill takes.
 
-public function -> ``prepare`` (validation, geometry; raises before any
-write) -> distribution scalars -> ``backends.call`` over the runs.
+``run(request, law)``: the law's scalars for the output format (computed and
+checked once per distinct law and format, then cached), the runs of global
+indices of the buffer, then the backend's kernel over them, through the
+parallel driver or, for a small fill, straight on the calling thread.
 """
 
 import functools
 import math
-from typing import NamedTuple
 
 import numpy as np
 
-from . import backends, checks, constants, formats, streams, tails
+from . import backends, checks, formats, laws, parallel, request, streams, tails
+from .constants import FMT_F64, NORMAL_Z_MAX_F32, NORMAL_Z_MAX_F64, SQRT2, TRUNC_MIN_VALUES
 
 # 1 - 2**-24 and 1 - 2**-53: the largest values below 1 in float32/float64,
 # so (1-x)(1+x) never reaches 0 inside the inverse CDF.
@@ -18,130 +20,109 @@ _ERF_LIMIT = {False: 1.0 - 2.0**-24, True: 1.0 - 2.0**-53}
 _F32_MAX = float(np.finfo(np.float32).max)
 _F64_MAX = float(np.finfo(np.float64).max)
 
-
 # F-ordered buffers are filled through a C-ordered scratch block of at most this
 # many elements (4 MiB of float32), then copied in: bounded, not proportional.
 TILE_ELEMENTS = 1 << 20
 
 
-class Job(NamedTuple):
-    out: np.ndarray
-    fmt: int
-    full: tuple
-    gstrides: list
-    first: int
-    keys: tuple
-    backend: str
-    n_threads: int
+def public(out, seed, stream, full_shape, origin, offset, n_threads, backend, law, *,
+           bits=False):
+    """The path of every public random function: one checked request, one law, one fill."""
+    req = request.parse(out, request.keys(seed, stream), full_shape, origin, offset, n_threads,
+                        backend, bits=bits)
+    return run(req, law)
 
 
-def prepare(out, seed, stream, full_shape, origin, offset, n_threads, backend, *, bits=False):
-    """Validate everything common to random fills; no byte is written."""
-    if bits:
-        checks.check_bits_buffer(out)
-        fmt = None
-    else:
-        fmt = checks.check_buffer(out)
-    seed = checks.check_uint64("seed", seed)
-    stream = checks.check_stream(stream)
-    full = checks.check_geometry(out.shape, full_shape, origin, offset)
-    n_threads = checks.check_n_threads(n_threads)
-    checks.check_choice("backend", backend, backends.BACKENDS)
-    name = backends.resolve(backend)
-    checks.check_backend_built(name, backends.cython_available())
-    gstrides, first = streams.global_geometry(out.shape, full, origin, offset)
-    keys = (*streams.key_words(seed), *streams.stream_words(stream))
-    return Job(out, fmt, full, gstrides, first, keys, name,
-               backends.effective_n_threads(n_threads, out.size))
-
-
-def _run(job, name, params):
-    """Kernel ``name`` over the whole buffer: directly, or tile by tile if F-ordered."""
-    out = job.out
+def run(req, law):
+    """Fill ``request.out`` with ``law``; returns it. Raises before any write."""
+    law = laws.resolve(law, req.full)
+    name, params = scalars(law, req.fmt)
+    out = req.out
     if out.size == 0:
-        return
+        return out
     if out.flags.c_contiguous:
-        runs = streams.plan_runs(out.shape, job.gstrides, streams.c_strides(out.shape),
-                                  job.first)
-        backends.call(job.backend, name, job.n_threads, formats.memory(out, job.fmt), runs,
-                      job.keys, params)
-        return
+        _call(req, name, params, formats.memory(out, req.fmt), out.shape, req.first)
+        return out
     scratch = np.empty(min(out.size, TILE_ELEMENTS), out.dtype)
-    for index, shape, first in streams.f_order_tiles(out.shape, job.gstrides, job.first,
-                                                      TILE_ELEMENTS):
+    for index, shape, first in streams.f_order_tiles(out.shape, req.gstrides, req.first,
+                                                     TILE_ELEMENTS):
         tile = scratch[:math.prod(shape)].reshape(shape)
-        runs = streams.plan_runs(shape, job.gstrides, streams.c_strides(shape), first)
-        backends.call(job.backend, name, job.n_threads, formats.memory(tile, job.fmt), runs,
-                      job.keys, params)
+        _call(req, name, params, formats.memory(tile, req.fmt), shape, first)
         out[index] = tile
-
-
-def _closed_bounds(job, lo, hi):
-    """[lo, hi] rounded inward to the dtype: the clamp of a closed interval."""
-    dtype = job.out.dtype
-    lo_c = formats.inward(lo, dtype, up=True)
-    hi_c = formats.inward(hi, dtype, up=False)
-    checks.check_nonempty(lo_c, hi_c, f"[{lo}, {hi}]", dtype)
-    return lo_c, hi_c
-
-
-def _half_open_bounds(job, lo, hi):
-    """[lo, hi) rounded inward: hi_c is the largest value of the dtype below hi.
-
-    ``lo == hi`` is the one-point interval [lo, lo] (Keras and JAX return lo).
-    """
-    if lo == hi:
-        return _closed_bounds(job, lo, hi)
-    dtype = job.out.dtype
-    lo_c = formats.inward(lo, dtype, up=True)
-    hi_c = formats.below(hi, dtype)
-    checks.check_nonempty(lo_c, hi_c, f"[{lo}, {hi})", dtype)
-    return lo_c, hi_c
-
-
-def bits(job):
-    _run(job, "fill_bits", ())
-    return job.out
-
-
-def constant(out, value):
-    """Validated buffer and finite value: the value must be finite in the dtype too."""
-    checks.check_fits("value", value, out.dtype)
-    if out.size:
-        out[...] = value
     return out
 
 
-def uniform(job, low, high):
-    """Validated low <= high; values clamp(low + (high-low)*u) in [low, high)."""
-    checks.check_fits("minval", low, job.out.dtype)
-    checks.check_fits("maxval", high, job.out.dtype)
-    # the 32-bit paths compute in float32: a wider span would overflow to inf
-    span = high - low
-    checks.check_span(span, _F64_MAX if job.fmt == constants.FMT_F64 else _F32_MAX, job.out.dtype)
-    lo_c, hi_c = _half_open_bounds(job, low, high)
-    _run(job, "fill_uniform", (low, span, lo_c, hi_c, job.fmt))
-    return job.out
-
-
-def normal(job, mean, std):
-    """Validated mean, std >= 0; Box-Muller never goes beyond NORMAL_Z_MAX standard deviations."""
-    double = job.fmt == constants.FMT_F64
-    z_max = constants.NORMAL_Z_MAX_F64 if double else constants.NORMAL_Z_MAX_F32
-    checks.check_normal_reach(mean, std, z_max, job.out.dtype)
-    _run(job, "fill_normal", (mean, std, job.fmt))
-    return job.out
+def _call(req, name, params, mem, shape, first):
+    """The kernel over the runs of a C-ordered ``mem`` of ``shape`` whose first element is
+    global element ``first``."""
+    kernel = backends.kernel(req.backend, name)
+    if len(shape) <= 1 or req.gstrides == _c_strides(shape):
+        # consecutive in the full tensor too: one run
+        step = req.gstrides[-1] if shape else 1
+        args = (mem, *req.keys, first, mem.size, 0, step, *params)
+        if mem.size <= parallel.GRAIN_ELEMENTS:
+            parallel.run_small(kernel, args, mem.size)
+            return
+        arglists, row_lens, sizes = [args], [mem.size], [mem.size]
+    else:
+        runs = streams.plan_runs(shape, req.gstrides, _c_strides(shape), first)
+        arglists = [(mem[r.start:r.start + r.size], *req.keys, r.first, r.row_len, r.row_step,
+                     r.step, *params) for r in runs]
+        row_lens, sizes = [r.row_len for r in runs], [r.size for r in runs]
+    parallel.run(kernel, arglists, row_lens, sizes,
+                 backends.effective_n_threads(req.n_threads, mem.size))
 
 
 @functools.lru_cache(maxsize=256)
-def _truncated_scalars(mean, std, lower, upper, fmt, dtype):
-    """(kernel name, its scalars) for a truncated normal; validates the interval.
+def _c_strides(shape):
+    return tuple(math.prod(shape[d + 1:]) for d in range(len(shape)))
 
-    Cached: a model's layers repeat the same few (std, dtype), and the tail
-    constants and quantiles cost tens of microseconds in Python.
-    """
-    limit = _ERF_LIMIT[fmt == constants.FMT_F64]
-    plan = tails.Plan(lower, upper, fmt == constants.FMT_F64, limit)
+
+def scalars(law, fmt):
+    """(kernel name, its scalars) of ``law`` for output format ``fmt``; checks what the
+    dtype must hold. Cached per distinct (law, format): a model's layers repeat a few."""
+    # Laws are tuples: Normal(0, 1) == Uniform(0, 1) as cache keys unless the type is part
+    # of the key; and -0.0 == 0.0, yet a zero-std fill of mean -0.0 writes -0.0.
+    signs = () if 0.0 not in law else tuple(math.copysign(1.0, v) for v in law
+                                             if isinstance(v, float) and v == 0.0)
+    return _scalars(type(law), law, fmt, signs)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scalars(kind, law, fmt, signs):
+    if kind is laws.Bits:
+        return "fill_bits", ()
+    dtype = formats.dtype_of(fmt)
+    if kind is laws.Uniform:
+        return "fill_uniform", _uniform(law, fmt, dtype)
+    if kind is laws.Normal:
+        z_max = NORMAL_Z_MAX_F64 if fmt == FMT_F64 else NORMAL_Z_MAX_F32
+        checks.check_normal_reach(law.mean, law.std, z_max, dtype)
+        return "fill_normal", (law.mean, law.std, fmt)
+    return _truncated(law, fmt, dtype)
+
+
+def _uniform(law, fmt, dtype):
+    """clamp(low + (high-low)*u) into [low, high) rounded inward to the dtype."""
+    low, high = law
+    checks.check_fits("minval", low, dtype)
+    checks.check_fits("maxval", high, dtype)
+    # the 32-bit paths compute in float32: a wider span would overflow to inf
+    span = high - low
+    checks.check_span(span, _F64_MAX if fmt == FMT_F64 else _F32_MAX, dtype)
+    lo_c = formats.inward(low, dtype, up=True)
+    # [low, high): the upper clamp is the largest value of the dtype below high;
+    # low == high is the one-point interval [low, low] (Keras and JAX return low)
+    hi_c = formats.inward(high, dtype, up=False) if low == high else formats.below(high, dtype)
+    checks.check_nonempty(lo_c, hi_c, f"[{low}, {high}{']' if low == high else ')'}", dtype)
+    return low, span, lo_c, hi_c, fmt
+
+
+def _truncated(law, fmt, dtype):
+    """The far-tail kernel for an interval wholly beyond TAIL_START, else the erf-space one."""
+    mean, std, lower, upper = law
+    limit = _ERF_LIMIT[fmt == FMT_F64]
+    plan = tails.Plan(lower, upper, fmt == FMT_F64, limit)
     lo, hi = mean + std * plan.lo, mean + std * plan.hi
     checks.check_fits("mean + stddev * lower", lo, dtype)
     checks.check_fits("mean + stddev * upper", hi, dtype)
@@ -150,21 +131,18 @@ def _truncated_scalars(mean, std, lower, upper, fmt, dtype):
     checks.check_nonempty(lo_c, hi_c, f"[{lo}, {hi}]", dtype)
     q_lo, q_hi = (mean + std * plan.quantile(p) for p in (0.01, 0.99))
     checks.check_faithful(formats.count_between(min(q_lo, q_hi), max(q_lo, q_hi), dtype),
-                     lower, upper, constants.TRUNC_MIN_VALUES, dtype)
+                          lower, upper, TRUNC_MIN_VALUES, dtype)
     if plan.tail:
         return "fill_truncated_tail", (mean, plan.tail * std, plan.a, plan.d, plan.log_ma,
                                        lo_c, hi_c, fmt)
-    ea = min(max(math.erf(lower / constants.SQRT2), -limit), limit)
-    eb = min(max(math.erf(upper / constants.SQRT2), -limit), limit)
+    ea = min(max(math.erf(lower / SQRT2), -limit), limit)
+    eb = min(max(math.erf(upper / SQRT2), -limit), limit)
     return "fill_truncated_normal", (mean, std, ea, eb, lo_c, hi_c, fmt)
 
 
-def truncated_normal(job, mean, std, lower, upper):
-    """Validated std > 0 and lower < upper (standard units; either may be infinite).
-
-    An interval wholly in a far tail takes the float64 tail kernel, any other
-    the erf-space inverse CDF (``tails.Plan``).
-    """
-    name, params = _truncated_scalars(mean, std, lower, upper, job.fmt, job.out.dtype)
-    _run(job, name, params)
-    return job.out
+def constant(out, value):
+    """A checked buffer and finite value: the value must be finite in the dtype too."""
+    checks.check_fits("value", value, out.dtype)
+    if out.size:
+        out[...] = value
+    return out

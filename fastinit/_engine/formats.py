@@ -16,18 +16,26 @@ try:
 except ImportError:  # pragma: no cover - ml_dtypes is a declared dependency
     BFLOAT16 = None
 
-_FORMATS = {np.dtype(np.float32): constants.FMT_F32, np.dtype(np.float64): constants.FMT_F64,
+FORMATS = {np.dtype(np.float32): constants.FMT_F32, np.dtype(np.float64): constants.FMT_F64,
             np.dtype(np.float16): constants.FMT_F16}
 if BFLOAT16 is not None:
-    _FORMATS[BFLOAT16] = constants.FMT_BF16
+    FORMATS[BFLOAT16] = constants.FMT_BF16
 
 _STORAGE = {constants.FMT_F32: np.float32, constants.FMT_F64: np.float64,
             constants.FMT_F16: np.uint16, constants.FMT_BF16: np.uint16}
 
 
+_DTYPES = {code: dtype for dtype, code in FORMATS.items()}
+
+
+def dtype_of(fmt):
+    """The output dtype of a format code."""
+    return _DTYPES[fmt]
+
+
 def format_of(dtype):
     """Format code of a supported float dtype, else None."""
-    return _FORMATS.get(np.dtype(dtype))
+    return FORMATS.get(np.dtype(dtype))
 
 
 def memory(out, fmt):

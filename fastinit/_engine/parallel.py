@@ -179,6 +179,16 @@ def run(kernel, arglists, row_lens, sizes, n_threads):
     job.run()
 
 
+def run_small(kernel, args, size):
+    """``kernel(*args, ...)`` over one row of ``size <= GRAIN_ELEMENTS`` elements, here.
+
+    A fill of at most one claim (well under a millisecond) runs on the calling
+    thread in one kernel call, without the pool, the job or the quota clock.
+    """
+    n_items = -(-size // ITEM_ELEMENTS)
+    kernel(*args, np.zeros(1, np.int64), n_items, n_items, 1)
+
+
 def helper_threads():
     """Helper threads started in this process so far (``show_config``)."""
     return len(_helpers)

@@ -16,7 +16,6 @@ from statistics import NormalDist
 
 from . import constants
 
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _STANDARD = NormalDist()
 
 

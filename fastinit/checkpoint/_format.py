@@ -125,10 +125,3 @@ def layout(entries, *, dtype_name, max_shard_size, metadata):
         doc = {"metadata": {"total_size": total}, "weight_map": weight_map}
         index = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     return Layout(files, headers, sizes, placed, index)
-
-
-def read_header(path):
-    """The JSON header of a safetensors file and the offset where its data starts."""
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        return json.loads(f.read(n)), 8 + n

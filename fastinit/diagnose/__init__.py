@@ -25,11 +25,11 @@ from ._mlp import (
     RELU,
     SIGMOID,
     TANH,
-    Progress,
     check_names,
     check_seed,
     init_weights,
     one_blas_thread,
+    progress_bar,
 )
 
 __all__ = ["diagnose", "diagnose_network", "layer_stats", "ACTIVATIONS", "INITIALIZER_NAMES"]
@@ -186,7 +186,7 @@ def diagnose(*, depth=20, width=512, batch_size=256, seed=0, initializers=None,
         Subsets of :data:`INITIALIZER_NAMES` and :data:`ACTIVATIONS`
         (default: all).
     progress : bool
-        Draw a progress line on stderr.
+        Show a progress bar on stderr (tqdm, from the diagnose extra).
 
     Returns
     -------
@@ -200,9 +200,8 @@ def diagnose(*, depth=20, width=512, batch_size=256, seed=0, initializers=None,
     inits = check_names("initializers", initializers or INITIALIZER_NAMES, INITIALIZER_NAMES)
     acts = check_names("activations", activations or ACTIVATIONS, ACTIVATIONS)
     x, upstream = _batch(width, batch_size, seed, np.float32)
-    bar = Progress(len(inits) * len(acts), "diagnose", enabled=progress)
     results = []
-    with one_blas_thread():
+    with one_blas_thread(), progress_bar(len(inits) * len(acts), "diagnose", progress) as bar:
         for init in inits:
             # one set of weights per initializer, shared by all activations
             weights = init_weights([width] * (depth + 1), init, seed=seed)
@@ -210,7 +209,6 @@ def diagnose(*, depth=20, width=512, batch_size=256, seed=0, initializers=None,
                 run = diagnose_network(weights, act, x, upstream)
                 results.append({"initializer": init, **run})
                 bar.update()
-    bar.close()
     config = {"depth": depth, "width": width, "batch_size": batch_size, "seed": seed,
               "initializers": list(inits), "activations": list(acts)}
     return {"config": config, "results": results}

@@ -10,7 +10,6 @@ through :data:`INITIALIZERS`, each layer with its own stream
 
 import contextlib
 import sys
-import time
 
 import numpy as np
 
@@ -111,7 +110,7 @@ INITIALIZER_NAMES = tuple(INITIALIZERS)
 
 # argument checks shared with fastinit.diagnose and the applications (fastinit._cli)
 check_names = checks.check_subset
-check_seed = checks.check_int_seed
+check_seed = checks.check_seed
 
 
 def init_weights(sizes, initializer, *, seed, dtype=np.float32):
@@ -198,45 +197,23 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-# --- progress line -------------------------------------------------------------
+def progress_bar(total, label, enabled):
+    """A tqdm bar on stderr (a no-op without tqdm, the diagnose extra, or when not enabled).
 
-class Progress:
-    """A one-line stderr progress indicator without dependencies.
-
-    It draws when stderr is a terminal, or once a run has lasted `after`
-    seconds (so long runs in logs still show they are alive).
+    On a terminal it redraws; in a log it appears only for runs longer than a
+    few seconds, as a line now and then.
     """
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        enabled = False
+    if not enabled:
+        return contextlib.nullcontext(_NoBar())
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=label, file=sys.stderr, leave=False, dynamic_ncols=True,
+                delay=0.0 if tty else 3.0, mininterval=0.1 if tty else 5.0)
 
-    def __init__(self, total, label, *, enabled=True, after=3.0, stream=None):
-        self.total, self.label, self.enabled, self.after = total, label, enabled, after
-        self.stream = stream if stream is not None else sys.stderr
-        self.start = time.monotonic()
-        self.done = 0
-        self.drawn = False
-        self.last = 0.0
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
+class _NoBar:
     def update(self, n=1):
-        self.done += n
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        elapsed = now - self.start
-        if not self.tty and elapsed < self.after:
-            return
-        # logs get a line every few seconds, terminals a redraw 10 times a second
-        if now - self.last < (0.1 if self.tty else 5.0) and self.done < self.total:
-            return
-        self.last = now
-        width = 24
-        filled = int(width * self.done / max(self.total, 1))
-        line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-                f"{self.done}/{self.total} {elapsed:5.1f}s")
-        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self):
-        if self.drawn and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        pass

@@ -20,7 +20,6 @@ the full tensor, so the array equals the unsharded one bit for bit on any mesh.
 This module imports ``jax``; ``import fastinit`` never imports it.
 """
 
-import functools
 import math
 import numbers
 
@@ -28,9 +27,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import initializers, matrices
-from .._engine import checks
-from ._arrays import _host_buffer, _host_dtype
+from .. import _fillers, matrices
+from .._engine import checks, laws, request
+from ._arrays import _host_buffer, _host_dtype, place_filled
 from ._arrays import make_array as make_array
 
 __all__ = [
@@ -78,8 +77,8 @@ def _key_words(key):
     return key
 
 
-def _fill_host(fill, shape, dtype, seed, stream):
-    return fill(_host_buffer(shape, dtype), seed=seed, stream=stream)
+def _fill_host(fill_part, shape, dtype, keys):
+    return fill_part(_host_buffer(shape, dtype), keys)
 
 
 def _place_traced(out, sharding):
@@ -91,29 +90,37 @@ def _place_traced(out, sharding):
     return jax.lax.with_sharding_constraint(out, sharding)
 
 
-def _factory(fill_for_shape, dtype, stream):
-    """An ``init(key, shape, dtype, out_sharding)`` over ``fill_for_shape(shape)``."""
-    stream = checks.check_stream(stream)
+def _factory(filler_for_shape, dtype, stream):
+    """An ``init(key, shape, dtype, out_sharding)`` over ``filler_for_shape(shape)``.
+
+    The distribution was checked when the factory was built; the stream is
+    checked here, the shape and dtype at each call, before any fill.
+    """
+    stream = request.stream_words(stream)
 
     def init(key, shape, dtype=dtype, out_sharding=None):
         shape = checks.check_shape("shape", shape)
         dtype = _host_dtype(dtype)
-        fill = fill_for_shape(shape)
+        fill_part = filler_for_shape(shape)
         if isinstance(key, jax.core.Tracer):
             words = _key_words(key)
-            # Arguments are checked here, at trace time, not in the callback.
-            fill(np.empty((1,) * len(shape), dtype), seed=0, stream=stream)
             out = jax.pure_callback(
-                lambda w: _fill_host(fill, shape, dtype, key_to_seed(w), stream),
+                lambda w: _fill_host(fill_part, shape, dtype, _keys(key_to_seed(w), stream)),
                 jax.ShapeDtypeStruct(shape, dtype), words, vmap_method="sequential")
             return out if out_sharding is None else _place_traced(out, out_sharding)
-        seed = key_to_seed(key)
+        keys = _keys(key_to_seed(key), stream)
         if out_sharding is not None:
-            return make_array(fill, shape, dtype, out_sharding, seed=seed, stream=stream)
+            return place_filled(lambda out, full, origin: fill_part(out, keys, full, origin),
+                                shape, dtype, out_sharding)
         # the buffer is never touched again, so the device may keep it without a copy
-        return jax.device_put(_fill_host(fill, shape, dtype, seed, stream))
+        return jax.device_put(_fill_host(fill_part, shape, dtype, keys))
 
     return init
+
+
+def _keys(seed, stream_words):
+    """Keys of a key's seed (always in [0, 2**64): two uint32 words) and a checked stream."""
+    return request.Keys(*request.key_words(seed), *stream_words)
 
 
 _INIT_DOC = """
@@ -218,12 +225,13 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     >>> bool(abs(w).max() <= (3 * 2.0 / 64) ** 0.5)
     True
     """
-    def fill_for_shape(shape):
-        fan_in, fan_out = jax_fans(shape, in_axis, out_axis, batch_axis)
-        return functools.partial(initializers.variance_scaling_, scale=scale, mode=mode,
-                                 distribution=distribution, fan_in=fan_in, fan_out=fan_out)
+    law = laws.scaled(scale, mode, distribution)
 
-    return _factory(fill_for_shape, dtype, stream)
+    def filler_for_shape(shape):
+        fan_in, fan_out = jax_fans(shape, in_axis, out_axis, batch_axis)
+        return _fillers.law_filler(law._replace(fan_in=fan_in, fan_out=fan_out))
+
+    return _factory(filler_for_shape, dtype, stream)
 
 
 def _named(name, scale, mode, distribution):
@@ -279,8 +287,8 @@ def uniform(scale=1e-2, dtype=None, *, stream=0):
     >>> bool(w.min() >= 0 and w.max() <= 2.0)
     True
     """
-    fill = functools.partial(initializers.random_uniform_, minval=0.0, maxval=scale)
-    return _factory(lambda shape: fill, dtype, stream)
+    fill_part = _fillers.law_filler(laws.uniform(0.0, scale, names=("0", "scale")))
+    return _factory(lambda shape: fill_part, dtype, stream)
 
 
 @_returns_init
@@ -299,8 +307,8 @@ def normal(stddev=1e-2, dtype=None, *, stream=0):
     >>> bool(abs(float(w.std()) - 1.0) < 0.01)
     True
     """
-    fill = functools.partial(initializers.random_normal_, mean=0.0, stddev=stddev)
-    return _factory(lambda shape: fill, dtype, stream)
+    fill_part = _fillers.law_filler(laws.normal(0.0, stddev))
+    return _factory(lambda shape: fill_part, dtype, stream)
 
 
 @_returns_init
@@ -327,9 +335,8 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0, *, stream=0
     >>> bool(abs(w).max() <= 2.0)
     True
     """
-    fill = functools.partial(initializers.truncated_normal_, mean=0.0, stddev=stddev, lower=lower,
-                             upper=upper)
-    return _factory(lambda shape: fill, dtype, stream)
+    fill_part = _fillers.law_filler(laws.truncated(0.0, stddev, lower, upper))
+    return _factory(lambda shape: fill_part, dtype, stream)
 
 
 @_returns_init
@@ -355,5 +362,5 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None, *, stream=0):
     >>> bool(np.allclose(w.T @ w, np.eye(16), atol=1e-5))
     True
     """
-    fill = functools.partial(matrices.orthogonal_, gain=scale, column_axis=column_axis)
-    return _factory(lambda shape: fill, dtype, stream)
+    fill_part = _fillers.filler(matrices.orthogonal_, gain=scale, column_axis=column_axis)[0]
+    return _factory(lambda shape: fill_part, dtype, stream)

@@ -3,7 +3,6 @@
 Imports ``jax``; only ``fastinit.jax`` imports this module.
 """
 
-import inspect
 import math
 import mmap
 
@@ -11,8 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import initializers, matrices
-from .._engine import checks
+from .. import _fillers, initializers, matrices
+from .._engine import checks, request
 
 
 def _host_dtype(dtype):
@@ -113,15 +112,16 @@ def make_array(initializer, shape, dtype, sharding, *, seed, stream=0, **kwargs)
     >>> bool((np.asarray(w) == ref).all())
     True
     """
-    fill = _resolve(initializer)
+    fill_part, random = _fillers.filler(_resolve(initializer), **kwargs)
+    keys = request.keys(seed, stream) if random else None
     shape = checks.check_shape("shape", shape)
     dtype = _host_dtype(dtype)
-    accepts = inspect.signature(fill).parameters
-    if "seed" in accepts:
-        kwargs.update(seed=checks.check_uint64("seed", seed), stream=checks.check_stream(stream))
-    placed = "origin" in accepts  # zeros_, ones_, constant_ need no place
-    if placed:
-        kwargs["full_shape"] = shape
+    return place_filled(lambda out, full_shape, origin: fill_part(out, keys, full_shape, origin),
+                        shape, dtype, sharding)
+
+
+def place_filled(fill_part, shape, dtype, sharding):
+    """A ``jax.Array`` of ``shape`` whose shards ``fill_part(out, full_shape, origin)`` fills."""
     # Device of each shard, so the callback hands JAX device arrays and drops its
     # host buffer at once; JAX asks for the shards in this same order.
     devices = {}
@@ -131,7 +131,7 @@ def make_array(initializer, shape, dtype, sharding, *, seed, stream=0, **kwargs)
     def shard(index):
         block, origin = _block(index, shape)
         buf = _host_buffer(block, dtype)
-        fill(buf, origin=origin, **kwargs) if placed else fill(buf, **kwargs)
+        fill_part(buf, shape, origin)
         waiting = devices.get((block, origin))
         return jax.device_put(buf, waiting.pop(0)).block_until_ready() if waiting else buf
 

@@ -8,9 +8,9 @@ imported here: the functions take NumPy arrays as well as tensors.
 
 import math
 
-from .._docstrings import fill_doc as _doc
-from .._engine import checks
-from ..initializers import random_normal_, random_uniform_, truncated_normal_
+from .._docstrings import fill_doc
+from .._engine import checks, fill, laws, request
+from .._engine.tensors import accepts_tensors
 
 # The seed and call counter of the innermost fastinit.torch.patched() block.
 ACTIVE = []
@@ -34,7 +34,7 @@ RETURNS = """Returns
 
 def torch_doc(func):
     func.__doc__ = func.__doc__.replace("%(torch)s", TORCH_KW).replace("%(returns)s", RETURNS)
-    return _doc(func)
+    return fill_doc(func)
 
 
 def seed_stream(seed, stream):
@@ -47,8 +47,10 @@ def seed_stream(seed, stream):
     return context.seed, call if stream is None else stream
 
 
-def full_shape_of(tensor, full_shape):
-    return checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
+def parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend):
+    """The checked request of a drop-in's fill (seed and stream from ``patched`` if omitted)."""
+    return request.parse(tensor, request.keys(*seed_stream(seed, stream)), full_shape, origin,
+                         offset, n_threads, backend)
 
 
 def calculate_fan_in_and_fan_out(shape):
@@ -143,10 +145,9 @@ def uniform_(tensor, a=0.0, b=1.0, *, seed=None, stream=None, full_shape=None, o
     >>> bool(w.min() >= -1 and w.max() <= 1)
     True
     """
-    seed, stream = seed_stream(seed, stream)
-    return random_uniform_(tensor, seed=seed, stream=stream, minval=a, maxval=b,
-                           full_shape=full_shape, origin=origin, offset=offset,
-                           n_threads=n_threads, backend=backend)
+    law = laws.uniform(a, b, names=("a", "b"))
+    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
+                    law)
 
 
 @torch_doc
@@ -178,10 +179,9 @@ def normal_(tensor, mean=0.0, std=1.0, *, seed=None, stream=None, full_shape=Non
     >>> bool(abs(w.std() - 2.0) < 0.05)
     True
     """
-    seed, stream = seed_stream(seed, stream)
-    return random_normal_(tensor, seed=seed, stream=stream, mean=mean, stddev=std,
-                          full_shape=full_shape, origin=origin, offset=offset,
-                          n_threads=n_threads, backend=backend)
+    law = laws.normal(mean, std, names=("mean", "std"))
+    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
+                    law)
 
 
 @torch_doc
@@ -218,48 +218,37 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream
     >>> bool(w.min() >= -0.04 and w.max() <= 0.04)
     True
     """
-    seed, stream = seed_stream(seed, stream)
     std = checks.check_real("std", std, positive=True)
     mean, a, b = (checks.check_real(n, v) for n, v in (("mean", mean), ("a", a), ("b", b)))
-    return truncated_normal_(tensor, seed=seed, stream=stream, mean=mean, stddev=std,
-                             lower=(a - mean) / std, upper=(b - mean) / std,
-                             full_shape=full_shape, origin=origin, offset=offset,
-                             n_threads=n_threads, backend=backend)
+    law = laws.truncated(mean, std, (a - mean) / std, (b - mean) / std)
+    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
+                    law)
 
 
-def _scaled(tensor, kind, scale, seed, stream, geometry):
-    """Uniform on [-scale, scale) or normal with std=scale, after torch's checks."""
+def _scaled(req, kind, std):
+    """Fill with std ``std``: U(-sqrt(3) std, sqrt(3) std) or N(0, std**2)."""
     if kind == "uniform":
-        return uniform_(tensor, -scale, scale, seed=seed, stream=stream, **geometry)
-    return normal_(tensor, 0.0, scale, seed=seed, stream=stream, **geometry)
+        bound = _SQRT3 * std
+        return fill.run(req, laws.uniform(-bound, bound, names=("-bound", "bound")))
+    return fill.run(req, laws.normal(0.0, std, names=("mean", "std")))
 
 
-def _xavier(kind, tensor, gain, seed, stream, geometry):
-    full = full_shape_of(tensor, geometry["full_shape"])
-    fan_in, fan_out = calculate_fan_in_and_fan_out(full)
+def _xavier(kind, req, gain):
+    fan_in, fan_out = calculate_fan_in_and_fan_out(req.full)
     if fan_in + fan_out == 0:
         raise ZeroDivisionError(checks.TORCH_XAVIER_EMPTY)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _scaled(tensor, kind, _SQRT3 * std if kind == "uniform" else std, seed,
-                   stream, geometry)
+    return _scaled(req, kind, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
-def _kaiming(kind, tensor, a, mode, nonlinearity, seed, stream, geometry):
-    full = full_shape_of(tensor, geometry["full_shape"])
-    if 0 in full:  # torch returns a zero-element tensor untouched (with a warning)
-        return tensor
+def _kaiming(kind, req, a, mode, nonlinearity):
+    if 0 in req.full:  # torch returns a zero-element tensor untouched (with a warning)
+        return req.out
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
-    fan_in, fan_out = calculate_fan_in_and_fan_out(full)
-    std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
-    return _scaled(tensor, kind, _SQRT3 * std if kind == "uniform" else std, seed,
-                   stream, geometry)
-
-
-def _geometry(full_shape, origin, offset, n_threads, backend):
-    return {"full_shape": full_shape, "origin": origin, "offset": offset, "n_threads": n_threads,
-            "backend": backend}
+    fan_in, fan_out = calculate_fan_in_and_fan_out(req.full)
+    gain = calculate_gain(nonlinearity, a)
+    return _scaled(req, kind, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
 
 
 _VARIANCE_DOC = r"""Fill `tensor` in place as ``torch.nn.init.{name}`` does.
@@ -309,28 +298,28 @@ def _kaiming_params():
 
 def xavier_uniform_(tensor, gain=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
                     offset=None, n_threads=None, backend="auto"):
-    return _xavier("uniform", tensor, gain, *seed_stream(seed, stream),
-                   _geometry(full_shape, origin, offset, n_threads, backend))
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
+    return _xavier("uniform", req, gain)
 
 
 def xavier_normal_(tensor, gain=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
                    offset=None, n_threads=None, backend="auto"):
-    return _xavier("normal", tensor, gain, *seed_stream(seed, stream),
-                   _geometry(full_shape, origin, offset, n_threads, backend))
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
+    return _xavier("normal", req, gain)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, seed=None,
                      stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
                      backend="auto"):
-    return _kaiming("uniform", tensor, a, mode, nonlinearity, *seed_stream(seed, stream),
-                    _geometry(full_shape, origin, offset, n_threads, backend))
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
+    return _kaiming("uniform", req, a, mode, nonlinearity)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, seed=None,
                     stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
                     backend="auto"):
-    return _kaiming("normal", tensor, a, mode, nonlinearity, *seed_stream(seed, stream),
-                    _geometry(full_shape, origin, offset, n_threads, backend))
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
+    return _kaiming("normal", req, a, mode, nonlinearity)
 
 
 for _func, _formula, _note, _params, _raises in (
@@ -352,3 +341,11 @@ for _func, _formula, _note, _params, _raises in (
                                          params=_params, extra_raises=_raises)
     torch_doc(_func)
 del _func, _formula, _note, _params, _raises
+
+uniform_ = accepts_tensors(uniform_)
+normal_ = accepts_tensors(normal_)
+trunc_normal_ = accepts_tensors(trunc_normal_)
+xavier_uniform_ = accepts_tensors(xavier_uniform_)
+xavier_normal_ = accepts_tensors(xavier_normal_)
+kaiming_uniform_ = accepts_tensors(kaiming_uniform_)
+kaiming_normal_ = accepts_tensors(kaiming_normal_)

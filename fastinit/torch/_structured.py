@@ -10,10 +10,9 @@ import math
 
 import numpy as np
 
-from .._engine import checks, tensors
-from ..initializers import random_bits_, random_normal_
-from ..matrices import _orthogonal_matrix, as_output, identity_, store
-from ._nn_init import RETURNS, normal_, seed_stream, torch_doc
+from .._engine import checks, fill, laws, request, tensors
+from ..matrices import as_output, identity, orthogonal_matrix, store
+from ._nn_init import RETURNS, parse, torch_doc
 
 # Constants also fill integer buffers (BatchNorm's num_batches_tracked), as torch's do.
 NUMBERS = (*checks.TORCH_DTYPES, "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -125,7 +124,7 @@ def eye_(tensor, *, full_shape=None, origin=None, offset=None):
     """
     if len(tensor.shape if full_shape is None else full_shape) != 2:
         raise ValueError(checks.TORCH_ONLY_2D)
-    return identity_(tensor, gain=1.0, full_shape=full_shape, origin=origin, offset=offset)
+    return identity(tensor, 1.0, full_shape, origin, offset)
 
 
 @_geometry_doc
@@ -218,16 +217,12 @@ def orthogonal_(tensor, gain=1, *, seed=None, stream=None, full_shape=None, orig
     full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
     if len(full) < 2:
         raise ValueError(checks.TORCH_AT_LEAST_2D)
-    seed, stream = seed_stream(seed, stream)
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
     gain = checks.check_real("gain", gain)
-    checks.check_buffer(tensor)
-    checks.check_geometry(tensor.shape, full_shape, origin, offset)
     if math.prod(full) == 0:
         return tensor
     rows = full[0]
-    q = _orthogonal_matrix(rows, math.prod(full) // rows, seed=seed, stream=stream,
-                           wide_float=np.dtype(tensor.dtype) == np.float64,
-                           n_threads=n_threads, backend=backend, torch_layout=True)
+    q = orthogonal_matrix(req, rows, math.prod(full) // rows, torch_layout=True)
     store(tensor, as_output(gain * q, tensor.dtype).reshape(full), full, origin, offset)
     return tensor
 
@@ -270,16 +265,16 @@ def sparse_(tensor, sparsity, std=0.01, *, seed=None, stream=None, full_shape=No
     full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
     if len(full) != 2:
         raise ValueError(checks.TORCH_ONLY_2D)
-    seed, stream = seed_stream(seed, stream)
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
     sparsity = checks.check_real("sparsity", sparsity)
-    checks.check_buffer(tensor)
-    checks.check_geometry(tensor.shape, full_shape, origin, offset)
+    law = laws.normal(0.0, std, names=("mean", "std"))
     rows, cols = full
     n = rows * cols
-    values = random_normal_(np.empty(full, np.dtype(tensor.dtype)), seed=seed, stream=stream,
-                            stddev=std, n_threads=n_threads, backend=backend)
-    keys = random_bits_(np.empty((cols, rows), np.uint32), seed=seed, stream=stream,
-                        full_shape=(5 * n,), offset=4 * n, n_threads=n_threads, backend=backend)
+    values = fill.run(request.scratch(req, np.empty(full, np.dtype(tensor.dtype))), law)
+    # the sort keys: raw words 4n .. 5n of the stream, past the normal's words
+    words = request.parse(np.empty((cols, rows), np.uint32), req.keys, (5 * n,), None, 4 * n,
+                          req.n_threads, req.backend, bits=True)
+    keys = fill.run(words, laws.BITS)
     zero_rows = np.argsort(keys, axis=1, kind="stable")[:, :math.ceil(sparsity * rows)]
     values[zero_rows, np.arange(cols)[:, None]] = 0
     store(tensor, values, full, origin, offset)
@@ -318,8 +313,8 @@ def embedding_normal_(tensor, mean=0.0, std=1.0, padding_idx=None, *, seed=None,
     >>> w[0].tolist()
     [0.0, 0.0, 0.0]
     """
-    normal_(tensor, mean, std, seed=seed, stream=stream, full_shape=full_shape, origin=origin,
-            offset=offset, n_threads=n_threads, backend=backend)
+    law = laws.normal(mean, std, names=("mean", "std"))
+    fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend), law)
     if padding_idx is None or tensor.size == 0:
         return tensor
     full = tensor.shape if full_shape is None else tuple(full_shape)
