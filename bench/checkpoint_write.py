@@ -1,7 +1,7 @@
 """Time a checkpoint write side by side with transformers and a plain sequential write.
 
     python bench/checkpoint_write.py --config CONFIG.json --scratch DIR [--repeats 3]
-    python bench/checkpoint_write.py --preset llama-1.1b --scratch DIR   # the README's table
+    python bench/checkpoint_write.py --preset llama-1.1b --scratch DIR   # docs/performance.md
     python bench/checkpoint_write.py --preset llama-8gib --scratch DIR --anon-only
 
 Runs, alternating, each in a fresh process: ``python -m fastinit checkpoint``;

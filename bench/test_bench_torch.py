@@ -4,7 +4,7 @@
 fastinit.torch.init_module (rules "hf", and ("torch", "hf"): reset_parameters'
 distributions), the raw kernel on as many elements, torch's reset_parameters,
 torch's trunc_normal_ and LlamaForCausalLM(config). The
-1e9-parameter comparison in the README is one run of
+1e9-parameter comparison in docs/performance.md is one run of
 ``python -m fastinit._cli.bench.torch_models`` (same rows, alternating rounds).
 """
 

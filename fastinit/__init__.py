@@ -3,8 +3,8 @@
 Fast on all cores, bit-for-bit reproducible whatever the thread count,
 backend or sharding.
 
-The randomness contract (README, "The randomness contract", has the full
-text; ``tests/reference.py`` is its executable form):
+The randomness contract (``docs/contract.md`` has the full text;
+``tests/reference.py`` is its executable form):
 
 - Every sample is a pure function of (seed, stream, i, initializer
   parameters, dtype), where ``i`` is the element's row-major index in the full

@@ -11,7 +11,7 @@ SEED = """seed : int
     stream : int or str, default 0
         Independent sub-stream, one per parameter tensor: an int in
         ``[0, 2**64)`` or a name such as ``"decoder.3.mlp.weight"``, hashed
-        to a stable 64-bit id (BLAKE2b, see README)."""
+        to a stable 64-bit id (BLAKE2b, see docs/contract.md)."""
 
 LAYOUT = """full_shape : tuple of int, optional
         Shape of the full logical tensor when ``out`` is only part of it

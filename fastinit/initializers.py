@@ -1,7 +1,7 @@
 """In-place weight initializers with Keras 3 / JAX names and semantics.
 
 Every function fills ``out`` in place and returns it. Random values follow
-the randomness contract (README): element ``i`` of the full logical tensor
+the randomness contract (docs/contract.md): element ``i`` of the full logical tensor
 (its row-major index) depends only on ``(seed, stream, i)`` and the
 initializer's parameters, never on threads, backend, sharding or layout.
 ``variance_scaling_``, its six named specializations and ``compute_fans`` are
@@ -248,7 +248,7 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
     ``upper <= -2``), where erf space has no resolution left, is sampled in
     float64 instead: :math:`Q(z) = Q(a)\,((1 - u) + u\,Q(b)/Q(a))`, with
     :math:`Q` the normal upper tail, solved by Newton's method on
-    :math:`\log Q` (README, "The randomness contract"). Either bound may be
+    :math:`\log Q` (see the randomness contract, ``docs/contract.md``). Either bound may be
     infinite: ``lower=0, upper=inf`` is a half-normal.
 
     Parameters

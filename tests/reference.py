@@ -1,9 +1,9 @@
 """Slow, vectorized NumPy reference of the randomness contract.
 
-This is the executable form of the contract written in README.md ("The
-randomness contract") and in ``fastinit/_engine/_numba/transforms.py``: element ``i``
-of a logical tensor as a function of (seed, stream, i, parameters, dtype),
-operation for operation. Both backends must match it bit for bit. It shares
+This is the executable form of the contract written in docs/contract.md and
+in ``fastinit/_engine/_numba/transforms.py``: element ``i`` of a logical
+tensor as a function of (seed, stream, i, parameters, dtype), operation for
+operation. Both backends must match it bit for bit. It shares
 only the constants of ``fastinit._engine.constants`` with them, not code.
 """
 

@@ -2,7 +2,7 @@
 
 The kernels equal tests/reference.py bit for bit (test_backend_parity.py), so
 measuring the reference measures both backends. The bounds asserted here are
-the ones the README documents.
+the ones docs/contract.md documents.
 """
 
 import numpy as np

@@ -1,19 +1,29 @@
-"""Documentation: Parameters sections match signatures, examples run, the README names the API.
+"""Documentation: Parameters sections match signatures, examples run, the docs name the API.
 
-R18: "A test compares each public signature with its Parameters section".
+R18: "A test compares each public signature with its Parameters section". The
+docs site (docs/) builds without a warning and its API reference documents every
+public name; the NumPy guide names the whole API with its defaults; the
+randomness contract and the package docstring agree.
 """
 
+import ast
 import doctest
 import inspect
+import os
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
+from conftest import require
 
 import fastinit
 import fastinit.initializers
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NUMPY_GUIDE = ROOT / "docs" / "guide" / "numpy.md"
+CONTRACT = ROOT / "docs" / "contract.md"
 DOCUMENTED = [name for name in fastinit.__all__ if name != "show_config"]
 
 
@@ -146,18 +156,17 @@ def test_docstring_examples_run():
     assert attempted == examples
 
 
-def test_readme_names_every_public_name():
-    assert README.is_file(), f"{README} does not exist yet"
-    text = README.read_text(encoding="utf-8")
+def test_numpy_guide_names_every_public_name():
+    text = NUMPY_GUIDE.read_text(encoding="utf-8")
     missing = [name for name in fastinit.__all__
                if not re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)
                and f"fastinit.{name}" not in text]
     assert missing == []
 
 
-def _readme_signatures():
+def _guide_signatures():
     """``name -> {param: default text or None}`` for each ``name(out, *, ...)`` in the API table."""
-    text = README.read_text(encoding="utf-8")
+    text = NUMPY_GUIDE.read_text(encoding="utf-8")
     rows = {}
     for name, args in re.findall(r"^\| `(\w+_)\(out, \*, ([^`]*)\)`", text, re.M):
         parts = [a.strip() for a in re.split(r",\s*(?![^()]*\))", args)]
@@ -166,10 +175,10 @@ def _readme_signatures():
     return rows
 
 
-def test_readme_api_signatures_show_every_default():
-    rows = _readme_signatures()
+def test_numpy_guide_api_signatures_show_every_default():
+    rows = _guide_signatures()
     assert {"random_uniform_", "random_normal_", "truncated_normal_",
-            "variance_scaling_"} <= set(rows)
+            "variance_scaling_", "orthogonal_"} <= set(rows)
     for name, shown in rows.items():
         params = inspect.signature(getattr(fastinit, name)).parameters
         for param, default in shown.items():
@@ -177,17 +186,130 @@ def test_readme_api_signatures_show_every_default():
             if expected is inspect.Parameter.empty:
                 assert default is None, (name, param)
             else:
-                assert default is not None, f"README shows {name}({param}) without its default"
-                assert eval(default) == expected, (name, param)  # noqa: S307 - README literals
+                assert default is not None, f"the guide shows {name}({param}) without its default"
+                assert eval(default) == expected, (name, param)  # noqa: S307 - the guide's literals
 
 
-def test_readme_documents_every_n_threads_value():
-    text = README.read_text(encoding="utf-8")
+def test_numpy_guide_documents_every_n_threads_value():
+    text = NUMPY_GUIDE.read_text(encoding="utf-8")
     section = text[text.index("**Threads.**"):]
     section = " ".join(section[:section.index("\n\n")].split())
     for phrase in ("`n_threads=None`", "affinity", "`-1`", "`-k`", "`k - 1`",
                    "more than there are cores", "`0` is a `ValueError`"):
         assert phrase in section, phrase
+
+
+# The randomness contract is written in full in docs/contract.md and in short in the
+# package docstring; each of these terms of it must read the same in both.
+CONTRACT_TERMS = ["Philox4x32-10", "(seed & 0xFFFFFFFF, seed >> 32)",
+                  "(q & 0xFFFFFFFF, q >> 32, s & 0xFFFFFFFF, s >> 32)", "q = w // 4",
+                  'person=b"fastinit-stream"', "digest_size=8", "(w >> 8) * 2**-24",
+                  "+ 1) * 2**-24", "4 Newton", "Cody", "Giles", "nearest even",
+                  "16 values", "5.77", "fastinit/_engine/constants.py"]
+
+
+def _plain(text):
+    return " ".join(text.replace("``", "`").replace("`", "").split())
+
+
+def test_contract_and_package_docstring_agree():
+    contract = _plain(CONTRACT.read_text(encoding="utf-8"))
+    summary = _plain(fastinit.__doc__)
+    assert "docs/contract.md" in summary, "the package docstring must point to the full text"
+    for term in CONTRACT_TERMS:
+        assert term in contract, f"docs/contract.md lacks {term!r}"
+        assert term in summary, f"fastinit's docstring lacks {term!r}"
+
+
+# docs/api/<page>.rst documents each public module
+API_PAGES = {"fastinit": "fastinit", "fastinit.torch": "torch", "fastinit.keras": "keras",
+             "fastinit.jax": "jax", "fastinit.checkpoint": "checkpoint",
+             "fastinit.diagnose": "diagnose"}
+
+
+def _source(module):
+    path = ROOT.joinpath(*module.split("."))
+    return (path / "__init__.py" if path.is_dir() else path.with_suffix(".py"))
+
+
+def public_names(module):
+    """The module's ``__all__``, read from its source (no import: torch, jax...).
+
+    A module without ``__all__`` exports its top-level public functions and
+    classes and its explicit ``from x import y as y`` re-exports.
+    """
+    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__"
+                                                for t in node.targets):
+            return list(ast.literal_eval(node.value))
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.ImportFrom):
+            names += [a.asname for a in node.names if a.asname == a.name]
+    return [n for n in names if not n.startswith("_")]
+
+
+def test_public_names_reads_all_and_reexports():
+    assert public_names("fastinit") == fastinit.__all__
+    assert {"write", "verify", "is_complete", "PlanRow"} <= set(public_names("fastinit.checkpoint"))
+    assert "_plan" not in public_names("fastinit.checkpoint")
+
+
+def test_every_public_module_has_an_api_page():
+    import pkgutil
+
+    public = {f"fastinit.{m.name}" for m in pkgutil.iter_modules(fastinit.__path__)
+              if not m.name.startswith("_")} - {"fastinit.initializers", "fastinit.matrices"}
+    assert public | {"fastinit"} == set(API_PAGES)  # initializers, matrices: via fastinit
+    for page in API_PAGES.values():
+        assert (ROOT / "docs" / "api" / f"{page}.rst").is_file(), page
+
+
+@pytest.fixture(scope="module")
+def built_docs(tmp_path_factory):
+    """The docs site, built as CI builds it (offline, warnings are errors)."""
+    for module in ("sphinx", "numpydoc", "myst_parser", "pydata_sphinx_theme"):
+        require(module)
+    out = tmp_path_factory.mktemp("docs")
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-d", str(out / "doctrees"), str(ROOT / "docs"), str(out / "html")],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=path), capture_output=True, text=True,
+        timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-10000:]
+    return out / "html"
+
+
+def documented_objects(objects_inv):
+    """Python objects in a Sphinx inventory (objects.inv, version 2: four header
+    lines, then zlib-compressed lines ``name domain:role priority uri dispname``)."""
+    import zlib
+
+    data = objects_inv.read_bytes()
+    header_end = 0
+    for _ in range(4):
+        header_end = data.index(b"\n", header_end) + 1
+    assert data.startswith(b"# Sphinx inventory version 2"), data[:40]
+    lines = zlib.decompress(data[header_end:]).decode("utf-8").splitlines()
+    return {line.split(" ", 2)[0] for line in lines if line.split(" ", 2)[1].startswith("py:")}
+
+
+def test_docs_build_without_a_warning(built_docs):
+    pages = {p.relative_to(built_docs).as_posix() for p in built_docs.rglob("*.html")}
+    assert {"index.html", "contract.html", "performance.html", "contributing.html",
+            "guide/numpy.html", "guide/torch.html", "guide/checkpoints.html",
+            "guide/keras_jax.html", "guide/choosing.html", "api/fastinit.html"} <= pages
+
+
+@pytest.mark.parametrize("module", list(API_PAGES))
+def test_api_reference_documents_every_public_name(built_docs, module):
+    documented = documented_objects(built_docs / "objects.inv")
+    assert module in documented
+    missing = [n for n in public_names(module) if f"{module}.{n}" not in documented]
+    assert missing == [], f"docs/api/{API_PAGES[module]}.rst does not document {missing}"
 
 
 @pytest.mark.parametrize("name", ["glorot_uniform_", "glorot_normal_", "he_uniform_",

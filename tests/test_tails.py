@@ -1,7 +1,7 @@
 """Truncated normals far in a tail: faithful to scipy.stats.truncnorm, in both backends.
 
 Intervals wholly beyond TAIL_START standard deviations are sampled in float64
-by the tail path (README, "The randomness contract"); the reference
+by the tail path (docs/contract.md, the randomness contract); the reference
 (tests/reference.py) is checked against scipy at 2**20 samples, the kernels
 against the reference bit for bit. Statistical thresholds: KS p > 1e-6, mean
 and variance within 5.5 standard errors (4e-8 each); about 80 such assertions

@@ -1,7 +1,10 @@
-"""fastinit.torch's documentation: Parameters sections match signatures, examples run."""
+"""fastinit.torch's documentation: Parameters sections match signatures, examples run,
+the PyTorch guide names the whole module."""
 
 import doctest
 import inspect
+import pathlib
+import re
 
 import pytest
 from conftest import require
@@ -13,6 +16,7 @@ from test_docs import documented_parameters  # noqa: E402
 import fastinit.torch as fit  # noqa: E402
 
 FUNCTIONS = [n for n in fit.__all__ if inspect.isfunction(getattr(fit, n))]
+GUIDE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "guide" / "torch.md"
 
 
 def test_torch_nn_init_names_are_all_there():
@@ -55,3 +59,23 @@ def test_doctests_of_fastinit_torch_pass():
     failures, attempted = runner.summarize(verbose=False)
     assert failures == 0
     assert attempted >= 20
+
+
+def test_pytorch_guide_names_every_public_name():
+    text = GUIDE.read_text(encoding="utf-8")
+    missing = [name for name in fit.__all__
+               if not re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)]
+    assert missing == []
+
+
+def test_pytorch_guide_shows_the_drop_ins_positional_defaults():
+    # "uniform_(t, a=0, b=1)": each default shown in the guide is torch's (and ours)
+    text = " ".join(GUIDE.read_text(encoding="utf-8").split())
+    shown = re.findall(r"`(\w+_)\(t, ([^`)]*)\)`", text)
+    assert len(shown) >= 8, shown
+    for name, args in shown:
+        params = inspect.signature(getattr(fit, name)).parameters
+        for arg in args.split(", "):
+            if "=" in arg:
+                param, default = arg.split("=", 1)
+                assert params[param].default == eval(default), (name, param)  # noqa: S307

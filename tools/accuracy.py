@@ -1,4 +1,4 @@
-"""Print the max error of each own approximation (the figures in README.md).
+"""Print the max error of each own approximation (the figures in docs/contract.md).
 
 Run: python tools/accuracy.py   (needs scipy; takes ~15 s)
 """
