@@ -51,6 +51,14 @@ def test_command_line_parses(line, monkeypatch):
         _cli.command(name).parser().parse_args(argv)  # a bad option exits with status 2
 
 
+def test_ci_runs_the_readme_test_command_and_skips_nothing():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    command = ci[ci.index("# --- the README's test command, verbatim ---") + 1]
+    assert command in SHELL.splitlines()
+    assert "pytest" in command
+    assert "--require-all" in command.split()  # a missing optional dependency fails CI
+
+
 def _extras():
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     section = text.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
