@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from cases import CASES, case_dtype_pairs
+from cases import CASES, SPECIALIZATIONS, case_dtype_pairs
 
 import fastinit
 
@@ -52,6 +52,23 @@ def test_every_row_fills_its_buffer(case, dtype):
     out = np.zeros((3, 5), dtype)
     kw = dict(seed=1) if case.random else {}
     assert case.call(out, **kw) is out
+
+
+def test_variance_scaling_rows_have_the_kind_of_their_distribution():
+    kinds = {"uniform": "uniform", "truncated_normal": "truncated", "normal": "normal",
+             "untruncated_normal": "normal"}
+    rows = [case for case in CASES if case.variance_scaling is not None]
+    assert len(rows) >= 9
+    for case in rows:
+        assert case.kind == kinds[case.variance_scaling[2]], case.id
+
+
+def test_every_specialization_of_variance_scaling_says_which_it_is():
+    # a public fill taking in_axis is variance_scaling_ or a named specialization of it,
+    # whose row gives its (scale, mode, distribution) for tests/test_fans.py
+    for name in {case.name for case in CASES} - {"variance_scaling_"}:
+        if "in_axis" in inspect.signature(getattr(fastinit, name)).parameters:
+            assert name in SPECIALIZATIONS, f"give the row of {name} its vs=(scale, mode, ...)"
 
 
 # --- optional dependencies: one helper, one switch ------------------------------
