@@ -12,6 +12,7 @@ import jax
 import ml_dtypes
 import numpy as np
 import pytest
+from cases import CASES as REGISTRY
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
@@ -60,21 +61,16 @@ def test_sharded_array_equals_single_device_fill(mesh, spec, shape, dtype):
         np.testing.assert_array_equal(bits(shard.data), bits(expected[shard.index]))
 
 
-@pytest.mark.parametrize("name", ["random_uniform", "random_normal", "truncated_normal",
-                                  "glorot_uniform", "variance_scaling", "orthogonal", "zeros",
-                                  "constant", "identity"])
-def test_every_initializer_by_name_with_its_arguments(name):
-    kwargs = {"variance_scaling": {"scale": 3.0, "mode": "fan_avg"}, "identity": {"gain": 2.0},
-              "constant": {"value": 0.5}, "random_normal": {"stddev": 2.0},
-              "orthogonal": {"gain": 0.5}}.get(name, {})
+# every float row of the registry (tests/cases.py), by its name without the underscore
+FLOAT_ROWS = [case for case in REGISTRY if case.kind != "bits"]
+
+
+@pytest.mark.parametrize("case", FLOAT_ROWS, ids=[case.id for case in FLOAT_ROWS])
+def test_every_initializer_by_name_with_its_arguments(case):
     sharding = NamedSharding(mesh_of("2d"), P("x", "y"))
-    got = fj.make_array(name, (16, 32), np.float32, sharding, seed=3, stream=1, **kwargs)
-    func = getattr(fastinit, name + "_")
-    buf = np.empty((16, 32), np.float32)
-    if name in ("zeros", "constant", "identity"):
-        expected = func(buf, **kwargs)
-    else:
-        expected = func(buf, seed=3, stream=1, **kwargs)
+    got = fj.make_array(case.name.rstrip("_"), (16, 32), np.float32, sharding, seed=3, stream=1,
+                        **case.kwargs)
+    expected = case.call(np.empty((16, 32), np.float32), seed=3, stream=1)
     np.testing.assert_array_equal(np.asarray(got), expected)
 
 

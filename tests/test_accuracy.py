@@ -7,7 +7,7 @@ the ones docs/contract.md documents.
 
 import numpy as np
 import reference
-from scipy import special
+from conftest import require
 
 from fastinit._engine import constants
 
@@ -47,6 +47,7 @@ def test_sincos_f64():
 
 
 def test_erfinv_f32_every_grid_input():
+    special = require("scipy.special")
     x = np.arange(-(2**23) + 1, 2**23, dtype=np.float64) * 2.0**-23  # |x| < 1, step 2**-23
     got = reference.erfinv_f32(x.astype(np.float32)).astype(np.float64)
     exact = special.erfinv(x)
@@ -66,6 +67,7 @@ def test_erfinv_f32_central_branch_is_exact_subset():
 
 
 def test_erfinv_f64():
+    special = require("scipy.special")
     x = np.concatenate([np.linspace(-1 + 2.0**-52, 1 - 2.0**-52, 2**21),
                         1 - np.logspace(-15, -1, 2**14)])
     got = reference.erfinv_f64(x)
@@ -74,6 +76,7 @@ def test_erfinv_f64():
 
 
 def test_mills_ratio_for_the_far_tails():
+    special = require("scipy.special")
     # Cody's erfcx through both branches (z/sqrt2 <= 4 and beyond), z from the
     # tail start to 1e6; scipy's erfcx (Faddeeva package) is the yardstick
     z = np.concatenate([np.linspace(constants.TAIL_START, 8.0, 2**16),
@@ -83,6 +86,7 @@ def test_mills_ratio_for_the_far_tails():
 
 
 def test_tail_inverse_solves_its_equation():
+    special = require("scipy.special")
     # Q(z) = Q(a) * r with r = (1-u) + u*Q(b)/Q(a): checked in log space with
     # scipy's log_ndtr, |error in z| below 1e-14 relative over the whole tail range
     for a, b in ((2.0, 2.5), (2.0, np.inf), (5.0, 8.0), (30.0, 31.0), (1e3, np.inf)):

@@ -15,7 +15,7 @@ from conftest import BACKENDS, as_bytes
 import fastinit
 from fastinit._engine import constants, streams
 
-needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="Cython extension not built")
+needs_both = pytest.mark.usefixtures("cython_kernels")
 
 SEED, STREAM = 0x0123456789ABCDEF, "decoder.layers.7.mlp.up_proj.weight"
 

@@ -11,14 +11,14 @@ import time
 
 import numpy as np
 import pytest
-from conftest import as_bytes
+from conftest import as_bytes, require
 
 import fastinit
 from fastinit import checkpoint as ckpt
 from fastinit.checkpoint import _files, _format
 from fastinit.checkpoint._format import PlanRow
 
-safetensors = pytest.importorskip("safetensors")
+safetensors = require("safetensors")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -61,7 +61,7 @@ def small_pieces(monkeypatch):
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
 def test_every_tensor_reads_back_as_the_in_memory_fill(tmp_path, dtype):
-    import torch
+    torch = require("torch")
     from safetensors import safe_open
 
     plan = make_plan()

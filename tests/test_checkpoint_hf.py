@@ -7,10 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import require
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-pytest.importorskip("safetensors")
+torch = require("torch")
+transformers = require("transformers")
+require("safetensors")
 
 import fastinit.torch as fastinit_torch  # noqa: E402
 from fastinit import checkpoint as ckpt  # noqa: E402

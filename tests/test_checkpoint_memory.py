@@ -5,9 +5,9 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
+from conftest import require
 
-pytest.importorskip("safetensors")
+require("safetensors")
 
 # Peak RssAnon/RssFile over the write, sampled every 0.5 ms by a thread (the
 # fills release the GIL), above the baseline after a warm-up write.

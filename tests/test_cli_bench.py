@@ -4,7 +4,6 @@ No wall-time assertions: only that every number is there, positive and consisten
 """
 
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -14,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import require
 
 from fastinit._cli import bench
 from fastinit._cli.bench import peers
@@ -130,8 +130,8 @@ def test_bench_other_dtypes_and_workload_choice(tmp_path):
     assert all(r["check"] is None for r in results)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason=peers.TORCH_MISSING)
 def test_bench_torch_rows(tmp_path):
+    require("torch")
     path = tmp_path / "r.json"
     _capture(lambda: bench.main([*TINY, "--workload", "truncated", "--peers", "torch",
                                       "--json", str(path)]))

@@ -5,8 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import require
 
-pytest.importorskip("sklearn")
+require("sklearn")
 
 from fastinit._cli import compare  # noqa: E402
 from fastinit.diagnose._mlp import RELU, TANH  # noqa: E402
@@ -105,7 +106,7 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_cli_json_table_and_plot(tmp_path, capsys):
-    pil = pytest.importorskip("PIL.Image")
+    pil = require("PIL.Image", "matplotlib")
     png = tmp_path / "cmp.png"
     args = ["--experiments", "article,deep_tanh", "--initializers", "zeros,he_normal",
             "--epochs", "2", "--width", "16", "--deep-layers", "2", "--no-progress"]

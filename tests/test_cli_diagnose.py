@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import require
 
 from fastinit import diagnose as dg
 from fastinit._cli import diagnose as cli
@@ -49,7 +50,7 @@ def test_column_headers_are_never_repeated(depth, capsys):
 
 
 def test_plot_is_a_valid_png(tmp_path):
-    pil = pytest.importorskip("PIL.Image")
+    pil = require("PIL.Image", "matplotlib")
     path = tmp_path / "diag.png"
     report = dg.diagnose(depth=4, width=32, batch_size=16, activations=["relu", "tanh"])
     plot_diagnose(report, path)

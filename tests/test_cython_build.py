@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ml_dtypes
 import numpy as np
 import pytest
 import reference as R
+from conftest import CYTHON, require
 
 from fastinit._engine import constants, parallel
 
-K = pytest.importorskip("fastinit._engine._cython", reason="the Cython kernels are not built")
+K = require(CYTHON)
 
 KAT_FILE = Path(__file__).parent / "data" / "philox4x32_10.txt"
 EA_2SIGMA = 0.9544997361036416  # erf(2 / sqrt(2)): Keras/JAX truncation at 2 sigma
@@ -228,7 +230,6 @@ def test_every_kernel_variant_gives_identical_bytes():
     ("truncated_normal", (0.0, 0.02, -EA_2SIGMA, EA_2SIGMA, -0.0400390625, 0.0400390625)),
 ], ids=["uniform", "normal", "normal_huge", "normal_tiny", "truncated_normal"])
 def test_16bit_output_is_float32_output_rounded_to_nearest_even(kind, params, fmt):
-    ml_dtypes = pytest.importorskip("ml_dtypes")
     geometry = GEOMETRIES["odd_first"]
     n = geometry[1]
     f32 = fill(kind, np.empty(n, np.float32), geometry, params, constants.FMT_F32)

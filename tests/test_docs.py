@@ -1,6 +1,7 @@
 """Documentation: Parameters sections match signatures, examples run, the docs name the API.
 
-R18: "A test compares each public signature with its Parameters section". The
+Every public function has a numpydoc docstring whose Parameters section names
+its signature's parameters in order, and Returns and Examples sections. The
 docs site (docs/) builds without a warning and its API reference documents every
 public name; the NumPy guide names the whole API with its defaults; the
 randomness contract and the package docstring agree.
@@ -16,6 +17,7 @@ import subprocess
 import sys
 
 import pytest
+from cases import SPECIALIZATIONS
 from conftest import require
 
 import fastinit
@@ -95,7 +97,7 @@ def test_parameters_section_follows_signature_order(name):
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
-def test_docstring_has_the_r18_sections(name):
+def test_docstring_has_parameters_returns_and_examples(name):
     doc = inspect.cleandoc(getattr(fastinit, name).__doc__)
     for section in ("Parameters", "Returns", "Examples"):
         assert re.search(rf"^{section}\n-+$", doc, re.M), f"{name}: no {section} section"
@@ -145,7 +147,7 @@ def test_every_public_module_is_collected():
 def test_docstring_examples_run():
     tests = _collect_examples()
     names = {t.name.rsplit(".", 1)[-1] for t in tests}
-    assert set(DOCUMENTED) <= names, "R18: every public function has examples"
+    assert set(DOCUMENTED) <= names, "every public function has examples"
     examples = sum(len(t.examples) for t in tests)
     assert examples >= 2 * len(DOCUMENTED), f"only {examples} examples collected"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
@@ -312,8 +314,7 @@ def test_api_reference_documents_every_public_name(built_docs, module):
     assert missing == [], f"docs/api/{API_PAGES[module]}.rst does not document {missing}"
 
 
-@pytest.mark.parametrize("name", ["glorot_uniform_", "glorot_normal_", "he_uniform_",
-                                  "he_normal_", "lecun_uniform_", "lecun_normal_"])
+@pytest.mark.parametrize("name", SPECIALIZATIONS)
 def test_named_initializers_are_plain_functions_a_reader_can_grep(name):
     func = inspect.unwrap(getattr(fastinit, name))  # the torch-tensor adapter every fill has
     assert func.__code__.co_name == name

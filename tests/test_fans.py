@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from cases import SPECIALIZATIONS
 from conftest import as_bytes
 
 import fastinit
@@ -124,16 +125,15 @@ def test_variance_scaling_params_by_hand(scale, fan, distribution, kind, value):
     assert got_value == pytest.approx(value, rel=4e-16, abs=0)
 
 
-# -- the six aliases are variance_scaling_ specializations, byte for byte --------------------
+# -- the named initializers are variance_scaling_ specializations, byte for byte -------------
 
-ALIASES = {
-    "glorot_uniform_": (1.0, "fan_avg", "uniform"),
-    "glorot_normal_": (1.0, "fan_avg", "truncated_normal"),
-    "he_uniform_": (2.0, "fan_in", "uniform"),
-    "he_normal_": (2.0, "fan_in", "truncated_normal"),
-    "lecun_uniform_": (1.0, "fan_in", "uniform"),
-    "lecun_normal_": (1.0, "fan_in", "truncated_normal"),
-}
+# name -> (scale, mode, distribution), from the registry (tests/cases.py)
+ALIASES = SPECIALIZATIONS
+
+
+def test_the_registry_names_the_six_specializations():
+    assert {"glorot_uniform_", "glorot_normal_", "he_uniform_", "he_normal_", "lecun_uniform_",
+            "lecun_normal_"} <= set(ALIASES)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -236,14 +236,16 @@ def test_glorot_uniform_column_shard_uses_full_fan_out(backend):
     assert np.mean(np.abs(out) > 0.9 * full_bound) < 0.2  # uniform: ~10%; binomial, n=2048
 
 
-@pytest.mark.parametrize("name", ["he_uniform_", "lecun_uniform_", "he_normal_",
-                                  "lecun_normal_"])
+FAN_IN_ALIASES = [name for name, (_, mode, _) in ALIASES.items() if mode == "fan_in"]
+
+
+@pytest.mark.parametrize("name", FAN_IN_ALIASES)
 def test_fan_in_row_shard_uses_full_fan_in(name, backend):
     # full (512, 64), rows 128:192: fan_in 512, the shard's own would be 64
-    scale = 2.0 if name.startswith("he") else 1.0
+    scale, _, distribution = ALIASES[name]
     out = getattr(fastinit, name)(np.empty((64, 64), np.float64), seed=3, full_shape=(512, 64),
                                   origin=(128, 0), backend=backend)
-    if name.endswith("uniform_"):
+    if distribution == "uniform":
         bound = math.sqrt(3 * scale / 512)     # he 0.1082531754730548, lecun 0.0765465544619743
     else:
         bound = 2 * math.sqrt(scale / 512) / 0.87962566103423978

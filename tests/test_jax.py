@@ -10,14 +10,15 @@ import subprocess
 import sys
 
 import pytest
-from integration_support import ROOT, require, run_cases
+from conftest import require
+from integration_support import ROOT, run_cases
 
 EIGHT_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"}
 
 
 @pytest.mark.parametrize("cases", ["jax_cases.py", "jax_sharding_cases.py"])
 def test_jax_cases_pass_on_eight_cpu_devices(cases):
-    require("jax", "jaxlib", "flax", "scipy")
+    require("jax", "jaxlib", "flax", "scipy", load=False)
     run_cases(cases, EIGHT_DEVICES)
 
 
@@ -31,7 +32,7 @@ def test_import_fastinit_imports_no_framework():
 
 
 def test_jax_benchmark_script_runs_at_a_small_size():
-    require("jax", "jaxlib", "scipy")
+    require("jax", "jaxlib", "scipy", load=False)
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "jax_vs_fastinit.py"), "--size", "256",
          "--repeats", "1", "--devices", "2"],

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import reference
-from conftest import DATA
+from conftest import DATA, require
 
 import fastinit
-from fastinit._engine import backends
 from fastinit._engine._numba.philox import philox4x32_10
 
 
@@ -39,7 +38,7 @@ def test_numba_philox(ctr, key, expect):
     assert tuple(int(o) for o in out) == expect
 
 
-@pytest.mark.skipif(not backends.cython_available(), reason="Cython extension not built")
+@pytest.mark.usefixtures("cython_kernels")
 @pytest.mark.parametrize(("ctr", "key", "expect"), VECTORS)
 def test_cython_philox(ctr, key, expect):
     from fastinit._engine._cython import _kernels
@@ -78,7 +77,7 @@ def test_independent_implementation_randomgen(seed, stream, q0, backend):
     # randomgen's Philox4x32-10 (independent C code) with counter words
     # (q_lo, q_hi, stream_lo, stream_hi) and key = seed; it increments its
     # counter before each block, hence counter - 1
-    import randomgen
+    randomgen = require("randomgen")
 
     counter = (((stream << 64) | q0) - 1) % 2**128
     bg = randomgen.Philox(key=seed, counter=counter, number=4, width=32)

@@ -5,9 +5,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-from conftest import BACKENDS
-
 SCRIPT = textwrap.dedent("""
     import json, resource, sys, tracemalloc
     import numpy as np
@@ -33,7 +30,6 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_large_fill_does_not_grow_peak_memory(backend):
     res = subprocess.run([sys.executable, "-c", SCRIPT, backend], capture_output=True, text=True,
                          check=True, timeout=600)

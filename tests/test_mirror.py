@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BACKENDS
 
 import fastinit
 
@@ -89,7 +88,7 @@ def test_step_parser_sees_a_difference(tmp_path):
 
 
 # --- the entry points: same signatures, same constants -------------------------
-needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="Cython extension not built")
+needs_both = pytest.mark.usefixtures("cython_kernels")
 ENTRY_POINTS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal",
                 "fill_truncated_tail")
 

@@ -16,7 +16,6 @@ import sys
 
 import pytest
 from conftest import require
-from integration_support import require as require_integration
 
 from fastinit import _cli
 
@@ -74,10 +73,7 @@ def _imports(code):
                          ids=[f"{page}:block{i}" for page, i, _ in PYTHON_BLOCKS])
 def test_python_block_runs(page, index, code, tmp_path, monkeypatch):
     for module in sorted(_imports(code) & set(OPTIONAL)):
-        if module in SUBPROCESS:
-            require_integration(module)  # never imported here
-        else:
-            require(module)
+        require(module, load=module not in SUBPROCESS)  # those never imported here
     monkeypatch.chdir(tmp_path)  # a block that writes a file writes it here
     if _imports(code) & set(SUBPROCESS):
         path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -100,6 +96,14 @@ def test_command_line_parses(line, monkeypatch):
         assert _cli.main(argv if name == _cli.DEFAULT else [name, *argv]) == 0
     else:
         _cli.command(name).parser().parse_args(argv)  # a bad option exits with status 2
+
+
+def test_ci_runs_the_readme_test_command_and_skips_nothing():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    command = ci[ci.index("# --- the README's test command, verbatim ---") + 1]
+    assert command in SHELL.splitlines()
+    assert "pytest" in command
+    assert "--require-all" in command.split()  # a missing optional dependency fails CI
 
 
 def _extras():

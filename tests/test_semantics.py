@@ -8,8 +8,7 @@ import math
 import os
 
 import numpy as np
-import pytest
-from conftest import as_bytes
+from conftest import as_bytes, require
 
 import fastinit
 
@@ -24,7 +23,7 @@ def test_fan_geo_avg_is_the_geometric_mean_of_the_fans(backend):
 
 
 def test_fan_geo_avg_matches_jax():
-    jax = pytest.importorskip("jax")
+    jax = require("jax")
     shape = (3, 3, 32, 200)  # fans 288 and 1800
     init = jax.nn.initializers.variance_scaling(2.0, "fan_geo_avg", "uniform")
     theirs = np.asarray(init(jax.random.key(0), shape, np.float32), np.float64)
@@ -39,9 +38,9 @@ def test_fan_geo_avg_matches_jax():
 
 
 def test_normal_distribution_is_jax_untruncated_normal_not_keras(monkeypatch):
-    jax = pytest.importorskip("jax")
+    jax = require("jax")
     monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "jax"))
-    keras = pytest.importorskip("keras")
+    keras = require("keras")
     # JAX "normal" reaches beyond 2 sigma; Keras 3 reads "normal" as truncated
     init = jax.nn.initializers.variance_scaling(1.0, "fan_in", "normal")
     theirs = np.asarray(init(jax.random.key(1), (100, 1000), np.float32))
@@ -59,7 +58,7 @@ def test_normal_distribution_is_jax_untruncated_normal_not_keras(monkeypatch):
 
 
 def test_lecun_uniform_docstring_states_the_torch_relation():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     doc = inspect.getdoc(fastinit.lecun_uniform_)
     assert "is close" not in doc
     assert "a third of this variance" in doc

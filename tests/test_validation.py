@@ -1,16 +1,19 @@
 """The argument contract: every error, raised before a single byte is written.
 
 Each failing call runs on a buffer filled with a sentinel pattern and the
-buffer's bytes are compared afterwards. Messages follow R5:
+buffer's bytes are compared afterwards. Messages read
 ``"<arg> must be <requirement>, got <actual>"`` (plus an optional hint);
 ``TypeError`` for a wrong type or dtype, ``ValueError`` for a wrong value,
-shape or layout.
+shape or layout. The functions come from the registry (tests/cases.py), each
+check applying to those whose signature has the argument it checks.
 """
 
+import inspect
 import re
 
 import numpy as np
 import pytest
+from cases import CASES
 from conftest import DTYPE_IDS, DTYPES, as_bytes
 
 import fastinit
@@ -19,22 +22,40 @@ from fastinit._engine import formats
 SENTINEL = 7.25  # exactly representable in every float dtype, never a sample here
 SHAPE = (4, 6)
 
-ALIASES = ["glorot_uniform_", "glorot_normal_", "he_uniform_", "he_normal_", "lecun_uniform_",
-           "lecun_normal_"]
-FLOAT_RANDOM = ["random_uniform_", "random_normal_", "truncated_normal_", "variance_scaling_",
-                *ALIASES]
-ALL_RANDOM = [*FLOAT_RANDOM, "random_bits_"]
-CONSTANT = ["zeros_", "ones_", "constant_"]
-CONSTANT_KW = {"zeros_": {}, "ones_": {}, "constant_": {"value": 0.5}}
-# one fill per path through _fill.prepare (float, variance scaling, bits), for checks
+ROWS = {}  # public fill -> its first row in the registry, whose kwargs it is called with
+for _case in CASES:
+    ROWS.setdefault(_case.name, _case)
+
+
+def _taking(param):
+    return [name for name in ROWS
+            if param in inspect.signature(getattr(fastinit, name)).parameters]
+
+
+ALL_FILLS = list(ROWS)
+ALL_RANDOM = _taking("seed")  # seed, stream, n_threads and backend
+CONSTANT = [name for name in ALL_FILLS if name not in ALL_RANDOM]  # no seed
+BITS = [name for name in ALL_FILLS if ROWS[name].kind == "bits"]  # uint32 output
+FLOAT_FILLS = [name for name in ALL_FILLS if name not in BITS]
+GEOMETRY_FILLS = _taking("full_shape")  # full_shape, origin, offset
+# one fill per path through fill.prepare (float, variance scaling, bits), for checks
 # whose code is shared by every random fill
 PREPARE_PATHS = ["random_uniform_", "he_normal_", "random_bits_"]
-# variance_scaling_ and its six aliases take in_axis/out_axis
-AXIS_FILLS = ["variance_scaling_", *ALIASES]
+# variance_scaling_ and its specializations take in_axis/out_axis
+AXIS_FILLS = _taking("in_axis")
+
+
+def test_the_lists_hold_what_the_registry_holds():
+    # the checks below are only as wide as these lists
+    assert {"zeros_", "constant_", "identity_"} <= set(CONSTANT)
+    assert {"random_uniform_", "he_normal_", "orthogonal_", "random_bits_"} <= set(ALL_RANDOM)
+    assert {"variance_scaling_", "glorot_uniform_", "lecun_normal_"} <= set(AXIS_FILLS)
+    assert set(PREPARE_PATHS) <= set(ALL_RANDOM)
+    assert BITS == ["random_bits_"]
 
 
 def msg(arg, got):
-    """Regex for R5's form: ``<arg> must be ..., got <got>``, optional hint after."""
+    """Regex for the message form ``<arg> must be ..., got <got>``, optional hint after."""
     return rf"^{re.escape(arg)} must be .+, got {re.escape(got)}( \(.*\))?$"
 
 
@@ -47,13 +68,12 @@ def sentinel(dtype=np.float32, shape=SHAPE):
 
 def call(name, out, **kw):
     func = getattr(fastinit, name)
-    if name in CONSTANT:
-        return func(out, **{**CONSTANT_KW[name], **kw})
-    return func(out, **{"seed": 0, **kw})
+    seed = {} if name in CONSTANT else {"seed": 0}
+    return func(out, **{**ROWS[name].kwargs, **seed, **kw})
 
 
 def buffer_for(name, shape=SHAPE):
-    return sentinel(np.uint32 if name == "random_bits_" else np.float32, shape)
+    return sentinel(np.uint32 if name in BITS else np.float32, shape)
 
 
 def raw(a):
@@ -73,7 +93,7 @@ def assert_rejected(name, out, exc, match, *, watch=None, **kw):
 # -- the buffer ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [*ALL_RANDOM, *CONSTANT])
+@pytest.mark.parametrize("name", ALL_FILLS)
 def test_list_instead_of_array_raises_type_error(name):
     out = [[SENTINEL] * 3] * 2
     with pytest.raises(TypeError, match=msg("out", "list")):
@@ -85,7 +105,7 @@ BAD_FLOAT_DTYPES = [np.int32, np.int64, np.complex64, np.object_, np.bool_, np.u
 
 
 @pytest.mark.parametrize("dtype", BAD_FLOAT_DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("name", [*FLOAT_RANDOM, *CONSTANT])
+@pytest.mark.parametrize("name", FLOAT_FILLS)
 def test_float_fill_rejects_non_float_dtype(name, dtype):
     out = np.full(SHAPE, 7, dtype=dtype)
     assert_rejected(name, out, TypeError, msg("out", str(np.dtype(dtype))))
@@ -98,14 +118,14 @@ def test_random_bits_rejects_non_uint32_dtype(dtype):
     assert_rejected("random_bits_", out, TypeError, msg("out", str(np.dtype(dtype))))
 
 
-@pytest.mark.parametrize("name", [*ALL_RANDOM, *CONSTANT])
+@pytest.mark.parametrize("name", ALL_FILLS)
 def test_read_only_buffer_raises_value_error(name):
     out = buffer_for(name)
     out.flags.writeable = False
     assert_rejected(name, out, ValueError, r"^out must be writable.*, got a read-only array")
 
 
-@pytest.mark.parametrize("name", [*ALL_RANDOM, *CONSTANT])
+@pytest.mark.parametrize("name", ALL_FILLS)
 def test_broadcast_view_raises_value_error(name):
     row = buffer_for(name, (SHAPE[1],))
     out = np.broadcast_to(row, SHAPE)
@@ -113,7 +133,7 @@ def test_broadcast_view_raises_value_error(name):
                     watch=row)
 
 
-@pytest.mark.parametrize("name", [*ALL_RANDOM, *CONSTANT])
+@pytest.mark.parametrize("name", ALL_FILLS)
 def test_non_contiguous_view_raises_value_error(name):
     base = buffer_for(name)
     out = base[:, ::2]
@@ -121,7 +141,7 @@ def test_non_contiguous_view_raises_value_error(name):
                     r"^out must be C- or F-contiguous, got a non-contiguous view", watch=base)
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", ALL_FILLS)
 def test_read_only_memmap_raises_value_error(name, tmp_path):
     path = tmp_path / "w.bin"
     src = buffer_for(name)
@@ -187,7 +207,7 @@ def test_zero_threads_raises_value_error(name):
                                                 (True, "True")])
 @pytest.mark.parametrize("name", PREPARE_PATHS)
 def test_n_threads_of_wrong_type_raises_type_error(name, n_threads, got):
-    # R5: a wrong *type* is a TypeError, as for seed, stream and in_axis.
+    # a wrong *type* is a TypeError, as for seed, stream and in_axis
     assert_rejected(name, buffer_for(name), TypeError, msg("n_threads", got),
                     n_threads=n_threads)
 
@@ -404,14 +424,14 @@ def test_fan_override_not_positive_raises_value_error(arg, bad, got):
 @pytest.mark.parametrize(("bad", "got"), [(2.5, "2.5"), (64.0, "64.0"), ("3", "'3'"),
                                           (True, "True")])
 def test_fan_override_of_wrong_type_raises_type_error(arg, bad, got):
-    # R5: a wrong *type* is a TypeError, as for seed, stream and in_axis.
+    # a wrong *type* is a TypeError, as for seed, stream and in_axis
     assert_rejected("variance_scaling_", sentinel(), TypeError, msg(arg, got), **{arg: bad})
 
 
 # -- geometry: full_shape, origin, offset ----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_origin_outside_full_shape_raises(name):
     out = buffer_for(name)  # (4, 6)
     assert_rejected(name, out, ValueError,
@@ -420,20 +440,20 @@ def test_origin_outside_full_shape_raises(name):
                     full_shape=(8, 8), origin=(0, 3))
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_offset_outside_full_shape_raises(name):
     assert_rejected(name, buffer_for(name), ValueError,
                     r"^offset must keep the buffer inside full_shape \(8, 8\).*, got 41 \+ 24$",
                     full_shape=(8, 8), offset=41)
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_offset_at_the_last_fitting_position_is_accepted(name):
     out = buffer_for(name)
     assert call(name, out, full_shape=(8, 8), offset=40) is out
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_origin_and_offset_together_raise(name):
     assert_rejected(name, buffer_for(name), ValueError,
                     r"^origin and offset must not both be given, got both$",
@@ -441,7 +461,7 @@ def test_origin_and_offset_together_raise(name):
 
 
 @pytest.mark.parametrize("origin", [(0,), (0, 0, 0)])
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_origin_of_wrong_length_raises(name, origin):
     assert_rejected(name, buffer_for(name), ValueError,
                     rf"^origin must have one entry per axis .*, got origin "
@@ -449,14 +469,14 @@ def test_origin_of_wrong_length_raises(name, origin):
                     full_shape=(8, 8), origin=origin)
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_origin_with_a_negative_entry_raises(name):
     assert_rejected(name, buffer_for(name), ValueError, msg("origin", "(-1, 0)"),
                     full_shape=(8, 8), origin=(-1, 0))
 
 
 @pytest.mark.parametrize("full_shape", [(8, 8), (24,), (6, 4)])
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_full_shape_differing_without_origin_or_offset_raises(name, full_shape):
     assert_rejected(name, buffer_for(name), ValueError,
                     rf"^origin or offset must be given when out\.shape \(4, 6\) differs "
@@ -464,7 +484,7 @@ def test_full_shape_differing_without_origin_or_offset_raises(name, full_shape):
                     full_shape=full_shape)
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_negative_offset_raises_value_error(name):
     assert_rejected(name, buffer_for(name), ValueError, msg("offset", "-1"),
                     full_shape=(8, 8), offset=-1)
@@ -473,22 +493,43 @@ def test_negative_offset_raises_value_error(name):
 @pytest.mark.parametrize(("bad", "got"), [(1.5, "1.5"), (8.0, "8.0"), ("8", "'8'")])
 @pytest.mark.parametrize("name", PREPARE_PATHS)
 def test_offset_of_wrong_type_raises_type_error(name, bad, got):
-    # R5: a wrong *type* is a TypeError, as for seed, stream and in_axis.
+    # a wrong *type* is a TypeError, as for seed, stream and in_axis
     assert_rejected(name, buffer_for(name), TypeError, msg("offset", got),
                     full_shape=(8, 8), offset=bad)
 
 
-@pytest.mark.parametrize("name", ALL_RANDOM)
+@pytest.mark.parametrize("name", GEOMETRY_FILLS)
 def test_full_shape_with_a_negative_entry_raises(name):
     assert_rejected(name, buffer_for(name), ValueError, msg("full_shape", "(8, -8)"),
                     full_shape=(8, -8), origin=(0, 0))
 
 
+# the full shapes just outside what each fill with a limit on its axes takes
+WRONG_NDIM = [(name, n) for name in ALL_FILLS for n in (ROWS[name].ndim[0] - 1,
+                                                          (ROWS[name].ndim[1] or -2) + 1)
+              if n >= 0 and not ROWS[name].takes_ndim(n)]
+
+
+def test_some_fills_limit_their_axes():
+    assert {"orthogonal_", "identity_"} <= {name for name, _ in WRONG_NDIM}
+
+
+@pytest.mark.parametrize(("name", "n"), WRONG_NDIM, ids=str)
+def test_full_shape_with_axes_the_fill_does_not_take_raises(name, n):
+    shape = (4, 6, 2, 3)[:n]
+    assert_rejected(name, buffer_for(name, shape), ValueError,
+                    rf"^full_shape must have (at least|exactly) \d axes for .+, got "
+                    rf"{re.escape(str(shape))}$")
+
+
 # -- what valid calls return -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape", [(0,), (0, 4), (3, 0), (2, 0, 5)], ids=str)
-@pytest.mark.parametrize("name", [*ALL_RANDOM, *CONSTANT])
+ZERO_SIZE = [(name, shape) for name in ALL_FILLS for shape in [(0,), (0, 4), (3, 0), (2, 0, 5)]
+             if ROWS[name].takes_ndim(len(shape))]
+
+
+@pytest.mark.parametrize(("name", "shape"), ZERO_SIZE, ids=str)
 def test_zero_size_buffer_is_returned_untouched(name, shape, backend):
     out = buffer_for(name, shape)
     kw = {} if name in CONSTANT else {"backend": backend}
@@ -504,12 +545,12 @@ def test_zero_size_buffer_still_gets_its_arguments_checked(name):
         call(name, out, seed=-1)
 
 
-@pytest.mark.parametrize("name", [*ALL_RANDOM, *CONSTANT])
+@pytest.mark.parametrize("name", ALL_FILLS)
 def test_valid_call_returns_the_same_object_and_writes_it(name, backend):
     out = buffer_for(name)
     kw = {} if name in CONSTANT else {"backend": backend}
     assert call(name, out, **kw) is out
-    assert not (out == out.flat[0] if name == "random_bits_" else out == SENTINEL).all()
+    assert not (out == out.flat[0] if name in BITS else out == SENTINEL).all()
     if name not in CONSTANT:
         assert len(np.unique(out)) > SHAPE[0] * SHAPE[1] // 2
 
@@ -517,7 +558,7 @@ def test_valid_call_returns_the_same_object_and_writes_it(name, backend):
 @pytest.mark.parametrize("name", ALL_RANDOM)
 def test_memmap_buffer_gives_the_bytes_of_an_ndarray_fill(name, backend, tmp_path):
     shape = (33, 40)
-    dtype = np.uint32 if name == "random_bits_" else np.float32
+    dtype = np.uint32 if name in BITS else np.float32
     expected = call(name, np.empty(shape, dtype), seed=11, stream="layer.0", backend=backend)
     path = tmp_path / f"{name}.bin"
     mm = np.memmap(path, dtype=dtype, mode="w+", shape=shape)

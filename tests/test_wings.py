@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import CYTHON, require
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "fastinit"
@@ -40,7 +41,7 @@ def _forbidden(modules, allowed=()):
 ])
 def test_library_imports_no_application_and_no_optional_package(code):
     if "cython" in code:
-        pytest.importorskip("fastinit._engine._cython")
+        require(CYTHON)
     assert _forbidden(_modules_after(code)) == []
 
 
