@@ -52,3 +52,13 @@ def variance_scaling_params(scale, fan, distribution):
     if distribution in ("normal", "untruncated_normal"):
         return "normal", math.sqrt(variance)
     return "uniform", math.sqrt(3.0 * variance)
+
+
+def jax_fans(shape, in_axes, out_axes, batch_axes):
+    """``jax.nn.initializers._compute_fans`` in its own float arithmetic (jax/_src/nn/
+    initializers.py): every axis outside the three groups is receptive field, and a group may
+    repeat or overlap another. Axes checked, group sizes positive; floats returned, as JAX."""
+    in_size, out_size, batch_size = (math.prod([shape[a] for a in axes])
+                                     for axes in (in_axes, out_axes, batch_axes))
+    receptive = math.prod(shape) / in_size / out_size / batch_size
+    return in_size * receptive, out_size * receptive
