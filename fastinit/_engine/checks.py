@@ -391,6 +391,21 @@ def check_float_dtype(dtype, shown=None):
                         f"got {dtype if shown is None else shown}")
 
 
+def check_axis_list(name, axes):
+    """Keras's ``input_axes``/``output_axes``: None or a sequence of integers, as a list."""
+    if axes is None:
+        return None
+    try:
+        items = list(axes)
+    except TypeError:
+        raise TypeError(f"{name} must be None or a list of integers, got {_describe(axes)}") \
+            from None
+    if isinstance(axes, str) or any(isinstance(a, bool) or not isinstance(a, numbers.Integral)
+                                    for a in items):
+        raise TypeError(f"{name} must be None or a list of integers, got {_describe(axes)}")
+    return [operator.index(a) for a in items]
+
+
 def check_jax_axis(name, axis):
     """A ``jax.nn.initializers`` axis argument: an integer or a sequence of integers.
 
