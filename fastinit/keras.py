@@ -17,6 +17,15 @@ layers built from one instance get different weights, and the same model
 built again from fresh instances gets the same ones. (Keras's own
 int-seeded initializers repeat the same values at every call.) The call
 counter is not part of ``get_config``: a deserialized instance starts at 0.
+A clone that Keras makes with ``from_config(get_config())`` (MultiHeadAttention
+and GroupQueryAttention per projection, EinsumDense to hand over the kernel's
+axes, BatchNormalization with ``renorm``) counts on with its original, so the
+four projections of a MultiHeadAttention get four streams.
+
+``VarianceScaling`` and its six named subclasses derive from
+``keras.initializers.VarianceScaling``, the class Keras's layers test for:
+EinsumDense (and so MultiHeadAttention and GroupQueryAttention) clones them
+with the kernel's ``input_axes``/``output_axes``, and the fans are then Keras's.
 
 Under a Keras distribution on the JAX backend (``keras.distribution.ModelParallel``
 with a ``LayoutMap``), Keras hands the variable's layout to ``__call__``, and
@@ -29,15 +38,15 @@ Every class is registered with ``keras.saving.register_keras_serializable``
 fastinit`` never imports it.
 """
 
-import itertools
 import math
+import threading
 
 import keras
 import numpy as np
 from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 
 from . import _fillers, matrices
-from ._engine import checks, formats, laws, request
+from ._engine import checks, fans, formats, laws, request
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -97,6 +106,28 @@ class _Filled(keras.initializers.Initializer):
         return f"fastinit.keras.{type(self).__name__}({args})"
 
 
+_CALLS_LOCK = threading.Lock()
+
+
+class _Calls:
+    """How many fills an initializer and its clones have drawn (the next free stream)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def take(self):
+        with _CALLS_LOCK:
+            n, self.count = self.count, self.count + 1
+        return n
+
+
+class _Config(dict):
+    """``get_config``'s dict; ``calls`` carries the instance's call counter to the clones that
+    Keras builds from it with ``from_config`` (MultiHeadAttention, EinsumDense, ...)."""
+
+    calls = None
+
+
 class _Random(_Filled):
     """A seeded initializer; without a fixed `stream`, call n uses stream n."""
 
@@ -105,14 +136,26 @@ class _Random(_Filled):
         self.stream = None if stream is None else checks.check_stream(stream)
         self._key = request.key_words(self.seed)
         self._fixed = None if stream is None else request.stream_words(self.stream)
-        self._calls = itertools.count()
+        self._calls = _Calls()
 
     def _keys(self):
-        stream = self._fixed or request.stream_words(next(self._calls))
+        stream = self._fixed or request.stream_words(self._calls.take())
         return request.Keys(*self._key, *stream)
 
-    def get_config(self):
+    def _config(self):
         return {"seed": self.seed, "stream": self.stream}
+
+    def get_config(self):
+        config = _Config(self._config())
+        config.calls = self._calls
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        init = cls(**config)
+        if getattr(config, "calls", None) is not None:  # a clone counts on with its original
+            init._calls = config.calls
+        return init
 
 
 @_register
@@ -128,8 +171,8 @@ class RandomUniform(_Random):
         self._filler = _fillers.law_filler(laws.uniform(minval, maxval))
         super().__init__(seed, stream)
 
-    def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+    def _config(self):
+        return {"minval": self.minval, "maxval": self.maxval, **super()._config()}
 
 
 @_register
@@ -145,8 +188,8 @@ class RandomNormal(_Random):
     def _law(mean, stddev):
         return laws.normal(mean, stddev)
 
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+    def _config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super()._config()}
 
 
 @_register
@@ -159,12 +202,14 @@ class TruncatedNormal(RandomNormal):
 
 
 @_register
-class VarianceScaling(_Random):
+class VarianceScaling(_Random, keras.initializers.VarianceScaling):
     """``keras.initializers.VarianceScaling``: the values of ``fastinit.variance_scaling_``.
 
-    As Keras: `distribution` is lower-cased and ``"normal"`` means
-    ``"truncated_normal"``; `input_axes`/`output_axes` (lists of axes), when
-    both given, define the fans as the products of those axes.
+    A subclass of Keras's own, so Keras's layers treat it as theirs (EinsumDense
+    hands it the kernel's input and output axes). As Keras: `distribution` is
+    lower-cased and ``"normal"`` means ``"truncated_normal"``; `input_axes` and
+    `output_axes` (lists of axes), when both given, make the fans the products
+    of the sizes of those axes.
     """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
@@ -172,25 +217,27 @@ class VarianceScaling(_Random):
         distribution = distribution.lower() if isinstance(distribution, str) else distribution
         self.scale, self.mode = scale, mode
         self.distribution = "truncated_normal" if distribution == "normal" else distribution
-        self.input_axes, self.output_axes = input_axes, output_axes
+        self.input_axes = checks.check_axis_list("input_axes", input_axes)
+        self.output_axes = checks.check_axis_list("output_axes", output_axes)
         self._law = laws.scaled(scale, mode, self.distribution)
         super().__init__(seed, stream)
 
-    def _fans(self, shape):
-        if self.input_axes is None or self.output_axes is None:
-            return None, None
-        return (math.prod(shape[a] for a in self.input_axes),
-                math.prod(shape[a] for a in self.output_axes))
-
     def _fill(self, out, keys, **where):
-        fan_in, fan_out = self._fans(where.get("full_shape", out.shape))
-        law = self._law._replace(fan_in=fan_in, fan_out=fan_out)
+        law = self._law
+        if self.input_axes is not None and self.output_axes is not None:
+            full = where.get("full_shape")
+            full = out.shape if full is None else tuple(full)
+            checks.check_axes_of("input_axes", self.input_axes, full)
+            checks.check_axes_of("output_axes", self.output_axes, full)
+            if math.prod(full):  # Keras divides by max(1, fan): only an empty tensor has 0
+                fan_in, fan_out = fans.keras_fans(full, self.input_axes, self.output_axes)
+                law = law._replace(fan_in=fan_in, fan_out=fan_out)
         return _fillers.law_filler(law)(out, keys, **where)
 
-    def get_config(self):
+    def _config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
                 "input_axes": self.input_axes, "output_axes": self.output_axes,
-                **super().get_config()}
+                **super()._config()}
 
 
 def _named(name, scale, mode, distribution, fastinit_name):
@@ -198,13 +245,13 @@ def _named(name, scale, mode, distribution, fastinit_name):
         VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes,
                                  output_axes, stream)
 
-    def get_config(self):
+    def _config(self):
         return {"seed": self.seed, "input_axes": self.input_axes,
                 "output_axes": self.output_axes, "stream": self.stream}
 
     doc = (f"``keras.initializers.{name}``: the values of ``fastinit.{fastinit_name}`` "
            f"(``VarianceScaling({scale}, {mode!r}, {distribution!r})``).")
-    cls = type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+    cls = type(name, (VarianceScaling,), {"__init__": __init__, "_config": _config,
                                           "__doc__": doc, "__module__": __name__})
     return _register(cls)
 
@@ -230,8 +277,8 @@ class Orthogonal(_Random):
         self._filler = _fillers.filler(matrices.orthogonal_, gain=gain)[0]
         super().__init__(seed, stream)
 
-    def get_config(self):
-        return {"gain": self.gain, **super().get_config()}
+    def _config(self):
+        return {"gain": self.gain, **super()._config()}
 
 
 @_register

@@ -3,6 +3,7 @@
 Run by tests/test_jax.py in a subprocess (JAX stays out of the main test process).
 """
 
+import itertools
 import math
 
 import jax
@@ -76,6 +77,79 @@ def test_fans_equal_jax_fans(shape, axes):
     assert np.abs(got).max() <= bound
     # the bound is reached, so the fan is not larger: P(max < 0.99 b) = 0.99**n < 1e-8
     assert np.abs(got).max() > 0.99 * bound
+
+
+FAN_SHAPES = [(), (7,), (0,), (4, 5), (0, 5), (3, 0, 4), (2, 3, 4), (2, 3, 4, 5),
+              (2, 3, 0, 4, 5), (1, 2, 3, 4, 5)]
+IN_AXES = [-2, -1, 0, 1, 3, -6, (), (0,), (0, 1), (-1, -2), (0, 0)]
+OUT_AXES = [-1, 0, 2, (), (1, 2), [-3]]
+BATCH_AXES = [(), 0, -1, (0, 1)]
+# JAX's exception -> fastinit's (type, message) for the same arguments
+JAX_ERRORS = {ValueError: (ValueError, "at least 2 axes"),
+              IndexError: (ValueError, "must name axes of the"),
+              ZeroDivisionError: (ValueError, "must have no zero-size axis")}
+
+
+@pytest.mark.parametrize("shape", FAN_SHAPES)
+def test_fans_equal_jax_fans_or_raise_where_jax_raises(shape):
+    for in_axis, out_axis, batch_axis in itertools.product(IN_AXES, OUT_AXES, BATCH_AXES):
+        axes = {"in_axis": in_axis, "out_axis": out_axis, "batch_axis": batch_axis}
+        try:
+            theirs = jax_compute_fans(shape, **axes)
+        except (ValueError, IndexError, ZeroDivisionError) as error:
+            kind, message = JAX_ERRORS[type(error)]
+            with pytest.raises(kind, match=message):
+                fj.jax_fans(shape, **axes)
+            continue
+        ours = fj.jax_fans(shape, **axes)
+        assert ours == theirs, axes  # JAX's floats, to the last bit
+        assert all(type(fan) is float for fan in ours)
+
+
+# (shape, axes): JAX's variance_scaling fills or raises, and fastinit.jax's does the same
+FACTORY_CASES = [
+    ((7,), {"in_axis": 0, "out_axis": 0}), ((), {"in_axis": (), "out_axis": ()}),
+    ((6, 4), {"in_axis": 0, "out_axis": 0}), ((6, 4), {"in_axis": (0, 0), "out_axis": 1}),
+    ((3, 5, 4), {"in_axis": (0, 1), "out_axis": (1, 2)}), ((3, 5, 4), {"in_axis": ()}),
+    ((2, 3, 4, 5), {"in_axis": -3, "out_axis": 0, "batch_axis": (1, -1)}),
+    ((8,), {}), ((4, 5), {"in_axis": 2}), ((0, 5), {}), ((3, 0, 4), {}), ((0, 3, 4), {}),
+    ((3, 0, 4), {"batch_axis": 0}), ((4, 5), {"in_axis": 1.5}),
+]
+
+
+@pytest.mark.parametrize(("shape", "axes"), FACTORY_CASES)
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out", "fan_avg"])
+def test_variance_scaling_fills_with_jax_fans_or_raises_where_jax_raises(shape, axes, mode):
+    try:
+        jax.nn.initializers.variance_scaling(1.5, mode, "uniform", **axes)(jax.random.key(3),
+                                                                            shape)
+    except (ValueError, IndexError, ZeroDivisionError, TypeError) as error:
+        kind, message = {**JAX_ERRORS, TypeError: (TypeError, "an integer or a sequence")}[
+            type(error)]
+        groups = {"in_axis": -2, "out_axis": -1, "batch_axis": (), **axes}.values()
+        if type(error) is ZeroDivisionError and not any(
+                shape[a] == 0 for a in itertools.chain.from_iterable(
+                    (v,) if isinstance(v, int) else v for v in groups)):
+            message = "must not be empty"  # a receptive axis is 0: JAX divides by 0 fans
+        with pytest.raises(kind, match=message):
+            fj.variance_scaling(1.5, mode, "uniform", **axes)(jax.random.key(3), shape)
+        return
+    fan_in, fan_out = jax_compute_fans(shape, **axes)
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    got = np.asarray(fj.variance_scaling(1.5, mode, "uniform", **axes)(jax.random.key(3), shape))
+    bound = math.sqrt(3.0 * (1.5 / fan))  # fastinit's arithmetic on JAX's fan
+    np.testing.assert_array_equal(got, fastinit.random_uniform_(
+        np.empty(shape, np.float32), seed=3, minval=-bound, maxval=bound))
+
+
+def test_axes_that_are_not_integers_raise_when_the_initializer_is_built():
+    for bad in (1.5, "ab", True, [0, 1.0], None):
+        with pytest.raises(TypeError, match="in_axis must be an integer or a sequence of integers"):
+            fj.he_normal(in_axis=bad)
+    with pytest.raises(TypeError, match="batch_axis must be an integer or a sequence"):
+        fj.variance_scaling(1.0, "fan_in", "normal", batch_axis=[False])
+    with pytest.raises(ValueError, match="must not be empty for a variance-scaling initializer"):
+        fj.glorot_uniform()(jax.random.key(0), (0, 3, 4))
 
 
 def test_key_words_are_the_seed():

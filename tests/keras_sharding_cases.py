@@ -56,3 +56,21 @@ def test_kernel_is_sharded_as_laid_out_and_equals_the_whole_fill(name, layout):
     assert len(kernel.addressable_shards) == 8
     np.testing.assert_array_equal(np.asarray(kernel),
                                   CASES[name][1](np.empty((2048, 128), np.float32)))
+
+
+def test_attention_kernels_sharded_equal_the_unsharded_ones():
+    """EinsumDense's clone with the kernel's axes fills each shard with Keras's fans."""
+    def kernels():
+        layer = keras.layers.MultiHeadAttention(8, 16, kernel_initializer=fk.GlorotUniform(seed=5))
+        layer.build((2, 5, 64), (2, 7, 64))
+        return [w.value for w in layer.weights if w.path.endswith("kernel")]
+
+    distribute([None, "model", None])
+    sharded = kernels()
+    keras.distribution.set_distribution(None)
+    whole = kernels()
+    assert len(sharded) == len(whole) == 4
+    for got, expected in zip(sharded, whole, strict=True):
+        assert tuple(got.sharding.spec) == (None, "model", None)
+        assert len(got.addressable_shards) == 8
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))

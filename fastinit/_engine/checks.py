@@ -391,9 +391,57 @@ def check_float_dtype(dtype, shown=None):
                         f"got {dtype if shown is None else shown}")
 
 
+def check_axis_list(name, axes):
+    """Keras's ``input_axes``/``output_axes``: None or a sequence of integers, as a list."""
+    if axes is None:
+        return None
+    try:
+        items = list(axes)
+    except TypeError:
+        raise TypeError(f"{name} must be None or a list of integers, got {_describe(axes)}") \
+            from None
+    if isinstance(axes, str) or any(isinstance(a, bool) or not isinstance(a, numbers.Integral)
+                                    for a in items):
+        raise TypeError(f"{name} must be None or a list of integers, got {_describe(axes)}")
+    return [operator.index(a) for a in items]
+
+
+def check_jax_axis(name, axis):
+    """A ``jax.nn.initializers`` axis argument: an integer or a sequence of integers.
+
+    Returns ``(axes, single)``: the axes as a tuple of ints, and whether one
+    integer was given (JAX's ``isinstance(axis, int)`` branch).
+    """
+    if isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
+        return (operator.index(axis),), True
+    try:
+        items = tuple(axis)
+    except TypeError:
+        items = None
+    if items is None or isinstance(axis, str) or any(
+            isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in items):
+        raise TypeError(f"{name} must be an integer or a sequence of integers, "
+                        f"got {_describe(axis)}")
+    return tuple(operator.index(a) for a in items), False
+
+
+def check_axes_of(name, axes, shape, shown=None):
+    """Each of ``axes`` names an axis of ``shape`` (negative ones count from the end); the
+    message shows ``shown`` (default: ``axes`` as a list)."""
+    nd = len(shape)
+    if any(not -nd <= a < nd for a in axes):
+        raise ValueError(f"{name} must name axes of the {nd}-D shape {tuple(shape)} "
+                         f"(each in [{-nd}, {nd})), got {list(axes) if shown is None else shown}")
+
+
 JAX_KEY = ("key must be a single threefry2x32 key (jax.random.key or PRNGKey, data uint32[2]), "
            "got data {}{}")  # TypeError
 JAX_FANS_NDIM = "shape must have at least 2 axes for the default in_axis=-2, got {}"
+JAX_FANS_ZERO = ("shape must have no zero-size axis among in_axis, out_axis and batch_axis "
+                 "(JAX divides by their sizes), got {} with in_axis={}, out_axis={}, "
+                 "batch_axis={}")
+JAX_FANS_EMPTY = ("shape must not be empty for a variance-scaling initializer (its fans are 0 "
+                  "and JAX divides by them), got {}")
 JAX_INITIALIZER_NAME = "initializer must name a fastinit initializer such as 'he_normal', got {!r}"
 FILLER_FUNCTION = ("initializer must be one of fastinit's in-place initializers (he_normal_, "
                    "orthogonal_, ...), got {}")

@@ -52,3 +52,20 @@ def variance_scaling_params(scale, fan, distribution):
     if distribution in ("normal", "untruncated_normal"):
         return "normal", math.sqrt(variance)
     return "uniform", math.sqrt(3.0 * variance)
+
+
+def keras_fans(shape, input_axes, output_axes):
+    """Keras 3's ``compute_fans`` given both axis lists: the product of the sizes of each
+    list's axes, nothing else (keras/src/initializers/random_initializers.py); axes checked."""
+    return (math.prod(shape[a] for a in input_axes),
+            math.prod(shape[a] for a in output_axes))
+
+
+def jax_fans(shape, in_axes, out_axes, batch_axes):
+    """``jax.nn.initializers._compute_fans`` in its own float arithmetic (jax/_src/nn/
+    initializers.py): every axis outside the three groups is receptive field, and a group may
+    repeat or overlap another. Axes checked, group sizes positive; floats returned, as JAX."""
+    in_size, out_size, batch_size = (math.prod([shape[a] for a in axes])
+                                     for axes in (in_axes, out_axes, batch_axes))
+    receptive = math.prod(shape) / in_size / out_size / batch_size
+    return in_size * receptive, out_size * receptive

@@ -21,14 +21,13 @@ This module imports ``jax``; ``import fastinit`` never imports it.
 """
 
 import math
-import numbers
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _fillers, matrices
-from .._engine import checks, laws, request
+from .._engine import checks, fans, laws, request
 from ._arrays import _host_buffer, _host_dtype, place_filled
 from ._arrays import make_array as make_array
 
@@ -152,16 +151,33 @@ def _returns_init(func):
     return func
 
 
-def _axes(shape, axes):
-    axes = (axes,) if isinstance(axes, numbers.Integral) else tuple(axes)
-    return [int(a) % len(shape) for a in axes]
+def _checked_axes(in_axis, out_axis, batch_axis):
+    return tuple(checks.check_jax_axis(name, axis) for name, axis in
+                 (("in_axis", in_axis), ("out_axis", out_axis), ("batch_axis", batch_axis)))
+
+
+def _fans(shape, axes):
+    """JAX's fans of a checked shape for axes checked by `_checked_axes`; raises where JAX does."""
+    (in_axes, in_single), (out_axes, _), (batch_axes, _) = axes
+    if in_single and in_axes[0] == -2 and len(shape) <= 1:
+        raise ValueError(checks.JAX_FANS_NDIM.format(shape))
+    shown = [group[0] if single else group for group, single in axes]
+    for name, (group, _), given in zip(("in_axis", "out_axis", "batch_axis"), axes, shown,
+                                       strict=True):
+        checks.check_axes_of(name, group, shape, given)
+    if any(shape[a] == 0 for group, _ in axes for a in group):
+        raise ValueError(checks.JAX_FANS_ZERO.format(shape, *shown))
+    return fans.jax_fans(shape, in_axes, out_axes, batch_axes)
 
 
 def jax_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
-    """Return ``(fan_in, fan_out)`` by ``jax.nn.initializers``' rules.
+    """Return ``(fan_in, fan_out)`` exactly as ``jax.nn.initializers`` computes them.
 
-    ``fastinit.compute_fans`` with axes that may be sequences and with
-    ``batch_axis`` taken out of the receptive field.
+    The sizes of the `in_axis`, `out_axis` and `batch_axis` groups are the
+    products of their axes' sizes; every other axis is receptive field, and
+    ``fan = size * prod(shape) / (in_size * out_size * batch_size)`` in JAX's
+    own float arithmetic. Groups may repeat axes or overlap each other, as in
+    JAX.
 
     Parameters
     ----------
@@ -172,27 +188,28 @@ def jax_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
 
     Returns
     -------
-    tuple of int
+    tuple of float
+        As JAX returns them (``(fan_in, fan_out)``; 0.0 each when a receptive
+        axis has size 0).
 
     Raises
     ------
+    TypeError
+        If an axis argument is not an integer or a sequence of integers.
     ValueError
-        If `shape` has fewer than 2 axes with the default `in_axis`, as JAX.
+        Where JAX raises: `shape` has fewer than 2 axes with the default
+        `in_axis`, an axis is out of range, or an axis of the three groups
+        has size 0.
 
     Examples
     --------
     >>> import fastinit.jax
     >>> fastinit.jax.jax_fans((4, 3, 3, 16, 32), batch_axis=0)
-    (144, 288)
+    (144.0, 288.0)
+    >>> fastinit.jax.jax_fans((7,), in_axis=0, out_axis=0)
+    (1.0, 1.0)
     """
-    if isinstance(in_axis, numbers.Integral) and in_axis == -2 and len(shape) <= 1:
-        raise ValueError(checks.JAX_FANS_NDIM.format(shape))
-    sizes = [math.prod(shape[a] for a in _axes(shape, ax)) for ax in (in_axis, out_axis,
-                                                                      batch_axis)]
-    if 0 in sizes:
-        return 1, 1
-    receptive = math.prod(shape) // (sizes[0] * sizes[1] * sizes[2])
-    return sizes[0] * receptive, sizes[1] * receptive
+    return _fans(checks.check_shape("shape", shape), _checked_axes(in_axis, out_axis, batch_axis))
 
 
 @_returns_init
@@ -203,7 +220,8 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     ``n`` is the fan chosen by `mode` from ``jax_fans(shape, in_axis, out_axis,
     batch_axis)``; the samples are ``fastinit.variance_scaling_``'s: truncated
     at ±2σ with the 0.8796... correction, ``"normal"`` (untruncated) or
-    ``"uniform"``.
+    ``"uniform"``. A zero-size shape raises ``ValueError`` at the call, where
+    JAX divides by its zero fans.
 
     Parameters
     ----------
@@ -226,9 +244,12 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     True
     """
     law = laws.scaled(scale, mode, distribution)
+    axes = _checked_axes(in_axis, out_axis, batch_axis)
 
     def filler_for_shape(shape):
-        fan_in, fan_out = jax_fans(shape, in_axis, out_axis, batch_axis)
+        fan_in, fan_out = _fans(shape, axes)
+        if math.prod(shape) == 0:  # both fans are 0
+            raise ValueError(checks.JAX_FANS_EMPTY.format(shape))
         return _fillers.law_filler(law._replace(fan_in=fan_in, fan_out=fan_out))
 
     return _factory(filler_for_shape, dtype, stream)
