@@ -1,9 +1,13 @@
 """Every constant of the randomness contract, in one place.
 
-The Numba backend imports these names; the Cython backend redeclares them in
-``fastinit/_engine/_cython/philox.pxd`` and ``fastinit/_engine/_cython/transforms.pxd`` and
-exposes them through ``constants()``, which ``tests/test_backend_parity.py``
-compares with this module, so the two backends cannot drift apart.
+The Numba backend imports these names. For the Cython backend, ``setup.py``
+writes every numeric constant here into the C header
+``fastinit/_engine/_cython/constants.h`` at build time (hex floats, exact), so
+this module is the only source of both; the kernels' ``constants()`` reads
+the compiled values back, and ``tests/test_backend_parity.py`` compares them
+with this module (a kernel module built from an older version shows there).
+The build loads this file by path: it must import nothing but the standard
+library.
 
 Polynomial coefficients are listed highest degree first, in the order Horner's
 rule consumes them.

@@ -10,12 +10,14 @@ from libc.stdint cimport int64_t, uint16_t, uint64_t
 from .philox cimport PHILOX_BATCH, philox_block, philox_words
 from .transforms cimport f32_to_bf16_bits, f32_to_f16_bits
 
+cdef extern from "constants.h":  # written by setup.py from fastinit/_engine/constants.py
+    enum: FMT_F32
+    enum: FMT_F64
+    enum: FMT_BF16
+    enum: FMT_F16
+    enum: CHUNK_BLOCKS  # Philox blocks per work item
+
 cdef enum:
-    FMT_F32 = 0
-    FMT_F64 = 1
-    FMT_BF16 = 2
-    FMT_F16 = 3
-    CHUNK_BLOCKS = 2048  # Philox blocks per work item
     CHUNK_ELEMS = 4 * CHUNK_BLOCKS
 
 ctypedef fused out_t:  # the buffer: float32, float64, or the bits of float16/bfloat16

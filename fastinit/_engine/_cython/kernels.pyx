@@ -191,9 +191,15 @@ def philox4x32_10_words(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint
     return tuple(<uint32_t>b.w[i] for i in range(4))
 
 
-# --- the constants as the kernels see them (compared with fastinit._constants) -------
+# --- the constants as the kernels see them (compared with fastinit/_engine/constants.py) ---
 def constants():
-    """Name -> value of every constant of fastinit._constants the kernels use."""
+    """Name -> compiled value of each constant the kernels use, read back through its declaration.
+
+    constants.h is written from fastinit/_engine/constants.py at build time;
+    tests compare these values with that module, which catches a module
+    built before constants.py changed, or a declaration (type, length) that
+    does not fit the header.
+    """
     return dict(
         PHILOX_M4x32_0=PHILOX_M4x32_0, PHILOX_M4x32_1=PHILOX_M4x32_1,
         PHILOX_W32_0=PHILOX_W32_0, PHILOX_W32_1=PHILOX_W32_1,

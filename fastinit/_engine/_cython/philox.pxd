@@ -1,7 +1,7 @@
 # Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel Random Numbers: As Easy
 # as 1, 2, 3", SC 2011; Random123 philox.h), with Random123's constant names.
-# Mirror: fastinit/_engine/_numba/philox.py. Values: fastinit/_engine/constants.py, declared
-# in philox_simd.h and checked by kernels.constants(). State words live in
+# Mirror: fastinit/_engine/_numba/philox.py. Values: constants.h, which setup.py
+# writes from fastinit/_engine/constants.py. State words live in
 # uint64_t lanes, masked to 32 bits before each multiply, so one 64-bit product
 # gives both halves of the 32x32 product: this scalar function is the spec for
 # heads, tails and strided runs.
@@ -13,7 +13,7 @@
 
 from libc.stdint cimport uint32_t, uint64_t
 
-cdef extern from "philox_simd.h":
+cdef extern from "constants.h":
     const uint64_t PHILOX_M4x32_0
     const uint64_t PHILOX_M4x32_1
     const uint64_t PHILOX_W32_0
@@ -21,6 +21,8 @@ cdef extern from "philox_simd.h":
     const uint64_t MASK32
     enum: PHILOX_ROUNDS
     enum: PHILOX_BATCH
+
+cdef extern from "philox_simd.h":
     const bint PHILOX_SIMD
     void philox_batch_simd(uint32_t* words, uint64_t q, uint64_t k0, uint64_t k1, uint64_t s0,
                            uint64_t s1) nogil

@@ -1,7 +1,8 @@
 /* Philox4x32-10 constants and a SIMD batch of blocks for the Cython kernels.
 
    Salmon, Moraes, Dror, Shaw, "Parallel Random Numbers: As Easy as 1, 2, 3",
-   SC 2011; Random123 philox.h (constant names). Values: fastinit/_engine/constants.py.
+   SC 2011; Random123 philox.h (constant names). Values: constants.h, which
+   setup.py writes from fastinit/_engine/constants.py.
 
    This header has no Numba twin: it is hand-written x86 SIMD for one job,
    philox_batch in philox.pxd (whose scalar loop is the twin of
@@ -20,15 +21,10 @@
 
 #include <stdint.h>
 
-static const uint64_t PHILOX_M4x32_0 = 0xD2511F53u;  /* round multipliers */
-static const uint64_t PHILOX_M4x32_1 = 0xCD9E8D57u;
-static const uint64_t PHILOX_W32_0 = 0x9E3779B9u;    /* key bumps: golden ratio */
-static const uint64_t PHILOX_W32_1 = 0xBB67AE85u;    /* key bumps: sqrt(3) - 1 */
-static const uint64_t MASK32 = 0xFFFFFFFFu;
-enum { PHILOX_ROUNDS = 10 };
+/* PHILOX_M4x32_*, PHILOX_W32_*, MASK32, PHILOX_ROUNDS, PHILOX_BATCH */
+#include "constants.h"
 
 /* words[i * PHILOX_BATCH + j] = word i of block q + j, j < PHILOX_BATCH */
-enum { PHILOX_BATCH = 64 };
 /* -DFASTINIT_NO_SIMD builds the portable fallback (what non-x86 machines run) */
 #if !defined(FASTINIT_NO_SIMD) && (defined(__AVX512F__) || defined(__AVX2__) \
                                    || defined(__SSE2__) || defined(_M_X64))

@@ -4,104 +4,13 @@
 # its twin (no libm but sqrt, no fused multiply-add: -ffp-contract=off), so both
 # backends give identical bits. Float32 paths cast every constant with
 # <float>: a double constant would silently promote the arithmetic.
-# Constants: fastinit/_engine/constants.py (Python reprs, so each literal parses to the
-# same double), checked by kernels.constants().
+# Constants: constants.h, which setup.py writes from fastinit/_engine/constants.py
+# (hex floats: each literal is exactly the Python double).
 
 from libc.math cimport sqrt, sqrtf
 from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t, uint64_t
 
-cdef extern from *:
-    """
-    static const double TWO_M24 = 5.960464477539063e-08;
-    static const double TWO_M53 = 1.1102230246251565e-16;
-    static const int32_t LOGF_SQRT_HALF_BITS = 0x3F3504F3;
-    static const double LOGF_LG[4] = {
-        0.24279078841209412, 0.2849878668785095, 0.40000972151756287, 0.6666666269302368};
-    static const double LOGF_LN2_HI = 0.693138122559;
-    static const double LOGF_LN2_LO = 9.05800061445e-06;
-    static const int64_t LOG_SQRT_HALF_BITS = 0x3FE6A09E667F3BCDLL;
-    static const double LOG_LG_EVEN[3] = {
-        0.15313837699209373, 0.22222198432149784, 0.3999999999940942};
-    static const double LOG_LG_ODD[4] = {
-        0.14798198605116586, 0.1818357216161805, 0.2857142874366239, 0.6666666666666735};
-    static const double LOG_LN2_HI = 0.6931471803691238;
-    static const double LOG_LN2_LO = 1.9082149292705877e-10;
-    static const double SIN_F32[4] = {
-        2.7557319223985893e-06, -0.0001984126984126984, 0.008333333333333333,
-        -0.16666666666666666};
-    static const double COS_F32[5] = {
-        -2.755731922398589e-07, 2.48015873015873e-05, -0.001388888888888889,
-        0.041666666666666664, -0.5};
-    static const double SIN_F64[8] = {
-        2.8114572543455206e-15, -7.647163731819816e-13, 1.6059043836821613e-10,
-        -2.505210838544172e-08, 2.7557319223985893e-06, -0.0001984126984126984,
-        0.008333333333333333, -0.16666666666666666};
-    static const double COS_F64[9] = {
-        -1.5619206968586225e-16, 4.779477332387385e-14, -1.1470745597729725e-11,
-        2.08767569878681e-09, -2.755731922398589e-07, 2.48015873015873e-05,
-        -0.001388888888888889, 0.041666666666666664, -0.5};
-    enum { ANGLE_BITS_F32 = 22, ANGLE_BITS_F64 = 51 };
-    static const double ANGLE_SCALE_F32 = 3.7450702829239286e-07;
-    static const double ANGLE_SCALE_F64 = 6.975736996017264e-16;
-    static const double ERFINV_F32_SPLIT = 5.0;
-    static const double ERFINV_F32_CENTRAL_SHIFT = 2.5;
-    static const double ERFINV_F32_CENTRAL[9] = {
-        2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-        -0.00125372503, -0.00417768164, 0.246640727, 1.50140941};
-    static const double ERFINV_F32_TAIL_SHIFT = 3.0;
-    static const double ERFINV_F32_TAIL[9] = {
-        -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-        -0.0076224613, 0.00943887047, 1.00167406, 2.83297682};
-    static const double ERFINV_F32_CENTRAL_MAX_X = 0.99;
-    static const double ERFINV_F64_SPLIT_1 = 6.25;
-    static const double ERFINV_F64_SHIFT_1 = 3.125;
-    static const double ERFINV_F64_P1[23] = {
-        -3.64441206401782e-21, -1.6850591381820166e-19, 1.28584807152564e-18,
-        1.1157877678025181e-17, -1.333171662854621e-16, 2.0972767875968562e-17,
-        6.637638134358324e-15, -4.054566272975207e-14, -8.151934197605472e-14,
-        2.6335093153082323e-12, -1.2975133253453532e-11, -5.415412054294628e-11,
-        1.0512122733215323e-09, -4.112633980346984e-09, -2.9070369957882005e-08,
-        4.2347877827932404e-07, -1.3654692000834679e-06, -1.3882523362786469e-05,
-        0.00018673420803405714, -0.000740702534166267, -0.006033670871430149,
-        0.24015818242558962, 1.6536545626831027};
-    static const double ERFINV_F64_SPLIT_2 = 16.0;
-    static const double ERFINV_F64_SHIFT_2 = 3.25;
-    static const double ERFINV_F64_P2[19] = {
-        2.2137376921775787e-09, 9.075656193888539e-08, -2.7517406297064545e-07,
-        1.8239629214389228e-08, 1.5027403968909828e-06, -4.013867526981546e-06,
-        2.9234449089955446e-06, 1.2475304481671779e-05, -4.7318229009055734e-05,
-        6.828485145957318e-05, 2.4031110387097894e-05, -0.0003550375203628475,
-        0.0009532893797373805, -0.0016882755560235047, 0.002491442096107851,
-        -0.003751208507569241, 0.005370914553590064, 1.0052589676941592,
-        3.0838856104922208};
-    static const double ERFINV_F64_SHIFT_3 = 5.0;
-    static const double ERFINV_F64_P3[17] = {
-        -2.7109920616438573e-11, -2.555641816996525e-10, 1.5076572693500548e-09,
-        -3.789465440126737e-09, 7.61570120807834e-09, -1.496002662714924e-08,
-        2.914795345090108e-08, -6.771199775845234e-08, 2.2900482228026655e-07,
-        -9.9298272942317e-07, 4.526062597223154e-06, -1.968177810553167e-05,
-        7.599527703001776e-05, -0.00021503011930044477, -0.00013871931833623122,
-        1.0103004648645344, 4.849906401408584};
-    static const double SQRT2 = 1.4142135623730951;
-    static const double MILLS_SPLIT = 4.0;
-    static const double MILLS_MID_P[9] = {
-        0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769, 1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-08};
-    static const double MILLS_MID_Q[8] = {
-        15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597, 4362.619090143247, 3439.3676741437216, 1230.3393548037495};
-    static const double MILLS_BIG_P[6] = {
-        0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 0.0006587491615298378, 0.016315387137302097};
-    static const double MILLS_BIG_Q[5] = {
-        2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918};
-    static const double INV_SQRT_PI = 0.5641895835477563;
-    static const double SQRT_HALF = 0.7071067811865476;
-    static const double SQRT_HALF_PI = 1.2533141373155001;
-    static const int TAIL_NEWTON_STEPS = 4;
-    static const uint32_t F16_MAX_BITS = 0x47800000u;          /* 65536.0f: at or above -> inf */
-    static const uint32_t F16_MIN_NORMAL_BITS = 0x38800000u;   /* 2**-14: below -> subnormal */
-    static const uint32_t F16_DENORM_MAGIC_BITS = 0x3F000000u; /* 0.5f */
-    static const uint32_t F16_REBIAS = 0xC8000FFFu;            /* rebias + rounding, mod 2**32 */
-    static const uint32_t F16_INF = 0x7C00u;
-    """
+cdef extern from "constants.h":  # written by setup.py from fastinit/_engine/constants.py
     const double TWO_M24
     const double TWO_M53
     const int32_t LOGF_SQRT_HALF_BITS
