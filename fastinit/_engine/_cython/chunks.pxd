@@ -5,7 +5,7 @@
 # counter, so which thread writes an item never changes a bit.
 
 from cython cimport floating
-from libc.stdint cimport int64_t, uint16_t, uint64_t
+from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
 
 from .philox cimport PHILOX_BATCH, philox_block, philox_words
 from .transforms cimport f32_to_bf16_bits, f32_to_f16_bits
@@ -29,6 +29,21 @@ ctypedef fused out32_t:  # what the float32 paths write
     float
     uint16_t
 
+ctypedef fused mem_t:  # what a kernel writes: out_t, or fill_bits' words
+    float
+    double
+    uint16_t
+    uint32_t
+
+ctypedef struct run_args_t:  # what every work item of one kernel call shares
+    uint64_t key0
+    uint64_t key1
+    uint64_t stream0
+    uint64_t stream1
+    int64_t step  # global stride within a row
+    double p[7]  # the distribution's parameters in the entry point's order (at most 7)
+    int fmt
+
 ctypedef struct item_t:
     int64_t m0  # first memory element
     int64_t n   # elements
@@ -49,6 +64,44 @@ ctypedef struct two_words:
 cdef inline int64_t claim(int64_t* claims, int64_t grain) noexcept nogil:
     """First of the next ``grain`` work items no thread has taken (``claims[0]`` moves on)."""
     return __atomic_fetch_add(claims, grain, __ATOMIC_RELAXED)
+
+
+cdef inline run_args_t run_args(uint64_t key0, uint64_t key1, uint64_t stream0, uint64_t stream1,
+                                int64_t step, int fmt) noexcept nogil:
+    """The run_args_t of one kernel call; the caller fills in ``p``."""
+    cdef run_args_t args
+    args.key0 = key0
+    args.key1 = key1
+    args.stream0 = stream0
+    args.stream1 = stream1
+    args.step = step
+    args.fmt = fmt
+    return args
+
+
+# The one claim loop of the fill_* kernels (kernels.pyx). Each passes as
+# ``run`` the inline function that fills one of its work items: gcc inlines
+# claim_items into the kernel, where ``run`` is a constant, and then ``run``
+# itself, so the loop compiles as if written in place, with no call through a
+# pointer (a template, in effect). ``run[out_t]`` names a specialization.
+cdef inline void claim_items(
+        void (*run)(mem_t*, int64_t, int64_t, const run_args_t*) noexcept nogil, mem_t[::1] out,
+        const run_args_t* args, int64_t first, int64_t row_len, int64_t row_step, int64_t* claims,
+        int64_t t1, int64_t grain, int64_t quota) noexcept nogil:
+    """Claim work items ``grain`` at a time and ``run`` each: ``run(items, n, g0, args)``.
+
+    Stops when the items ``< t1`` are gone or after ``quota`` claims.
+    """
+    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
+    cdef int64_t t, t0, turn
+    cdef item_t it
+    for turn in range(quota):
+        t0 = claim(claims, grain)
+        if t0 >= t1:
+            break
+        for t in range(t0, min(t0 + grain, t1)):
+            it = work_item(t, per_row, row_len, first, row_step, args.step)
+            run(&out[it.m0], it.n, it.g0, args)
 
 
 cdef inline item_t work_item(int64_t t, int64_t per_row, int64_t row_len, int64_t first,

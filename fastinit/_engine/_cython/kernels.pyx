@@ -13,8 +13,9 @@ column ``k = m % row_len`` and holds global element
 (key, stream, g). Word ``w`` is lane ``w % 4`` of Philox block ``q = w // 4``
 under counter ``(q_lo, q_hi, stream0, stream1)``. Each ``fill_*`` is serial
 and releases the GIL. Its threads share ``claims``: each call takes ``grain``
-work items at a time (``chunks.pxd``) until the items ``< t1`` are gone or it
-has taken ``quota`` turns; ``fastinit/_engine/parallel.py`` runs the calls. Claiming
+work items at a time (``claim_items`` in ``chunks.pxd``) until the items ``< t1``
+are gone or it has taken ``quota`` turns, and fills each with its
+``*_item`` function; ``fastinit/_engine/parallel.py`` runs the calls. Claiming
 inside the kernel costs one atomic add per ``grain`` items, where a return
 to Python between tasks cost tens of microseconds with cold caches.
 ``_kernels_v3``/``_kernels_v4`` are this file compiled with
@@ -23,8 +24,8 @@ to Python between tasks cost tens of microseconds with cold caches.
 
 from libc.stdint cimport int64_t, uint32_t
 
-from .chunks cimport (CHUNK_BLOCKS, CHUNK_ELEMS, FMT_BF16, FMT_F16, FMT_F32, FMT_F64, claim,
-                      item_t, out_t, work_item)
+from .chunks cimport (CHUNK_BLOCKS, FMT_BF16, FMT_F16, FMT_F32, FMT_F64, claim_items, out_t,
+                      run_args, run_args_t)
 from .normal cimport normal_run_f32, normal_run_f64
 from .philox cimport (MASK32, PHILOX_BATCH, PHILOX_M4x32_0, PHILOX_M4x32_1, PHILOX_ROUNDS,
                       PHILOX_W32_0, PHILOX_W32_1, philox4x32_10, philox_words)
@@ -48,17 +49,10 @@ def fill_bits(uint32_t[::1] out,  # OUT
               int64_t first, int64_t row_len, int64_t row_step, int64_t step,
               int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """Raw Philox words: element g is word g."""
-    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t, t0, turn
-    cdef item_t it
+    cdef run_args_t args = run_args(key0, key1, stream0, stream1, step, FMT_F32)
     with nogil:
-        for turn in range(quota):
-            t0 = claim(&claims[0], grain)
-            if t0 >= t1:
-                break
-            for t in range(t0, min(t0 + grain, t1)):
-                it = work_item(t, per_row, row_len, first, row_step, step)
-                bits_run(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step)
+        claim_items(bits_item, out, &args, first, row_len, row_step, &claims[0], t1, grain,
+                    quota)
 
 
 def fill_uniform(out_t[::1] out,  # OUT
@@ -67,28 +61,11 @@ def fill_uniform(out_t[::1] out,  # OUT
                  double lo, double span, double lo_c, double hi_c, int fmt,
                  int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """clamp(lo + span*u, lo_c, hi_c), u = 24-bit (53-bit for float64) uniform."""
-    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t, t0, turn
-    cdef item_t it
+    cdef run_args_t args = run_args(key0, key1, stream0, stream1, step, fmt)
+    args.p[:4] = [lo, span, lo_c, hi_c]
     with nogil:
-        for turn in range(quota):
-            t0 = claim(&claims[0], grain)
-            if t0 >= t1:
-                break
-            for t in range(t0, min(t0 + grain, t1)):
-                it = work_item(t, per_row, row_len, first, row_step, step)
-                if out_t is double:  # the twin tests fmt == FMT_F64; here the type decides
-                    uniform_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                    lo, span, lo_c, hi_c)
-                elif out_t is float:
-                    uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                    <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F32)
-                elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
-                    uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                    <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_BF16)
-                else:
-                    uniform_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                    <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F16)
+        claim_items(uniform_item[out_t], out, &args, first, row_len, row_step, &claims[0], t1,
+                    grain, quota)
 
 
 def fill_normal(out_t[::1] out,  # OUT
@@ -97,28 +74,11 @@ def fill_normal(out_t[::1] out,  # OUT
                 double mean, double std, int fmt,
                 int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """mean + std*z, z from Box-Muller on the pair of element g."""
-    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t, t0, turn
-    cdef item_t it
+    cdef run_args_t args = run_args(key0, key1, stream0, stream1, step, fmt)
+    args.p[:2] = [mean, std]
     with nogil:
-        for turn in range(quota):
-            t0 = claim(&claims[0], grain)
-            if t0 >= t1:
-                break
-            for t in range(t0, min(t0 + grain, t1)):
-                it = work_item(t, per_row, row_len, first, row_step, step)
-                if out_t is double:
-                    normal_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                   mean, std)
-                elif out_t is float:
-                    normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                   <float>mean, <float>std, FMT_F32)
-                elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
-                    normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                   <float>mean, <float>std, FMT_BF16)
-                else:
-                    normal_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0, step,
-                                   <float>mean, <float>std, FMT_F16)
+        claim_items(normal_item[out_t], out, &args, first, row_len, row_step, &claims[0], t1,
+                    grain, quota)
 
 
 def fill_truncated_normal(out_t[::1] out,  # OUT
@@ -128,31 +88,11 @@ def fill_truncated_normal(out_t[::1] out,  # OUT
                           double hi_c, int fmt,
                           int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """clamp(mean + std*sqrt(2)*erfinv(ea + (eb-ea)*u), lo_c, hi_c)."""
-    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t, t0, turn
-    cdef item_t it
+    cdef run_args_t args = run_args(key0, key1, stream0, stream1, step, fmt)
+    args.p[:6] = [mean, std, ea, eb, lo_c, hi_c]
     with nogil:
-        for turn in range(quota):
-            t0 = claim(&claims[0], grain)
-            if t0 >= t1:
-                break
-            for t in range(t0, min(t0 + grain, t1)):
-                it = work_item(t, per_row, row_len, first, row_step, step)
-                if out_t is double:
-                    truncated_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                      step, mean, std, ea, eb, lo_c, hi_c)
-                elif out_t is float:
-                    truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                      step, <float>mean, <float>std, <float>ea, <float>eb,
-                                      <float>lo_c, <float>hi_c, FMT_F32)
-                elif fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
-                    truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                      step, <float>mean, <float>std, <float>ea, <float>eb,
-                                      <float>lo_c, <float>hi_c, FMT_BF16)
-                else:
-                    truncated_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                      step, <float>mean, <float>std, <float>ea, <float>eb,
-                                      <float>lo_c, <float>hi_c, FMT_F16)
+        claim_items(truncated_item[out_t], out, &args, first, row_len, row_step, &claims[0], t1,
+                    grain, quota)
 
 
 def fill_truncated_tail(out_t[::1] out,  # OUT
@@ -162,22 +102,84 @@ def fill_truncated_tail(out_t[::1] out,  # OUT
                         double lo_c, double hi_c, int fmt,
                         int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
     """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
-    cdef int64_t per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    cdef int64_t t, t0, turn
-    cdef item_t it
+    cdef run_args_t args = run_args(key0, key1, stream0, stream1, step, fmt)
+    args.p[:7] = [mean, std_s, a, d, log_ma, lo_c, hi_c]
     with nogil:
-        for turn in range(quota):
-            t0 = claim(&claims[0], grain)
-            if t0 >= t1:
-                break
-            for t in range(t0, min(t0 + grain, t1)):
-                it = work_item(t, per_row, row_len, first, row_step, step)
-                if out_t is double:
-                    truncated_tail_run_f64(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                           step, mean, std_s, a, d, log_ma, lo_c, hi_c)
-                else:  # float32 and the 16-bit formats: the tail path computes in float64
-                    truncated_tail_run_f32(&out[it.m0], it.n, key0, key1, stream0, stream1, it.g0,
-                                           step, mean, std_s, a, d, log_ma, lo_c, hi_c, fmt)
+        claim_items(truncated_tail_item[out_t], out, &args, first, row_len, row_step, &claims[0],
+                    t1, grain, quota)
+
+
+# --- one work item of each entry point: ``out`` its n elements, g0 the first one's index ---
+cdef inline void bits_item(uint32_t* out, int64_t n, int64_t g0,
+                           const run_args_t* args) noexcept nogil:
+    bits_run(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step)
+
+
+cdef inline void uniform_item(out_t* out, int64_t n, int64_t g0,
+                              const run_args_t* args) noexcept nogil:
+    cdef double lo = args.p[0], span = args.p[1], lo_c = args.p[2], hi_c = args.p[3]
+    if out_t is double:  # the twin tests fmt == FMT_F64; here the type decides
+        uniform_run_f64(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                        lo, span, lo_c, hi_c)
+    elif out_t is float:
+        uniform_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                        <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F32)
+    elif args.fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
+        uniform_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                        <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_BF16)
+    else:
+        uniform_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                        <float>lo, <float>span, <float>lo_c, <float>hi_c, FMT_F16)
+
+
+cdef inline void normal_item(out_t* out, int64_t n, int64_t g0,
+                             const run_args_t* args) noexcept nogil:
+    cdef double mean = args.p[0], std = args.p[1]
+    if out_t is double:
+        normal_run_f64(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       mean, std)
+    elif out_t is float:
+        normal_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       <float>mean, <float>std, FMT_F32)
+    elif args.fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
+        normal_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       <float>mean, <float>std, FMT_BF16)
+    else:
+        normal_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       <float>mean, <float>std, FMT_F16)
+
+
+cdef inline void truncated_item(out_t* out, int64_t n, int64_t g0,
+                                const run_args_t* args) noexcept nogil:
+    cdef double mean = args.p[0], std = args.p[1], ea = args.p[2], eb = args.p[3]
+    cdef double lo_c = args.p[4], hi_c = args.p[5]
+    if out_t is double:
+        truncated_run_f64(out, n, args.key0, args.key1, args.stream0, args.stream1, g0,
+                          args.step, mean, std, ea, eb, lo_c, hi_c)
+    elif out_t is float:
+        truncated_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0,
+                          args.step, <float>mean, <float>std, <float>ea, <float>eb,
+                          <float>lo_c, <float>hi_c, FMT_F32)
+    elif args.fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
+        truncated_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0,
+                          args.step, <float>mean, <float>std, <float>ea, <float>eb,
+                          <float>lo_c, <float>hi_c, FMT_BF16)
+    else:
+        truncated_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0,
+                          args.step, <float>mean, <float>std, <float>ea, <float>eb,
+                          <float>lo_c, <float>hi_c, FMT_F16)
+
+
+cdef inline void truncated_tail_item(out_t* out, int64_t n, int64_t g0,
+                                     const run_args_t* args) noexcept nogil:
+    cdef double mean = args.p[0], std_s = args.p[1], a = args.p[2], d = args.p[3]
+    cdef double log_ma = args.p[4], lo_c = args.p[5], hi_c = args.p[6]
+    if out_t is double:
+        truncated_tail_run_f64(out, n, args.key0, args.key1, args.stream0, args.stream1, g0,
+                               args.step, mean, std_s, a, d, log_ma, lo_c, hi_c)
+    else:  # float32 and the 16-bit formats: the tail path computes in float64
+        truncated_tail_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0,
+                               args.step, mean, std_s, a, d, log_ma, lo_c, hi_c, args.fmt)
 
 
 # --- test hooks: what the kernels see ---------------------------------------------

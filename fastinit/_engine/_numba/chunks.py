@@ -6,10 +6,12 @@ of a run. The threads of ``fastinit/_engine/parallel.py`` claim items in turn fr
 one shared counter, so which thread writes an item never changes a bit.
 """
 
+from collections import namedtuple
+
 from numba import njit
 
 from .. import constants
-from . import _INLINE_OPTS, fetch_add
+from . import _INLINE_OPTS, borrowed, fetch_add
 from .philox import PHILOX_BATCH, philox_block
 from .transforms import U64, f32_to_bf16_bits, f32_to_f16_bits
 
@@ -18,12 +20,43 @@ FMT_F32 = constants.FMT_F32
 FMT_F64 = constants.FMT_F64
 FMT_BF16 = constants.FMT_BF16
 FMT_F16 = constants.FMT_F16
+# What every work item of one kernel call shares (the twin's struct run_args_t):
+# key and stream words, the global stride within a row, the distribution's
+# parameters in the entry point's order, the output format.
+RunArgs = namedtuple("RunArgs", ["key0", "key1", "stream0", "stream1", "step", "p", "fmt"])
 
 
 @njit(**_INLINE_OPTS)
 def claim(claims, grain):
     """First of the next ``grain`` work items no thread has taken (``claims[0]`` moves on)."""
     return fetch_add(claims, grain)
+
+
+@njit(**_INLINE_OPTS)
+def run_args(key0, key1, stream0, stream1, step, p, fmt):
+    """The RunArgs of one kernel call, key and stream words widened to uint64."""
+    return RunArgs(U64(key0), U64(key1), U64(stream0), U64(stream1), step, p, fmt)
+
+
+# The one claim loop of the fill_* kernels (kernels.py). Each passes as ``run``
+# the function that fills one of its work items: Numba compiles claim_items
+# for each ``run`` (every jitted function is a type of its own) and inlines
+# both into the kernel, so the loop compiles as if written in place.
+@njit(**_INLINE_OPTS)
+def claim_items(run, out, args, first, row_len, row_step, claims, t1, grain, quota):
+    """Claim work items ``grain`` at a time and ``run`` each: ``run(items, g0, args)``.
+
+    Stops when the items ``< t1`` are gone or after ``quota`` claims.
+    """
+    out = borrowed(out)  # no refcount per slice: see fastinit/_engine/_numba/__init__.py
+    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
+    for _ in range(quota):
+        t0 = claim(claims, grain)
+        if t0 >= t1:
+            break
+        for t in range(t0, min(t0 + grain, t1)):
+            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, args.step)
+            run(out[m0:m0 + n], g0, args)
 
 
 @njit(**_INLINE_OPTS)

@@ -10,8 +10,9 @@ column ``k = m % row_len``, and holds global element
 (key, stream, g). Word ``w`` is lane ``w % 4`` of Philox block ``q = w // 4``
 under counter ``(q_lo, q_hi, stream0, stream1)``. Each ``fill_*`` is serial
 and releases the GIL. Its threads share ``claims``: each call takes ``grain``
-work items at a time (``chunks.py``) until the items ``< t1`` are gone or it
-has taken ``quota`` turns; ``fastinit/_engine/parallel.py`` runs the calls. Claiming
+work items at a time (``claim_items`` in ``chunks.py``) until the items ``< t1``
+are gone or it has taken ``quota`` turns, and fills each with its
+``*_item`` function; ``fastinit/_engine/parallel.py`` runs the calls. Claiming
 inside the kernel costs one atomic add per ``grain`` items, where a return
 to Python between tasks cost tens of microseconds with cold caches.
 """
@@ -20,8 +21,8 @@ import numba
 from numba import njit
 
 from ..constants import FMT_BF16, FMT_F16, FMT_F32
-from . import _NUMBA_OPTS, borrowed, philox, transforms
-from .chunks import CHUNK_ELEMS, FMT_F64, claim, work_item
+from . import _INLINE_OPTS, _NUMBA_OPTS, philox, transforms
+from .chunks import CHUNK_ELEMS, FMT_F64, claim_items, run_args
 from .normal import normal_run_f32, normal_run_f64
 from .philox import philox4x32_10
 from .tails import truncated_tail_run_f32, truncated_tail_run_f64
@@ -35,97 +36,92 @@ from .uniform import bits_run, uniform_run_f32, uniform_run_f64
 def fill_bits(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
               claims, t1, grain, quota):
     """Raw Philox words: element g is word g."""
-    out = borrowed(out)  # no refcount per slice: see fastinit/_engine/_numba/__init__.py
-    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for _ in range(quota):
-        t0 = claim(claims, grain)
-        if t0 >= t1:
-            break
-        for t in range(t0, min(t0 + grain, t1)):
-            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-            bits_run(out[m0:m0 + n], k0, k1, s0, s1, g0, step)
+    args = run_args(key0, key1, stream0, stream1, step, (), FMT_F32)
+    claim_items(bits_item, out, args, first, row_len, row_step, claims, t1, grain, quota)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_uniform(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                  lo, span, lo_c, hi_c, fmt, claims, t1, grain, quota):
     """clamp(lo + span*u, lo_c, hi_c), u = 24-bit (53-bit for float64) uniform."""
-    out = borrowed(out)  # no refcount per slice: see fastinit/_engine/_numba/__init__.py
-    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for _ in range(quota):
-        t0 = claim(claims, grain)
-        if t0 >= t1:
-            break
-        for t in range(t0, min(t0 + grain, t1)):
-            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-            if fmt == FMT_F64:
-                uniform_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, lo, span, lo_c, hi_c)
-            else:
-                uniform_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(lo), F32(span),
-                                F32(lo_c), F32(hi_c), fmt)
+    args = run_args(key0, key1, stream0, stream1, step, (lo, span, lo_c, hi_c), fmt)
+    claim_items(uniform_item, out, args, first, row_len, row_step, claims, t1, grain, quota)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_normal(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                 mean, std, fmt, claims, t1, grain, quota):
     """mean + std*z, z from Box-Muller on the pair of element g."""
-    out = borrowed(out)  # no refcount per slice: see fastinit/_engine/_numba/__init__.py
-    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for _ in range(quota):
-        t0 = claim(claims, grain)
-        if t0 >= t1:
-            break
-        for t in range(t0, min(t0 + grain, t1)):
-            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-            if fmt == FMT_F64:
-                normal_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std)
-            else:
-                normal_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std), fmt)
+    args = run_args(key0, key1, stream0, stream1, step, (mean, std), fmt)
+    claim_items(normal_item, out, args, first, row_len, row_step, claims, t1, grain, quota)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_truncated_normal(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                           mean, std, ea, eb, lo_c, hi_c, fmt, claims, t1, grain, quota):
     """clamp(mean + std*sqrt(2)*erfinv(ea + (eb-ea)*u), lo_c, hi_c)."""
-    out = borrowed(out)  # no refcount per slice: see fastinit/_engine/_numba/__init__.py
-    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for _ in range(quota):
-        t0 = claim(claims, grain)
-        if t0 >= t1:
-            break
-        for t in range(t0, min(t0 + grain, t1)):
-            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-            if fmt == FMT_F64:
-                truncated_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std, ea, eb,
-                                  lo_c, hi_c)
-            else:
-                truncated_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, F32(mean), F32(std),
-                                  F32(ea), F32(eb), F32(lo_c), F32(hi_c), fmt)
+    args = run_args(key0, key1, stream0, stream1, step, (mean, std, ea, eb, lo_c, hi_c), fmt)
+    claim_items(truncated_item, out, args, first, row_len, row_step, claims, t1, grain, quota)
 
 
 @njit(**_NUMBA_OPTS)
 def fill_truncated_tail(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
                         mean, std_s, a, d, log_ma, lo_c, hi_c, fmt, claims, t1, grain, quota):
     """clamp(mean + std_s*z, lo_c, hi_c), z the far-tail inverse of u (float64)."""
-    out = borrowed(out)  # no refcount per slice: see fastinit/_engine/_numba/__init__.py
-    per_row = (row_len + CHUNK_ELEMS - 1) // CHUNK_ELEMS
-    k0, k1, s0, s1 = U64(key0), U64(key1), U64(stream0), U64(stream1)
-    for _ in range(quota):
-        t0 = claim(claims, grain)
-        if t0 >= t1:
-            break
-        for t in range(t0, min(t0 + grain, t1)):
-            m0, n, g0 = work_item(t, per_row, row_len, first, row_step, step)
-            if fmt == FMT_F64:
-                truncated_tail_run_f64(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
-                                       log_ma, lo_c, hi_c)
-            else:  # float32 and the 16-bit formats: the tail path computes in float64
-                truncated_tail_run_f32(out[m0:m0 + n], k0, k1, s0, s1, g0, step, mean, std_s, a, d,
-                                       log_ma, lo_c, hi_c, fmt)
+    args = run_args(key0, key1, stream0, stream1, step, (mean, std_s, a, d, log_ma, lo_c, hi_c),
+                    fmt)
+    claim_items(truncated_tail_item, out, args, first, row_len, row_step, claims, t1, grain,
+                quota)
+
+
+# --- one work item of each entry point: ``out`` its elements, g0 the first one's index ---
+@njit(**_INLINE_OPTS)
+def bits_item(out, g0, args):
+    bits_run(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step)
+
+
+@njit(**_INLINE_OPTS)
+def uniform_item(out, g0, args):
+    lo, span, lo_c, hi_c = args.p
+    if args.fmt == FMT_F64:
+        uniform_run_f64(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                        lo, span, lo_c, hi_c)
+    else:
+        uniform_run_f32(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                        F32(lo), F32(span), F32(lo_c), F32(hi_c), args.fmt)
+
+
+@njit(**_INLINE_OPTS)
+def normal_item(out, g0, args):
+    mean, std = args.p
+    if args.fmt == FMT_F64:
+        normal_run_f64(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       mean, std)
+    else:
+        normal_run_f32(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       F32(mean), F32(std), args.fmt)
+
+
+@njit(**_INLINE_OPTS)
+def truncated_item(out, g0, args):
+    mean, std, ea, eb, lo_c, hi_c = args.p
+    if args.fmt == FMT_F64:
+        truncated_run_f64(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                          mean, std, ea, eb, lo_c, hi_c)
+    else:
+        truncated_run_f32(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                          F32(mean), F32(std), F32(ea), F32(eb), F32(lo_c), F32(hi_c), args.fmt)
+
+
+@njit(**_INLINE_OPTS)
+def truncated_tail_item(out, g0, args):
+    mean, std_s, a, d, log_ma, lo_c, hi_c = args.p
+    if args.fmt == FMT_F64:
+        truncated_tail_run_f64(out, args.key0, args.key1, args.stream0, args.stream1, g0,
+                               args.step, mean, std_s, a, d, log_ma, lo_c, hi_c)
+    else:  # float32 and the 16-bit formats: the tail path computes in float64
+        truncated_tail_run_f32(out, args.key0, args.key1, args.stream0, args.stream1, g0,
+                               args.step, mean, std_s, a, d, log_ma, lo_c, hi_c, args.fmt)
 
 
 # --- test hooks: what the kernels see ---------------------------------------------
