@@ -4,6 +4,7 @@ tree reuse its compiled kernels, and the skip with MSVC. Nothing is compiled her
 import importlib.util
 import re
 import shutil
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -65,6 +66,8 @@ def tree(tmp_path, monkeypatch, setup_py):
     shutil.copy(ROOT / setup_py.CONSTANTS_PY, tmp_path / setup_py.CONSTANTS_PY)
     monkeypatch.setattr(setup_py, "HERE", str(tmp_path))
     monkeypatch.delenv("FASTINIT_CYTHON_DEBUG", raising=False)
+    # Cython is a build requirement, not a test one: the key reads only its version
+    monkeypatch.setitem(sys.modules, "Cython", SimpleNamespace(__version__="3.1.0"))
     setup_py.write_constants_header()
     return tmp_path
 
@@ -100,6 +103,7 @@ def test_build_key_changes_with_every_input(tree, monkeypatch, setup_py):
         lambda: ext.extra_compile_args.append("-march=x86-64-v2"),
         lambda: cmd.compiler.compiler_so.append("-DNDEBUG"),  # CFLAGS
         lambda: monkeypatch.setenv("FASTINIT_CYTHON_DEBUG", "1"),
+        lambda: monkeypatch.setattr(sys.modules["Cython"], "__version__", "3.2.0"),
     ]
     seen = {key}
     for edit in edits:
