@@ -10,12 +10,14 @@ import math
 
 from .._docstrings import fill_doc
 from .._engine import checks, fill, laws, request
-from .._engine.tensors import accepts_tensors
-
-# The seed and call counter of the innermost fastinit.torch.patched() block.
-ACTIVE = []
+from . import _state, _tensors
 
 _SQRT3 = math.sqrt(3.0)
+
+GENERATOR = """generator : torch.Generator, optional
+        Accepted for compatibility and unused: values come from `seed` and
+        `stream`, never from a torch generator.
+    """
 
 TORCH_KW = """seed : int, optional
         Root of the random stream, ``0 <= seed < 2**64``. May be omitted only
@@ -31,26 +33,103 @@ RETURNS = """Returns
     tensor
         The object passed in, now filled."""
 
+TORCH_RAISES = """ValueError
+        For a value torch rejects (also an instance of ``RuntimeError``, which
+        torch raises for it), or a value that would write an infinity or NaN;
+        the engine's range and layout errors. Nothing is written then.
+    TypeError
+        For a tensor of another dtype (also a ``NotImplementedError``, as
+        torch's) or an argument of the wrong type."""
+
 
 def torch_doc(func):
-    func.__doc__ = func.__doc__.replace("%(torch)s", TORCH_KW).replace("%(returns)s", RETURNS)
+    func.__doc__ = (func.__doc__.replace("%(torch)s", TORCH_KW).replace("%(returns)s", RETURNS)
+                    .replace("%(torch_raises)s", TORCH_RAISES)
+                    .replace("%(generator)s", GENERATOR))
     return fill_doc(func)
 
 
 def seed_stream(seed, stream):
-    """The seed and stream to use: given, or from the active ``patched`` block."""
-    checks.check_seed_or_context(seed, ACTIVE)
+    """The seed and stream to use: given, or from this thread's ``patched`` block."""
     if seed is not None:
         return seed, 0 if stream is None else stream
-    context = ACTIVE[-1]
-    call = context.next_call()
-    return context.seed, call if stream is None else stream
+    calls = _state.current_calls()
+    checks.check_seed_or_context(seed, calls is not None)
+    call = calls.next_call()
+    return calls.seed, call if stream is None else stream
+
+
+def _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend):
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
+    return req.out if law is None else fill.run(req, law)
+
+
+def _full(tensor, full_shape):
+    return tuple(tensor.shape) if full_shape is None else checks.check_shape("full_shape",
+                                                                            full_shape)
 
 
 def parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend):
     """The checked request of a drop-in's fill (seed and stream from ``patched`` if omitted)."""
     return request.parse(tensor, request.keys(*seed_stream(seed, stream)), full_shape, origin,
                          offset, n_threads, backend)
+
+
+def uniform_law(a, b):
+    """torch's ``uniform_(a, b)``: finite bounds, ``a <= b``."""
+    return laws.uniform(_tensors.number(a), _tensors.number(b), names=("a", "b"))
+
+
+def normal_law(mean, std):
+    """torch's ``normal_(mean, std)``: a finite mean and ``std >= 0``."""
+    return laws.normal(_tensors.number(mean), _tensors.number(std), names=("mean", "std"))
+
+
+def trunc_normal_law(mean, std, a, b):
+    """torch's ``trunc_normal_``: absolute bounds ``a <= b`` (infinite allowed), ``std > 0``.
+
+    ``a == b`` is the point ``a`` (torch fills it).
+    """
+    mean, std, a, b = (_tensors.number(x) for x in (mean, std, a, b))
+    mean = checks.check_real("mean", mean)
+    a = checks.check_real("a", a, infinite=True)
+    b = checks.check_real("b", b, infinite=True)
+    checks.check_less("a", a, "b", b, strict=False)
+    if a == b:
+        return laws.uniform(a, b, names=("a", "b"))
+    if std == 0 and not isinstance(std, bool):
+        raise checks.ValueZeroDivisionError(checks.TORCH_TRUNC_STD.format(std))
+    std = checks.check_real("std", std, positive=True)
+    return laws.truncated(mean, std, (a - mean) / std, (b - mean) / std)
+
+
+def xavier_law(kind, full, gain):
+    """torch's ``xavier_{kind}_`` for a full shape: std ``gain * sqrt(2 / (fan_in + fan_out))``."""
+    gain = checks.check_real("gain", _tensors.number(gain), nonnegative=True)
+    fan_in, fan_out = calculate_fan_in_and_fan_out(full)
+    if fan_in + fan_out == 0:
+        raise ZeroDivisionError(checks.TORCH_XAVIER_EMPTY)
+    return _scaled(kind, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+
+
+def kaiming_law(kind, full, a, mode, nonlinearity):
+    """torch's ``kaiming_{kind}_`` for a full shape; None for a zero-element tensor."""
+    if 0 in full:  # torch returns a zero-element tensor untouched (with a warning)
+        return None
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
+    fan_in, fan_out = calculate_fan_in_and_fan_out(full)
+    gain = calculate_gain(nonlinearity, _tensors.number(a))
+    return _scaled(kind, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
+
+
+def _scaled(kind, std):
+    """U(-sqrt(3) std, sqrt(3) std) or N(0, std**2)."""
+    if kind == "uniform":
+        bound = _SQRT3 * std
+        return laws.uniform(-bound, bound, names=("-bound", "bound"))
+    return laws.normal(0.0, std, names=("mean", "std"))
 
 
 def calculate_fan_in_and_fan_out(shape):
@@ -120,8 +199,8 @@ def calculate_gain(nonlinearity, param=None):
 
 
 @torch_doc
-def uniform_(tensor, a=0.0, b=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-             offset=None, n_threads=None, backend="auto"):
+def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=None, full_shape=None,
+             origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `tensor` in place with :math:`\mathcal{U}(a, b)` samples (``torch.nn.init.uniform_``).
 
     Parameters
@@ -130,13 +209,13 @@ def uniform_(tensor, a=0.0, b=1.0, *, seed=None, stream=None, full_shape=None, o
         Buffer to overwrite (a DTensor fills its local shard).
     a, b : float, default 0.0, 1.0
         Bounds, ``a <= b``.
-    %(torch)s
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
+    %(torch_raises)s
 
     Examples
     --------
@@ -145,14 +224,13 @@ def uniform_(tensor, a=0.0, b=1.0, *, seed=None, stream=None, full_shape=None, o
     >>> bool(w.min() >= -1 and w.max() <= 1)
     True
     """
-    law = laws.uniform(a, b, names=("a", "b"))
-    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
-                    law)
+    return _fill(tensor, uniform_law(a, b), seed, stream, full_shape, origin, offset, n_threads,
+                 backend)
 
 
 @torch_doc
-def normal_(tensor, mean=0.0, std=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-            offset=None, n_threads=None, backend="auto"):
+def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=None,
+            full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `tensor` in place with :math:`\mathcal{N}(\text{mean}, \text{std}^2)` samples.
 
     ``torch.nn.init.normal_``; Box--Muller on the contract's words.
@@ -164,13 +242,13 @@ def normal_(tensor, mean=0.0, std=1.0, *, seed=None, stream=None, full_shape=Non
     mean : float, default 0.0
     std : float, default 1.0
         Finite, ``>= 0``.
-    %(torch)s
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
+    %(torch_raises)s
 
     Examples
     --------
@@ -179,20 +257,21 @@ def normal_(tensor, mean=0.0, std=1.0, *, seed=None, stream=None, full_shape=Non
     >>> bool(abs(w.std() - 2.0) < 0.05)
     True
     """
-    law = laws.normal(mean, std, names=("mean", "std"))
-    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
-                    law)
+    return _fill(tensor, normal_law(mean, std), seed, stream, full_shape, origin, offset,
+                 n_threads, backend)
 
 
 @torch_doc
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream=None,
-                  full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, seed=None,
+                  stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
+                  backend="auto"):
     r"""Fill `tensor` in place with a normal truncated to the absolute bounds ``[a, b]``.
 
     ``torch.nn.init.trunc_normal_``: :math:`\mathcal{N}(\text{mean},
-    \text{std}^2)` conditioned on ``a <= x <= b``, sampled by inverse CDF (no
-    rejection) as ``fastinit.truncated_normal_`` with ``lower = (a - mean) /
-    std`` and ``upper = (b - mean) / std``.
+    \text{std}^2)` conditioned on ``a <= x <= b``, sampled as
+    ``fastinit.truncated_normal_`` with ``lower = (a - mean) / std`` and
+    ``upper = (b - mean) / std``; either bound may be infinite, and ``a ==
+    b`` fills ``a``, as torch does.
 
     Parameters
     ----------
@@ -202,14 +281,15 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream
     std : float, default 1.0
         Finite, ``> 0``.
     a, b : float, default -2.0, 2.0
-        Absolute bounds, ``a < b`` (not in units of `std`: torch's convention).
-    %(torch)s
+        Absolute bounds, ``a <= b``, infinite allowed (not in units of `std`:
+        torch's convention).
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
+    %(torch_raises)s
 
     Examples
     --------
@@ -218,37 +298,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream
     >>> bool(w.min() >= -0.04 and w.max() <= 0.04)
     True
     """
-    std = checks.check_real("std", std, positive=True)
-    mean, a, b = (checks.check_real(n, v) for n, v in (("mean", mean), ("a", a), ("b", b)))
-    law = laws.truncated(mean, std, (a - mean) / std, (b - mean) / std)
-    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
-                    law)
-
-
-def _scaled(req, kind, std):
-    """Fill with std ``std``: U(-sqrt(3) std, sqrt(3) std) or N(0, std**2)."""
-    if kind == "uniform":
-        bound = _SQRT3 * std
-        return fill.run(req, laws.uniform(-bound, bound, names=("-bound", "bound")))
-    return fill.run(req, laws.normal(0.0, std, names=("mean", "std")))
-
-
-def _xavier(kind, req, gain):
-    fan_in, fan_out = calculate_fan_in_and_fan_out(req.full)
-    if fan_in + fan_out == 0:
-        raise ZeroDivisionError(checks.TORCH_XAVIER_EMPTY)
-    return _scaled(req, kind, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
-
-
-def _kaiming(kind, req, a, mode, nonlinearity):
-    if 0 in req.full:  # torch returns a zero-element tensor untouched (with a warning)
-        return req.out
-    mode = mode.lower()
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
-    fan_in, fan_out = calculate_fan_in_and_fan_out(req.full)
-    gain = calculate_gain(nonlinearity, a)
-    return _scaled(req, kind, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
+    return _fill(tensor, trunc_normal_law(mean, std, a, b), seed, stream, full_shape, origin,
+                 offset, n_threads, backend)
 
 
 _VARIANCE_DOC = r"""Fill `tensor` in place as ``torch.nn.init.{name}`` does.
@@ -264,15 +315,19 @@ _VARIANCE_DOC = r"""Fill `tensor` in place as ``torch.nn.init.{name}`` does.
     tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
         At least 2-D (full shape). A DTensor fills its local shard.
 {params}
-    %(torch)s
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
     ValueError
-        torch's messages for fewer than 2 dimensions{extra_raises}; else as
-        the engine: type, range and layout errors before any write.
+        torch's messages for fewer than 2 dimensions{extra_raises}; for a
+        value torch rejects (also a ``RuntimeError``, as torch's), or one
+        that would write an infinity; else as the engine: range and layout
+        errors before any write.
+    TypeError
+        For a tensor of another dtype (also a ``NotImplementedError``).
 
     Examples
     --------
@@ -296,30 +351,30 @@ def _kaiming_params():
             "        A name :func:`calculate_gain` knows.")
 
 
-def xavier_uniform_(tensor, gain=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-                    offset=None, n_threads=None, backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _xavier("uniform", req, gain)
+def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=None,
+                    full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
+    law = xavier_law("uniform", _full(tensor, full_shape), gain)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
-def xavier_normal_(tensor, gain=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-                   offset=None, n_threads=None, backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _xavier("normal", req, gain)
+def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=None,
+                   full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
+    law = xavier_law("normal", _full(tensor, full_shape), gain)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, seed=None,
-                     stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
-                     backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _kaiming("uniform", req, a, mode, nonlinearity)
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
+                     seed=None, stream=None, full_shape=None, origin=None, offset=None,
+                     n_threads=None, backend="auto"):
+    law = kaiming_law("uniform", _full(tensor, full_shape), a, mode, nonlinearity)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, seed=None,
-                    stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
-                    backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _kaiming("normal", req, a, mode, nonlinearity)
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
+                    seed=None, stream=None, full_shape=None, origin=None, offset=None,
+                    n_threads=None, backend="auto"):
+    law = kaiming_law("normal", _full(tensor, full_shape), a, mode, nonlinearity)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
 for _func, _formula, _note, _params, _raises in (
@@ -342,10 +397,10 @@ for _func, _formula, _note, _params, _raises in (
     torch_doc(_func)
 del _func, _formula, _note, _params, _raises
 
-uniform_ = accepts_tensors(uniform_)
-normal_ = accepts_tensors(normal_)
-trunc_normal_ = accepts_tensors(trunc_normal_)
-xavier_uniform_ = accepts_tensors(xavier_uniform_)
-xavier_normal_ = accepts_tensors(xavier_normal_)
-kaiming_uniform_ = accepts_tensors(kaiming_uniform_)
-kaiming_normal_ = accepts_tensors(kaiming_normal_)
+uniform_ = _tensors.drop_in(uniform_)
+normal_ = _tensors.drop_in(normal_)
+trunc_normal_ = _tensors.drop_in(trunc_normal_)
+xavier_uniform_ = _tensors.drop_in(xavier_uniform_)
+xavier_normal_ = _tensors.drop_in(xavier_normal_)
+kaiming_uniform_ = _tensors.drop_in(kaiming_uniform_)
+kaiming_normal_ = _tensors.drop_in(kaiming_normal_)

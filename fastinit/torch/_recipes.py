@@ -1,0 +1,266 @@
+"""How a tensor's values are made: steps, checked before any write, filled in any part.
+
+A recipe is a tuple of :class:`Step`: the first covers the whole tensor (a
+``torch.nn.init`` function by name with its arguments, ``seed`` and
+``stream``, or ``values_`` from values a constructor computed), the others
+overwrite a block of it (a padding row set to zero, a block scaled), in the
+order the framework's code wrote them. A step over a block draws what the
+whole-tensor fill would put there (element ``i`` depends only on ``(seed,
+stream, i)``), so any part of a tensor (a checkpoint piece at a flat offset, a
+DTensor shard at an origin) is filled alone, with the same bits.
+"""
+
+import functools
+import hashlib
+import math
+
+import numpy as np
+
+from .._engine import checks, fill, formats, request
+from .._engine.tensors import as_array, is_dtensor, local_shard
+from . import _nn_init, _structured
+
+# Initializers whose values come from (seed, stream): the step carries both.
+RANDOM = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
+          "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
+ELEMENTWISE = RANDOM[:7]
+CONSTANTS = ("constant_", "ones_", "zeros_")
+# These need the whole tensor at once: a part is cut from the whole result.
+WHOLE_TENSOR = ("orthogonal_", "sparse_", "eye_", "dirac_")
+
+
+class Values:
+    """Values a constructor computed, with a digest (a plan's fingerprint names it)."""
+
+    def __init__(self, array):
+        self.array = np.ascontiguousarray(array)
+        self.sha256 = hashlib.sha256(self.array.tobytes()).hexdigest()[:16]
+
+    def __repr__(self):
+        return f"Values(shape={self.array.shape}, dtype={self.array.dtype}, sha256={self.sha256})"
+
+    def __eq__(self, other):
+        return isinstance(other, Values) and (self.sha256, self.array.shape,
+                                              str(self.array.dtype)) == \
+            (other.sha256, other.array.shape, str(other.array.dtype))
+
+    def __hash__(self):
+        return hash(self.sha256)
+
+
+class Step:
+    """One write: ``fn`` (a ``torch.nn.init`` name, ``values_`` or ``scale_``) over
+    ``region`` (None: the whole tensor)."""
+
+    __slots__ = ("fn", "kwargs", "region")
+
+    def __init__(self, fn, kwargs, region=None):
+        self.fn, self.kwargs, self.region = fn, kwargs, region
+
+    def __repr__(self):
+        where = "" if self.region is None else f", region={tuple(self.region)}"
+        return f"Step({self.fn}, {dict(sorted(self.kwargs.items()))}{where})"
+
+    def __eq__(self, other):
+        return isinstance(other, Step) and (self.fn, self.kwargs, self.region) == \
+            (other.fn, other.kwargs, other.region)
+
+    __hash__ = None
+
+    def seeded(self, seed):
+        """This step with ``seed`` where a random one has none; ValueError on another seed."""
+        if self.fn not in RANDOM:
+            return self
+        have = self.kwargs.get("seed")
+        if have is None:
+            return Step(self.fn, {**self.kwargs, "seed": seed}, self.region)
+        if have != seed:
+            raise ValueError(checks.PLAN_SEED.format(seed, have))
+        return self
+
+
+class Steps(tuple):
+    """A recipe as a plan row's argument: a tuple with a stable ``repr`` and ``seeded``."""
+
+    def seeded(self, seed):
+        return Steps(step.seeded(seed) for step in self)
+
+
+def step(fn, kwargs, region=None, *, seed=None, stream=None):
+    """A step; a random ``fn`` gets ``seed`` and ``stream`` unless given in ``kwargs``."""
+    kwargs = dict(kwargs)
+    if fn in RANDOM:
+        kwargs.setdefault("seed", seed)
+        kwargs.setdefault("stream", stream)
+    return Step(fn, kwargs, region)
+
+
+# --- the law of an element-wise initializer, per full shape (checked once, cached) ---
+
+@functools.lru_cache(maxsize=4096)
+def _law(fn, items, full):
+    kwargs = dict(items)
+    if fn == "uniform_":
+        return _nn_init.uniform_law(kwargs.get("a", 0.0), kwargs.get("b", 1.0))
+    if fn == "normal_":
+        return _nn_init.normal_law(kwargs.get("mean", 0.0), kwargs.get("std", 1.0))
+    if fn == "trunc_normal_":
+        return _nn_init.trunc_normal_law(kwargs.get("mean", 0.0), kwargs.get("std", 1.0),
+                                         kwargs.get("a", -2.0), kwargs.get("b", 2.0))
+    kind = "uniform" if fn.endswith("uniform_") else "normal"
+    if fn.startswith("xavier"):
+        return _nn_init.xavier_law(kind, full, kwargs.get("gain", 1.0))
+    return _nn_init.kaiming_law(kind, full, kwargs.get("a", 0), kwargs.get("mode", "fan_in"),
+                                kwargs.get("nonlinearity", "leaky_relu"))
+
+
+def law(fn, kwargs, full):
+    """The checked law of element-wise ``fn`` for a tensor of shape ``full`` (None: no-op)."""
+    items = tuple(sorted((k, v) for k, v in kwargs.items() if k not in ("seed", "stream")))
+    try:
+        return _law(fn, items, full)
+    except TypeError:  # an unhashable argument: build it uncached
+        return _law.__wrapped__(fn, items, full)
+
+
+def check(steps, full, dtype):
+    """Raise now for any step that cannot fill a tensor of shape ``full`` and ``dtype``."""
+    fmt = formats.FORMATS.get(np.dtype(dtype))
+    for s in steps:
+        if s.fn in ELEMENTWISE:
+            checks.check_uint64("seed", s.kwargs.get("seed"))
+            checks.check_stream(s.kwargs.get("stream"))
+            resolved = law(s.fn, s.kwargs, full if s.region is None else tuple(s.region.shape))
+            if resolved is not None and fmt is not None:
+                fill.scalars(resolved, fmt)
+        elif s.fn in CONSTANTS and fmt is not None:
+            _structured.check_constant(s.kwargs.get("val", 1.0 if s.fn == "ones_" else 0.0),
+                                       dtype)
+
+
+# --- filling a part of a tensor ---
+
+def _fill_whole(out, s, full, origin, offset, n_threads, backend):
+    """Step ``s`` over the part ``out`` of the full tensor (``origin`` or ``offset``)."""
+    fn, kwargs = s.fn, s.kwargs
+    if fn == "values_":
+        values = kwargs["values"].array.reshape(full)
+        _structured.store(out, values.astype(out.dtype, copy=False), full, origin, offset)
+    elif fn == "scale_":
+        out *= np.asarray(kwargs["factor"]).astype(out.dtype)
+    elif fn in CONSTANTS:
+        _structured.constant(out, kwargs.get("val", 1.0 if fn == "ones_" else 0.0))
+    elif fn in ("eye_", "dirac_"):
+        _structured.structured(fn, out, kwargs, full, origin, offset)
+    else:
+        keys = request.keys(kwargs["seed"], kwargs["stream"])
+        req = request.parse(out, keys, full, origin, offset, n_threads, backend)
+        if fn in ELEMENTWISE:
+            resolved = law(fn, kwargs, full)
+            if resolved is not None:
+                fill.run(req, resolved)
+        else:
+            rest = {k: v for k, v in kwargs.items() if k not in ("seed", "stream")}
+            _structured.random_structured(fn, req, rest, origin, offset)
+    return out
+
+
+def _blocks(shape, full, origin, offset, region):
+    """``(index into out, origin in full, index into the region's values)`` of every block
+    of ``out`` inside ``region``; flat parts (``offset``) give 1-D runs."""
+    r0, rs = region
+    if offset is None:
+        o = origin or (0,) * len(full)
+        lo = [max(a, b) for a, b in zip(o, r0, strict=True)]
+        hi = [min(a + n, b + m) for a, n, b, m in zip(o, shape, r0, rs, strict=True)]
+        if any(h <= low for low, h in zip(lo, hi, strict=True)):
+            return
+        yield (tuple(slice(a - b, h - b) for a, h, b in zip(lo, hi, o, strict=True)),
+               tuple(lo), tuple(slice(a - b, h - b) for a, h, b in zip(lo, hi, r0, strict=True)))
+        return
+    n = math.prod(shape)
+    width = full[-1] if full else 1
+    first, last = offset // width, (offset + n - 1) // width
+    rows = np.arange(first, last + 1)
+    coords = np.unravel_index(rows, full[:-1]) if len(full) > 1 else ()
+    inside = np.ones(len(rows), bool)
+    for c, a, m in zip(coords, r0[:-1], rs[:-1], strict=True):
+        inside &= (c >= a) & (c < a + m)
+    for k in np.flatnonzero(inside):
+        start = int(rows[k]) * width + r0[-1]
+        a, b = max(start, offset), min(start + rs[-1], offset + n)
+        if a < b:
+            local = [int(c[k]) - o for c, o in zip(coords, r0[:-1], strict=True)]
+            rel = int(np.ravel_multi_index(local, rs[:-1])) * rs[-1] if local else 0
+            yield slice(a - offset, b - offset), a, slice(rel + a - start, rel + b - start)
+
+
+def _fill_region(out, s, full, origin, offset, n_threads, backend):
+    flat = out.reshape(-1) if offset is not None else out
+    for index, place, rel in _blocks(out.shape, full, origin, offset, s.region):
+        part = flat[index]
+        if s.fn == "values_":
+            values = s.kwargs["values"].array
+            values = values.reshape(-1) if offset is not None else values.reshape(s.region.shape)
+            part[...] = values[rel].astype(out.dtype, copy=False)
+            continue
+        scratch = np.empty(part.shape, out.dtype)
+        if s.fn == "scale_":
+            scratch[...] = part
+        geometry = {"offset": place} if offset is not None else {"origin": place}
+        _fill_whole(scratch, s, full, geometry.get("origin"), geometry.get("offset"),
+                    n_threads, backend)
+        part[...] = scratch
+
+
+def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backend="auto"):
+    """Apply ``steps`` to the NumPy buffer ``out``, the part of the full tensor at
+    ``origin`` (a block) or ``offset`` (consecutive flat elements)."""
+    for s in steps:
+        if s.region is None:
+            _fill_whole(out, s, full, origin, offset, n_threads, backend)
+        else:
+            _fill_region(out, s, full, origin, offset, n_threads, backend)
+    return out
+
+
+def recipe_(out, steps, *, full_shape=None, origin=None, offset=None, n_threads=None,
+            backend="auto"):
+    """Fill ``out`` (a NumPy buffer, or the part of a full tensor) with a recipe's steps.
+
+    The ``fn`` of a plan row whose tensor takes more than one write
+    (``Embedding`` with ``padding_idx``: normal, then a zero row).
+    """
+    full = checks.check_geometry(out.shape, full_shape, origin, offset)
+    return fill_part(out, steps, full, origin, offset, n_threads, backend)
+
+
+def tensor_dtypes(steps):
+    """The dtypes a tensor filled by ``steps`` may have (integers only for constants)."""
+    exact = all(s.fn in (*CONSTANTS, "values_", "eye_", "dirac_") for s in steps)
+    return _structured.NUMBERS if exact else checks.TORCH_DTYPES
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of a torch dtype (bfloat16 as ``ml_dtypes.bfloat16``)."""
+    name = str(dtype).removeprefix("torch.")
+    return formats.BFLOAT16 if name == "bfloat16" else np.dtype(name)
+
+
+def local(tensor):
+    """``(tensor with storage, full shape, origin)``: a DTensor's local shard and its place."""
+    if is_dtensor(tensor):
+        shard, geometry = local_shard(tensor)
+        return shard, geometry["full_shape"], geometry["origin"]
+    return tensor, tuple(tensor.shape), None
+
+
+def fill_tensor(tensor, steps, n_threads=None, backend="auto"):
+    """Apply ``steps`` to a CPU tensor or DTensor in place (its local shard)."""
+    import torch
+
+    target, full, origin = local(tensor)
+    out = as_array(target, tensor_dtypes(steps))
+    fill_part(out, steps, full, origin, None, n_threads, backend)
+    torch.autograd.graph.increment_version(target)
+    return tensor
