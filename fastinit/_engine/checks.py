@@ -362,6 +362,8 @@ TORCH_XAVIER_EMPTY = "float division by zero"  # ZeroDivisionError, as torch rai
 
 # fastinit.torch's own: whole modules, plans
 TORCH_TRUNC_STD = "std must be a positive finite number, got {}"  # ZeroDivisionError in torch
+TORCH_TRUNC_INFINITE = ("a and b must be finite when [a, b] holds at most 30% of the normal's "
+                        "mass (as torch requires), got a={}, b={}")
 TORCH_UNREACHED = ("rules must initialize every parameter and persistent buffer, got nothing in "
                    "{!r} that initializes {!r} ({}): {}; pass on_unknown='reset_parameters' or "
                    "a rule callable")

@@ -47,20 +47,30 @@ def named_all(root):
 
 
 def _record(cls, config):
+    """``(model, recording)`` of ``cls(config)``; the last few are kept (per config text)."""
     try:
         key = (cls, config.to_json_string(use_diff=False), torch.get_default_dtype())
     except (TypeError, ValueError):
-        return record(cls, config)
+        return _recorded(cls, config)
     with _RECORDS_LOCK:
         if key in _RECORDS:
             _RECORDS.move_to_end(key)
             return _RECORDS[key]
-    found = record(cls, config)
+    found = _recorded(cls, config)
     with _RECORDS_LOCK:
         _RECORDS[key] = found
         while len(_RECORDS) > _RECORDS_LIMIT:
             _RECORDS.popitem(last=False)
     return found
+
+
+def _recorded(cls, config):
+    built, rec = record(cls, config)
+    for _, t in named_all(built):
+        key = _ops.storage_key(t)
+        if key not in rec.creator:  # made outside the recording (torch.Tensor(n)): empty
+            rec.creator[key] = Op(-1, torch.empty, (tuple(t.shape),), {"dtype": t.dtype}, t)
+    return built, rec
 
 
 def rebuilt(model, seed):
@@ -78,10 +88,7 @@ def rebuilt(model, seed):
     canonical, groups = {}, {}
     for name, t in theirs:
         groups.setdefault(id(t), []).append(name)
-        key = _ops.storage_key(t)
-        canonical.setdefault(key, name)
-        if key not in rec.creator:  # made outside the recording (torch.Tensor(n)): empty
-            rec.creator[key] = Op(-1, torch.empty, (tuple(t.shape),), {"dtype": t.dtype}, t)
+        canonical.setdefault(_ops.storage_key(t), name)
     replay = Recipes(rec, seed, canonical)
     recipes, missing, done = {}, {}, set()
     for name, t in theirs:

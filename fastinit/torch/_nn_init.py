@@ -100,7 +100,19 @@ def trunc_normal_law(mean, std, a, b):
     if std == 0 and not isinstance(std, bool):
         raise checks.ValueZeroDivisionError(checks.TORCH_TRUNC_STD.format(std))
     std = checks.check_real("std", std, positive=True)
-    return laws.truncated(mean, std, (a - mean) / std, (b - mean) / std)
+    lower, upper = (a - mean) / std, (b - mean) / std
+    if not (math.isfinite(a) and math.isfinite(b)) and _mass(lower, upper) <= 0.3:
+        # torch samples such an interval uniformly, and rejects an infinite bound there
+        raise ValueError(checks.TORCH_TRUNC_INFINITE.format(a, b))
+    return laws.truncated(mean, std, lower, upper)
+
+
+def _mass(lower, upper):
+    """The standard normal's probability of ``[lower, upper]``, as torch computes it."""
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    return cdf(upper) - cdf(lower)
 
 
 def xavier_law(kind, full, gain):

@@ -247,14 +247,19 @@ class Index:
 
     def __init__(self, named):
         self.by_id = {}
-        self.by_storage = {}
         for name, tensor in named:
-            if id(tensor) in self.by_id:
-                continue
-            self.by_id[id(tensor)] = (name, tensor)
-            key = storage_key(tensor)
-            if key is not None:
-                self.by_storage.setdefault(key, []).append((name, tensor))
+            self.by_id.setdefault(id(tensor), (name, tensor))
+        self._by_storage = None
+
+    @property
+    def by_storage(self):
+        if self._by_storage is None:  # built on the first view: most code writes whole tensors
+            self._by_storage = {}
+            for name, tensor in self.by_id.values():
+                key = storage_key(tensor)
+                if key is not None:
+                    self._by_storage.setdefault(key, []).append((name, tensor))
+        return self._by_storage
 
     def resolve(self, t):
         if not isinstance(t, torch.Tensor):

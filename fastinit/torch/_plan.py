@@ -43,14 +43,17 @@ def entries(root):
     seen, out = set(), []
     for prefix, module in root.named_modules():
         start = f"{prefix}." if prefix else ""
-        buffers = [(n, b, n not in module._non_persistent_buffers_set)
-                   for n, b in module._buffers.items()]
-        for local, tensor, persistent in [*((n, p, True) for n, p in module._parameters.items()),
-                                          *buffers]:
-            if tensor is None or id(tensor) in seen:
-                continue
-            seen.add(id(tensor))
-            out.append(Entry(start + local, module, tensor, persistent))
+        for local, tensor in module._parameters.items():
+            if tensor is not None and id(tensor) not in seen:
+                seen.add(id(tensor))
+                out.append(Entry(start + local, module, tensor, True))
+        if not module._buffers:
+            continue
+        transient = module._non_persistent_buffers_set
+        for local, tensor in module._buffers.items():
+            if tensor is not None and id(tensor) not in seen:
+                seen.add(id(tensor))
+                out.append(Entry(start + local, module, tensor, local not in transient))
     return out
 
 
@@ -77,7 +80,7 @@ def shadowed(root):
                         swapped.append((table, key, t))
                         table[key] = meta
     try:
-        yield root
+        yield bool(swapped)
     finally:
         for table, key, t in swapped:
             table[key] = t
@@ -99,12 +102,12 @@ def _callable_recipes(rule, items, seed):
 
 def _rule_set(rule, module, seed, items):
     """``(recipes, missing, problems, groups)`` of one rule set on the module tree."""
-    with shadowed(module) as root:
-        index = _ops.Index((e.name, e.tensor) for e in entries(root))
+    with shadowed(module) as swapped:
+        index = _ops.Index((e.name, e.tensor) for e in (entries(module) if swapped else items))
         if rule == "torch":
-            writes, problems = _reset.record(root, index)
+            writes, problems = _reset.record(module, index)
             return _reset.recipes(writes, seed), {}, problems, []
-        return _hf.decide(root, seed, index)
+        return _hf.decide(module, seed, index)
 
 
 def _reason(name, missing, problems):
@@ -151,6 +154,8 @@ def decide(module, seed, rules, on_unknown):
     for e in items:
         steps = next((r[e.name] for r, _, _ in results
                       if e.name in r and r[e.name][0].region is None), None)
+        if steps is None and e.tensor.numel() == 0:
+            steps = (_recipes.Step("zeros_", {}),)  # nothing to initialize
         if steps is not None:
             decided.append((e, steps))
         elif e.persistent:
@@ -240,7 +245,7 @@ def fill(module, decision, n_threads, backend):
             with torch.no_grad():
                 steps[0].fn(entry.tensor, **kwargs)
         else:
-            _recipes.fill_tensor(entry.tensor, steps, n_threads, backend)
+            _recipes.fill_tensor(entry.tensor, steps, n_threads, backend, checked=True)
     done = set()
     with torch.no_grad():
         for name, owner, _ in decision.unknown:

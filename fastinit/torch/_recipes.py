@@ -154,7 +154,9 @@ def _fill_whole(out, s, full, origin, offset, n_threads, backend):
         _structured.structured(fn, out, kwargs, full, origin, offset)
     else:
         keys = request.keys(kwargs["seed"], kwargs["stream"])
-        req = request.parse(out, keys, full, origin, offset, n_threads, backend)
+        whole = origin is None and offset is None and out.shape == full
+        req = request.parse(out, keys, None if whole else full, origin, offset, n_threads,
+                            backend)
         if fn in ELEMENTWISE:
             resolved = law(fn, kwargs, full)
             if resolved is not None:
@@ -255,12 +257,18 @@ def local(tensor):
     return tensor, tuple(tensor.shape), None
 
 
-def fill_tensor(tensor, steps, n_threads=None, backend="auto"):
-    """Apply ``steps`` to a CPU tensor or DTensor in place (its local shard)."""
+def fill_tensor(tensor, steps, n_threads=None, backend="auto", *, checked=False):
+    """Apply ``steps`` to a CPU tensor or DTensor in place (its local shard); ``checked``:
+    the tensor passed ``checks.check_tensor`` already."""
     import torch
 
     target, full, origin = local(tensor)
-    out = as_array(target, tensor_dtypes(steps))
+    if checked:
+        view = target.detach()
+        out = view.view(torch.int16).numpy().view(formats.BFLOAT16) \
+            if view.dtype == torch.bfloat16 else view.numpy()
+    else:
+        out = as_array(target, tensor_dtypes(steps))
     fill_part(out, steps, full, origin, None, n_threads, backend)
     torch.autograd.graph.increment_version(target)
     return tensor

@@ -17,6 +17,8 @@ shapes: their recorded writes are kept per class, attributes and shapes, and
 replayed without running the code again.
 """
 
+import collections
+
 import torch
 from torch.overrides import TorchFunctionMode
 
@@ -25,6 +27,7 @@ from . import _ops, _recipes, _state
 _CACHE = {}
 _CACHE_LIMIT = 4096
 _PRIMITIVE = (bool, int, float, str, type(None), torch.dtype)
+_REGISTRIES = (dict, set, collections.OrderedDict)  # a module's tables and hooks
 
 
 class Unsupported(Exception):
@@ -159,12 +162,13 @@ def _cache_key(module):
     if not cls.__module__.startswith("torch.nn.modules."):
         return None
     attrs = []
-    for key, value in vars(module).items():
-        if isinstance(value, _PRIMITIVE):
+    for key, value in module.__dict__.items():
+        kind = type(value)
+        if kind in _PRIMITIVE:
             attrs.append((key, value))
-        elif isinstance(value, tuple) and all(isinstance(v, _PRIMITIVE) for v in value):
+        elif kind is tuple and all(type(v) in _PRIMITIVE for v in value):
             attrs.append((key, value))
-        elif not (key.startswith("_") and isinstance(value, (dict, set))):
+        elif not (key[0] == "_" and kind in _REGISTRIES):
             return None
     if module._modules:
         tensors = tuple((n, tuple(t.shape), t.dtype) for n, t in
@@ -194,7 +198,7 @@ def _template(writes, prefix):
     start = f"{prefix}." if prefix else ""
     out = []
     for name, fn, kwargs, region in writes:
-        if not name.startswith(start) or not all(isinstance(v, _PRIMITIVE)
+        if not name.startswith(start) or not all(type(v) in _PRIMITIVE
                                                  for v in kwargs.values()):
             return None
         out.append((name[len(start):], fn, kwargs, region))
