@@ -46,6 +46,10 @@ def tensors_in(value):
             yield from tensors_in(item)
 
 
+def _copy_of(value):
+    return value.clone()
+
+
 def _context_code():
     utils = sys.modules.get("transformers.modeling_utils")
     return None if utils is None else utils.get_torch_context_manager_or_global_device.__code__
@@ -73,8 +77,19 @@ class Recording(TorchFunctionMode):
             self.writes.setdefault(_ops.storage_key(target), []).append(op)
         return op
 
+    def _outside(self, args, kwargs):
+        """Tensors with data made outside the recording (``torch.LongTensor(list)``): their
+        storage's value when first seen, as a creator to replay."""
+        for t in tensors_in((*args, *kwargs.values())):
+            if t.device.type != "meta":
+                key = _ops.storage_key(t)
+                if key is not None and key not in self.creator:
+                    base = t if t._base is None else t._base
+                    self.creator[key] = Op(-1, _copy_of, (base.detach().clone(),), {}, base)
+
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = dict(kwargs or {})
+        self._outside(args, kwargs)
         if func in _CONSTRUCTORS and kwargs.get("device") is None:
             caller = sys._getframe(1).f_code
             kwargs["device"] = "cpu" if caller is self.context_code else "meta"

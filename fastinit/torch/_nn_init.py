@@ -6,6 +6,7 @@ from the randomness contract instead of torch's generator. torch is not
 imported here: the functions take NumPy arrays as well as tensors.
 """
 
+import functools
 import math
 
 from .._docstrings import fill_doc
@@ -75,22 +76,43 @@ def parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend):
                          offset, n_threads, backend)
 
 
+def _cached(func):
+    """``func`` with its checked laws kept per arguments (numbers, names, shapes)."""
+    cached = functools.lru_cache(maxsize=2048, typed=True)(func)
+
+    @functools.wraps(func)
+    def law(*args):
+        args = tuple(_tensors.number(a) for a in args)
+        if any(type(a) is float and a == 0.0 and math.copysign(1.0, a) < 0 for a in args):
+            return func(*args)  # -0.0 == 0.0 as a key, yet it writes other bits
+        try:
+            return cached(*args)
+        except TypeError as error:
+            if "unhashable" not in str(error):
+                raise
+            return func(*args)
+
+    return law
+
+
+@_cached
 def uniform_law(a, b):
     """torch's ``uniform_(a, b)``: finite bounds, ``a <= b``."""
-    return laws.uniform(_tensors.number(a), _tensors.number(b), names=("a", "b"))
+    return laws.uniform(a, b, names=("a", "b"))
 
 
+@_cached
 def normal_law(mean, std):
     """torch's ``normal_(mean, std)``: a finite mean and ``std >= 0``."""
-    return laws.normal(_tensors.number(mean), _tensors.number(std), names=("mean", "std"))
+    return laws.normal(mean, std, names=("mean", "std"))
 
 
+@_cached
 def trunc_normal_law(mean, std, a, b):
     """torch's ``trunc_normal_``: absolute bounds ``a <= b`` (infinite allowed), ``std > 0``.
 
     ``a == b`` is the point ``a`` (torch fills it).
     """
-    mean, std, a, b = (_tensors.number(x) for x in (mean, std, a, b))
     mean = checks.check_real("mean", mean)
     a = checks.check_real("a", a, infinite=True)
     b = checks.check_real("b", b, infinite=True)
@@ -115,15 +137,17 @@ def _mass(lower, upper):
     return cdf(upper) - cdf(lower)
 
 
+@_cached
 def xavier_law(kind, full, gain):
     """torch's ``xavier_{kind}_`` for a full shape: std ``gain * sqrt(2 / (fan_in + fan_out))``."""
-    gain = checks.check_real("gain", _tensors.number(gain), nonnegative=True)
+    gain = checks.check_real("gain", gain, nonnegative=True)
     fan_in, fan_out = calculate_fan_in_and_fan_out(full)
     if fan_in + fan_out == 0:
         raise ZeroDivisionError(checks.TORCH_XAVIER_EMPTY)
     return _scaled(kind, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
+@_cached
 def kaiming_law(kind, full, a, mode, nonlinearity):
     """torch's ``kaiming_{kind}_`` for a full shape; None for a zero-element tensor."""
     if 0 in full:  # torch returns a zero-element tensor untouched (with a warning)
@@ -132,7 +156,7 @@ def kaiming_law(kind, full, a, mode, nonlinearity):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
     fan_in, fan_out = calculate_fan_in_and_fan_out(full)
-    gain = calculate_gain(nonlinearity, _tensors.number(a))
+    gain = calculate_gain(nonlinearity, a)
     return _scaled(kind, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
 
 

@@ -12,6 +12,7 @@ alone otherwise.
 import contextlib
 import functools
 import inspect
+import math
 from typing import NamedTuple
 
 import torch
@@ -23,6 +24,7 @@ from . import _hf, _ops, _recipes, _reset
 RULE_SETS = ("torch", "hf")
 ON_UNKNOWN = ("raise", "reset_parameters")
 DROP_INS = {}  # torch.nn.init name -> fastinit.torch's public function (set by __init__)
+_LAZY = torch.nn.parameter.UninitializedTensorMixin
 
 
 class Entry(NamedTuple):
@@ -154,7 +156,7 @@ def decide(module, seed, rules, on_unknown):
     for e in items:
         steps = next((r[e.name] for r, _, _ in results
                       if e.name in r and r[e.name][0].region is None), None)
-        if steps is None and e.tensor.numel() == 0:
+        if steps is None and not isinstance(e.tensor, _LAZY) and e.tensor.numel() == 0:
             steps = (_recipes.Step("zeros_", {}),)  # nothing to initialize
         if steps is not None:
             decided.append((e, steps))
@@ -186,12 +188,18 @@ def row(entry, steps):
         piecewise = takes(first.fn, "full_shape") and first.fn not in \
             [DROP_INS.get(n) for n in _recipes.WHOLE_TENSOR]
         return PlanRow(entry.name, shape, first.fn, dict(first.kwargs), piecewise)
-    if len(steps) == 1 and first.fn in DROP_INS:
+    if len(steps) == 1 and first.fn in DROP_INS and _finite(first):
         return PlanRow(entry.name, shape, DROP_INS[first.fn], dict(first.kwargs),
                        first.fn not in _recipes.WHOLE_TENSOR)
     piecewise = not any(s.fn in _recipes.WHOLE_TENSOR for s in steps)
     return PlanRow(entry.name, shape, _recipes.recipe_, {"steps": _recipes.Steps(steps)},
                    piecewise)
+
+
+def _finite(step):
+    """Whether the public drop-in takes the step (it refuses to write an infinity)."""
+    val = step.kwargs.get("val", 0.0)
+    return not isinstance(val, float) or math.isfinite(val)
 
 
 def _check(decided, n_threads, backend):

@@ -10,7 +10,6 @@ stream, i)``), so any part of a tensor (a checkpoint piece at a flat offset, a
 DTensor shard at an origin) is filled alone, with the same bits.
 """
 
-import functools
 import hashlib
 import math
 
@@ -97,45 +96,34 @@ def step(fn, kwargs, region=None, *, seed=None, stream=None):
 
 # --- the law of an element-wise initializer, per full shape (checked once, cached) ---
 
-@functools.lru_cache(maxsize=4096)
-def _law(fn, items, full):
-    kwargs = dict(items)
-    if fn == "uniform_":
-        return _nn_init.uniform_law(kwargs.get("a", 0.0), kwargs.get("b", 1.0))
-    if fn == "normal_":
-        return _nn_init.normal_law(kwargs.get("mean", 0.0), kwargs.get("std", 1.0))
-    if fn == "trunc_normal_":
-        return _nn_init.trunc_normal_law(kwargs.get("mean", 0.0), kwargs.get("std", 1.0),
-                                         kwargs.get("a", -2.0), kwargs.get("b", 2.0))
-    kind = "uniform" if fn.endswith("uniform_") else "normal"
-    if fn.startswith("xavier"):
-        return _nn_init.xavier_law(kind, full, kwargs.get("gain", 1.0))
-    return _nn_init.kaiming_law(kind, full, kwargs.get("a", 0), kwargs.get("mode", "fan_in"),
-                                kwargs.get("nonlinearity", "leaky_relu"))
-
-
 def law(fn, kwargs, full):
     """The checked law of element-wise ``fn`` for a tensor of shape ``full`` (None: no-op)."""
-    items = tuple(sorted((k, v) for k, v in kwargs.items() if k not in ("seed", "stream")))
-    try:
-        return _law(fn, items, full)
-    except TypeError:  # an unhashable argument: build it uncached
-        return _law.__wrapped__(fn, items, full)
+    get = kwargs.get
+    if fn == "uniform_":
+        return _nn_init.uniform_law(get("a", 0.0), get("b", 1.0))
+    if fn == "normal_":
+        return _nn_init.normal_law(get("mean", 0.0), get("std", 1.0))
+    if fn == "trunc_normal_":
+        return _nn_init.trunc_normal_law(get("mean", 0.0), get("std", 1.0), get("a", -2.0),
+                                         get("b", 2.0))
+    kind = "uniform" if fn.endswith("uniform_") else "normal"
+    if fn.startswith("xavier"):
+        return _nn_init.xavier_law(kind, full, get("gain", 1.0))
+    return _nn_init.kaiming_law(kind, full, get("a", 0), get("mode", "fan_in"),
+                                get("nonlinearity", "leaky_relu"))
 
 
 def check(steps, full, dtype):
     """Raise now for any step that cannot fill a tensor of shape ``full`` and ``dtype``."""
     fmt = formats.FORMATS.get(np.dtype(dtype))
     for s in steps:
-        if s.fn in ELEMENTWISE:
-            checks.check_uint64("seed", s.kwargs.get("seed"))
-            checks.check_stream(s.kwargs.get("stream"))
+        if s.fn in ELEMENTWISE:  # seed and stream: checked where the step was made
             resolved = law(s.fn, s.kwargs, full if s.region is None else tuple(s.region.shape))
             if resolved is not None and fmt is not None:
                 fill.scalars(resolved, fmt)
-        elif s.fn in CONSTANTS and fmt is not None:
+        elif s.fn in CONSTANTS:
             _structured.check_constant(s.kwargs.get("val", 1.0 if s.fn == "ones_" else 0.0),
-                                       dtype)
+                                       dtype, finite=False)
 
 
 # --- filling a part of a tensor ---
@@ -149,7 +137,8 @@ def _fill_whole(out, s, full, origin, offset, n_threads, backend):
     elif fn == "scale_":
         out *= np.asarray(kwargs["factor"]).astype(out.dtype)
     elif fn in CONSTANTS:
-        _structured.constant(out, kwargs.get("val", 1.0 if fn == "ones_" else 0.0))
+        _structured.constant(out, kwargs.get("val", 1.0 if fn == "ones_" else 0.0),
+                             finite=False)
     elif fn in ("eye_", "dirac_"):
         _structured.structured(fn, out, kwargs, full, origin, offset)
     else:
@@ -239,6 +228,8 @@ def recipe_(out, steps, *, full_shape=None, origin=None, offset=None, n_threads=
 
 def tensor_dtypes(steps):
     """The dtypes a tensor filled by ``steps`` may have (integers only for constants)."""
+    if all(s.fn == "values_" for s in steps):
+        return _structured.ANY
     exact = all(s.fn in (*CONSTANTS, "values_", "eye_", "dirac_") for s in steps)
     return _structured.NUMBERS if exact else checks.TORCH_DTYPES
 

@@ -18,6 +18,8 @@ from ._nn_init import RETURNS, normal_law, parse, torch_doc
 
 # Constants also fill integer buffers (BatchNorm's num_batches_tracked), as torch's do.
 NUMBERS = (*checks.TORCH_DTYPES, "int64", "int32", "int16", "int8", "uint8", "bool")
+# What a model's own code may compute into a buffer (rotary tables are complex).
+ANY = (*NUMBERS, "complex64", "complex128")
 
 _GEOMETRY = """full_shape : tuple of int, optional
         Shape of the full tensor when `tensor` is a block of it.
@@ -58,8 +60,9 @@ def constant_(tensor, val, *, full_shape=None, origin=None, offset=None):
     return constant(tensor, val)
 
 
-def check_constant(val, dtype):
-    """``val`` as a number ``dtype`` holds: finite in a float dtype, in range for integers."""
+def check_constant(val, dtype, *, finite=True):
+    """``val`` as a number ``dtype`` holds: finite in a float dtype (unless not ``finite``:
+    what a model's own code writes, an infinity included), in range for integers."""
     val = _tensors.number(val)
     if not isinstance(val, numbers.Real):
         raise TypeError(f"val must be a real number, got {val!r}")
@@ -72,14 +75,16 @@ def check_constant(val, dtype):
             raise ValueError(f"val must be within the range of {dtype.name} ([{info.min}, "
                              f"{info.max}]), got {val}")
         return int(val)
+    if not finite and not math.isfinite(val):
+        return float(val)
     val = checks.check_real("val", val)
     checks.check_fits("val", val, dtype)
     return val
 
 
-def constant(out, val):
+def constant(out, val, *, finite=True):
     """Write the checked constant ``val`` into every element of the NumPy buffer ``out``."""
-    out[...] = check_constant(val, out.dtype)
+    out[...] = check_constant(val, out.dtype, finite=finite)
     return out
 
 
