@@ -28,6 +28,7 @@ import time
 from . import options, tiny
 
 WORKER_FLAG = "--worker"
+SAMPLE_LIMIT = 5e6  # parameters: the sample keeps to architectures that check in seconds
 
 
 def parser():
@@ -43,6 +44,9 @@ def parser():
                        help="the fixed sample of the test suite (see --sample-every)")
     p.add_argument("--sample-every", type=options.positive_int, default=1, metavar="K",
                    help="with --sample: every K-th distinct _init_weights (default 1)")
+    p.add_argument("--max-params", type=options.number(1), default=None, metavar="N",
+                   help=f"skip architectures above N parameters at their smallest (default "
+                        f"{tiny.PARAM_LIMIT:.0e}; {SAMPLE_LIMIT:.0e} with --sample)")
     options.add_subset_option(p, "--kinds", tuple(tiny.KINDS))
     p.add_argument("--seed", type=options.seed, default=0, help="in [0, 2**64) (default 0)")
     p.add_argument("--jobs", type=options.positive_int, default=1, metavar="N",
@@ -109,11 +113,18 @@ def _quiet():
     transformers.logging.set_verbosity_error()
 
 
+def _limit(args):
+    if args.max_params is not None:
+        return args.max_params
+    return SAMPLE_LIMIT if args.sample else tiny.PARAM_LIMIT
+
+
 def _one(task, args):
     from . import model_check
 
     model_type, name, kind = task
-    result = model_check.check(model_type, name, seed=args.seed, forward=not args.no_forward)
+    result = model_check.check(model_type, name, seed=args.seed, forward=not args.no_forward,
+                               limit=_limit(args))
     return {"model_type": model_type, "class": name, "kind": kind, **result}
 
 
@@ -144,7 +155,8 @@ def _worker(args):
 def _run_chunk(todo, args, emit):
     """Run ``todo`` in worker processes; a worker that dies fails its task and the rest go on."""
     argv = [sys.executable, "-m", "fastinit", "check-model", WORKER_FLAG,
-            "--seed", str(args.seed), "--timeout", str(args.timeout)]
+            "--seed", str(args.seed), "--timeout", str(args.timeout),
+            "--max-params", str(_limit(args))]
     if args.no_forward:
         argv.append("--no-forward")
     while todo:
@@ -209,7 +221,8 @@ def summary(rows):
     for status in ("differs", "failed"):
         if by.get(status):
             parts.append(f"{len(by[status])} {status}")
-    parts.append(f"{len(by.get('skipped', []))} skipped (cannot be built from a small config)")
+    parts.append(f"{len(by.get('skipped', []))} skipped (cannot be built from a small config, "
+                 "or too large)")
     return "; ".join(parts)
 
 

@@ -151,7 +151,7 @@ def _plan_differs(cls, config, state, seed):
     return None
 
 
-def check(model_type, class_name, seed=0, forward=True):
+def check(model_type, class_name, seed=0, forward=True, limit=tiny.PARAM_LIMIT):
     """``{"status", "detail", "params", "seconds"}`` of one architecture.
 
     status: "equal", "differs", "clear error" (init_module raised a ValueError
@@ -164,7 +164,7 @@ def check(model_type, class_name, seed=0, forward=True):
 
     start = time.perf_counter()
     try:
-        cls, config, params = tiny.tiny_config(model_type, class_name)
+        cls, config, params = tiny.tiny_config(model_type, class_name, limit)
     except tiny.Unbuildable as reason:
         return {"status": "skipped", "detail": str(reason), "params": None, "seconds": 0.0}
     result = {"params": params}

@@ -168,8 +168,9 @@ def _config_class(model_type, cls):
     return found if isinstance(found, type) else CONFIG_MAPPING[model_type]
 
 
-def tiny_config(model_type, class_name):
-    """``(model class, config, parameters)`` of the smallest config that builds, on meta."""
+def tiny_config(model_type, class_name, limit=PARAM_LIMIT):
+    """``(model class, config, parameters)`` of the smallest config that builds, on meta,
+    with at most ``limit`` parameters."""
     import torch
     import transformers
 
@@ -196,9 +197,9 @@ def tiny_config(model_type, class_name):
             reasons.append(f"{type(error).__name__}: {_first_line(error)}")
             continue
         n = sum(p.numel() for p in model.parameters())
-        if n <= PARAM_LIMIT:
+        if n <= limit:
             return cls, config, n
-        reasons.append(f"{n / 1e6:.0f}M parameters at its smallest")
+        reasons.append(f"{n / 1e6:.1f}M parameters at its smallest, above {limit / 1e6:g}M")
     raise Unbuildable(reasons[-1])
 
 

@@ -246,10 +246,17 @@ class Index:
     """Tensors by name: a tensor, or a view of it, to ``(name, base tensor, region)``."""
 
     def __init__(self, named):
-        self.by_id = {}
-        for name, tensor in named:
-            self.by_id.setdefault(id(tensor), (name, tensor))
+        self._named = named  # (name, tensor) pairs, indexed on the first look-up
+        self._by_id = None
         self._by_storage = None
+
+    @property
+    def by_id(self):
+        if self._by_id is None:
+            self._by_id = {}
+            for name, tensor in self._named:
+                self._by_id.setdefault(id(tensor), (name, tensor))
+        return self._by_id
 
     @property
     def by_storage(self):

@@ -105,11 +105,22 @@ def _callable_recipes(rule, items, seed):
 def _rule_set(rule, module, seed, items):
     """``(recipes, missing, problems, groups)`` of one rule set on the module tree."""
     with shadowed(module) as swapped:
-        index = _ops.Index((e.name, e.tensor) for e in (entries(module) if swapped else items))
+        index = _ops.Index([(e.name, e.tensor) for e in (entries(module) if swapped else items)]
+                           if swapped or rule != "torch" else _Pairs(items))
         if rule == "torch":
             writes, problems = _reset.record(module, index)
             return _reset.recipes(writes, seed), {}, problems, []
         return _hf.decide(module, seed, index)
+
+
+class _Pairs:
+    """``(name, tensor)`` of entries, made only when iterated (most resets are cached)."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __iter__(self):
+        return ((e.name, e.tensor) for e in self.items)
 
 
 def _reason(name, missing, problems):
@@ -145,7 +156,8 @@ def decide(module, seed, rules, on_unknown):
         else:
             found = _rule_set(rule, module, seed, items)
         recipes, missing, problems, ties = found
-        recipes = {n: s for n, s in recipes.items() if not _under(n, problems)}
+        if problems:
+            recipes = {n: s for n, s in recipes.items() if not _under(n, problems)}
         for group in ties:
             for alias in group[1:]:
                 if group[0] in recipes:
@@ -153,9 +165,14 @@ def decide(module, seed, rules, on_unknown):
         groups.extend(ties)
         results.append((recipes, missing, problems))
     decided, unknown = [], []
+    only = results[0][0] if len(results) == 1 else None
     for e in items:
-        steps = next((r[e.name] for r, _, _ in results
-                      if e.name in r and r[e.name][0].region is None), None)
+        if only is not None:
+            steps = only.get(e.name)
+            steps = steps if steps is not None and steps[0].region is None else None
+        else:
+            steps = next((r[e.name] for r, _, _ in results
+                          if e.name in r and r[e.name][0].region is None), None)
         if steps is None and not isinstance(e.tensor, _LAZY) and e.tensor.numel() == 0:
             steps = (_recipes.Step("zeros_", {}),)  # nothing to initialize
         if steps is not None:
@@ -202,20 +219,26 @@ def _finite(step):
     return not isinstance(val, float) or math.isfinite(val)
 
 
-def _check(decided, n_threads, backend):
-    """Every tensor can take its recipe: raise before the first write, not halfway."""
+def _prepare(decided, n_threads, backend):
+    """Every tensor can take its recipe: raise before the first write, not halfway.
+
+    Returns each tensor's ``_recipes.prepare`` (None for a rule's callable).
+    """
     checks.check_n_threads(n_threads)
     checks.check_choice("backend", backend, backends.BACKENDS)
+    prepared = []
     for entry, steps in decided:
-        target, full, _ = _recipes.local(entry.tensor)
         if callable(steps[0].fn):
-            checks.check_tensor(target, torch, checks.TORCH_DTYPES)
+            checks.check_tensor(_recipes.local(entry.tensor)[0], torch, checks.TORCH_DTYPES)
+            prepared.append(None)
             continue
-        checks.check_tensor(target, torch, _recipes.tensor_dtypes(steps))
         try:
-            _recipes.check(steps, full, _recipes.numpy_dtype(target.dtype))
+            prepared.append(_recipes.prepare(entry.tensor, steps))
         except ValueError as error:
-            raise ValueError(f"{entry.name}: {error}") from None
+            if " must be " not in str(error):
+                raise
+            raise type(error)(f"{entry.name}: {error}") from None
+    return prepared
 
 
 def _retie(module, groups):
@@ -239,21 +262,27 @@ def _is_param(module, name):
 def fill(module, decision, n_threads, backend):
     """Restore ties, fill every decided tensor, then reset what no rule decided."""
     decided = decision.entries
-    _check(decided, n_threads, backend)
+    prepared = _prepare(decided, n_threads, backend)
     if decision.groups:
         _retie(module, decision.groups)
         alive = {id(e.tensor) for e in entries(module)}
-        decided = [(e, s) for e, s in decided if id(e.tensor) in alive]
-    for entry, steps in decided:
-        if callable(steps[0].fn):
+        keep = [id(e.tensor) in alive for e, _ in decided]
+        decided = [d for d, k in zip(decided, keep, strict=True) if k]
+        prepared = [p for p, k in zip(prepared, keep, strict=True) if k]
+    written = []
+    for (entry, steps), ready in zip(decided, prepared, strict=True):
+        if ready is None:
             kwargs = dict(steps[0].kwargs)
             for key, value in (("n_threads", n_threads), ("backend", backend)):
                 if takes(steps[0].fn, key):
                     kwargs.setdefault(key, value)
             with torch.no_grad():
                 steps[0].fn(entry.tensor, **kwargs)
-        else:
-            _recipes.fill_tensor(entry.tensor, steps, n_threads, backend, checked=True)
+            continue
+        target, out, full, origin = ready
+        _recipes.fill_part(out, steps, full, origin, None, n_threads, backend)
+        written.append(target)
+    torch.autograd.graph.increment_version(written)
     done = set()
     with torch.no_grad():
         for name, owner, _ in decision.unknown:

@@ -14,15 +14,17 @@ import hashlib
 import math
 
 import numpy as np
+import torch
 
 from .._engine import checks, fill, formats, request
-from .._engine.tensors import as_array, is_dtensor, local_shard
+from .._engine.tensors import is_dtensor, local_shard
 from . import _nn_init, _structured
 
 # Initializers whose values come from (seed, stream): the step carries both.
 RANDOM = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
           "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
 ELEMENTWISE = RANDOM[:7]
+_ELEMENTWISE = frozenset(ELEMENTWISE)
 CONSTANTS = ("constant_", "ones_", "zeros_")
 # These need the whole tensor at once: a part is cut from the whole result.
 WHOLE_TENSOR = ("orthogonal_", "sparse_", "eye_", "dirac_")
@@ -48,13 +50,29 @@ class Values:
 
 
 class Step:
-    """One write: ``fn`` (a ``torch.nn.init`` name, ``values_`` or ``scale_``) over
-    ``region`` (None: the whole tensor)."""
+    """One write: ``fn`` (a ``torch.nn.init`` name, ``values_`` or ``scale_``, or a rule's
+    callable) with its own arguments ``args``, over ``region`` (None: the whole tensor);
+    a random ``fn`` draws from ``seed`` and ``stream``."""
 
-    __slots__ = ("fn", "kwargs", "region")
+    __slots__ = ("fn", "args", "region", "seed", "stream", "_law")
 
-    def __init__(self, fn, kwargs, region=None):
-        self.fn, self.kwargs, self.region = fn, kwargs, region
+    def __init__(self, fn, args, region=None, seed=None, stream=None, law=None):
+        self.fn, self.args, self.region = fn, args, region
+        self.seed, self.stream, self._law = seed, stream, law
+
+    @property
+    def kwargs(self):
+        """The arguments of ``fn`` as a plan row passes them (``seed`` and ``stream`` too)."""
+        if self.fn in RANDOM:
+            return {**self.args, "seed": self.seed, "stream": self.stream}
+        return dict(self.args)
+
+    def law(self, full):
+        """The checked law of an element-wise step for a tensor of shape ``full``, kept."""
+        if self._law is None or self._law[0] != full:
+            shape = full if self.region is None else tuple(self.region.shape)
+            self._law = (full, law(self.fn, self.args, shape))
+        return self._law[1]
 
     def __repr__(self):
         where = "" if self.region is None else f", region={tuple(self.region)}"
@@ -70,11 +88,10 @@ class Step:
         """This step with ``seed`` where a random one has none; ValueError on another seed."""
         if self.fn not in RANDOM:
             return self
-        have = self.kwargs.get("seed")
-        if have is None:
-            return Step(self.fn, {**self.kwargs, "seed": seed}, self.region)
-        if have != seed:
-            raise ValueError(checks.PLAN_SEED.format(seed, have))
+        if self.seed is None:
+            return Step(self.fn, self.args, self.region, seed, self.stream)
+        if self.seed != seed:
+            raise ValueError(checks.PLAN_SEED.format(seed, self.seed))
         return self
 
 
@@ -85,19 +102,33 @@ class Steps(tuple):
         return Steps(step.seeded(seed) for step in self)
 
 
-def step(fn, kwargs, region=None, *, seed=None, stream=None):
-    """A step; a random ``fn`` gets ``seed`` and ``stream`` unless given in ``kwargs``."""
-    kwargs = dict(kwargs)
+def step(fn, args, region=None, *, seed=None, stream=None, law=None):
+    """A step; a random ``fn`` draws from ``seed`` and ``stream``. ``args`` is kept, not
+    copied: the caller gives up changing it."""
     if fn in RANDOM:
-        kwargs.setdefault("seed", seed)
-        kwargs.setdefault("stream", stream)
-    return Step(fn, kwargs, region)
+        return Step(fn, args, region, seed, stream, law)
+    return Step(fn, args, region)
 
 
 # --- the law of an element-wise initializer, per full shape (checked once, cached) ---
 
+_LAWS = {}  # (fn, id(arguments), full) -> (arguments, law): recorded arguments are shared
+
+
 def law(fn, kwargs, full):
     """The checked law of element-wise ``fn`` for a tensor of shape ``full`` (None: no-op)."""
+    key = (fn, id(kwargs), full)
+    hit = _LAWS.get(key)
+    if hit is not None and hit[0] is kwargs:
+        return hit[1]
+    found = _law(fn, kwargs, full)
+    if len(_LAWS) > 65536:
+        _LAWS.clear()
+    _LAWS[key] = (kwargs, found)
+    return found
+
+
+def _law(fn, kwargs, full):
     get = kwargs.get
     if fn == "uniform_":
         return _nn_init.uniform_law(get("a", 0.0), get("b", 1.0))
@@ -118,11 +149,11 @@ def check(steps, full, dtype):
     fmt = formats.FORMATS.get(np.dtype(dtype))
     for s in steps:
         if s.fn in ELEMENTWISE:  # seed and stream: checked where the step was made
-            resolved = law(s.fn, s.kwargs, full if s.region is None else tuple(s.region.shape))
+            resolved = s.law(full)
             if resolved is not None and fmt is not None:
                 fill.scalars(resolved, fmt)
         elif s.fn in CONSTANTS:
-            _structured.check_constant(s.kwargs.get("val", 1.0 if s.fn == "ones_" else 0.0),
+            _structured.check_constant(s.args.get("val", 1.0 if s.fn == "ones_" else 0.0),
                                        dtype, finite=False)
 
 
@@ -130,7 +161,7 @@ def check(steps, full, dtype):
 
 def _fill_whole(out, s, full, origin, offset, n_threads, backend):
     """Step ``s`` over the part ``out`` of the full tensor (``origin`` or ``offset``)."""
-    fn, kwargs = s.fn, s.kwargs
+    fn, kwargs = s.fn, s.args
     if fn == "values_":
         values = kwargs["values"].array.reshape(full)
         _structured.store(out, values.astype(out.dtype, copy=False), full, origin, offset)
@@ -142,17 +173,16 @@ def _fill_whole(out, s, full, origin, offset, n_threads, backend):
     elif fn in ("eye_", "dirac_"):
         _structured.structured(fn, out, kwargs, full, origin, offset)
     else:
-        keys = request.keys(kwargs["seed"], kwargs["stream"])
+        keys = request.keys(s.seed, s.stream)
         whole = origin is None and offset is None and out.shape == full
         req = request.parse(out, keys, None if whole else full, origin, offset, n_threads,
                             backend)
         if fn in ELEMENTWISE:
-            resolved = law(fn, kwargs, full)
+            resolved = s.law(full)
             if resolved is not None:
                 fill.run(req, resolved)
         else:
-            rest = {k: v for k, v in kwargs.items() if k not in ("seed", "stream")}
-            _structured.random_structured(fn, req, rest, origin, offset)
+            _structured.random_structured(fn, req, kwargs, origin, offset)
     return out
 
 
@@ -191,7 +221,7 @@ def _fill_region(out, s, full, origin, offset, n_threads, backend):
     for index, place, rel in _blocks(out.shape, full, origin, offset, s.region):
         part = flat[index]
         if s.fn == "values_":
-            values = s.kwargs["values"].array
+            values = s.args["values"].array
             values = values.reshape(-1) if offset is not None else values.reshape(s.region.shape)
             part[...] = values[rel].astype(out.dtype, copy=False)
             continue
@@ -207,6 +237,14 @@ def _fill_region(out, s, full, origin, offset, n_threads, backend):
 def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backend="auto"):
     """Apply ``steps`` to the NumPy buffer ``out``, the part of the full tensor at
     ``origin`` (a block) or ``offset`` (consecutive flat elements)."""
+    if len(steps) == 1 and steps[0].fn in _ELEMENTWISE and origin is None and offset is None \
+            and out.shape == full:  # the common case, on its shortest path
+        s = steps[0]
+        resolved = s.law(full)
+        if resolved is not None:
+            fill.run(request.parse(out, request.keys(s.seed, s.stream), None, None, None,
+                                   n_threads, backend), resolved)
+        return out
     for s in steps:
         if s.region is None:
             _fill_whole(out, s, full, origin, offset, n_threads, backend)
@@ -228,38 +266,70 @@ def recipe_(out, steps, *, full_shape=None, origin=None, offset=None, n_threads=
 
 def tensor_dtypes(steps):
     """The dtypes a tensor filled by ``steps`` may have (integers only for constants)."""
+    if len(steps) == 1 and steps[0].fn in RANDOM:
+        return checks.TORCH_DTYPES
     if all(s.fn == "values_" for s in steps):
         return _structured.ANY
     exact = all(s.fn in (*CONSTANTS, "values_", "eye_", "dirac_") for s in steps)
     return _structured.NUMBERS if exact else checks.TORCH_DTYPES
 
 
+_NUMPY = {}
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
+_ALLOWED = {}
+
+
+def _allowed(names):
+    """The torch dtypes of the dtype names ``names``."""
+    found = _ALLOWED.get(names)
+    if found is None:
+        found = _ALLOWED[names] = frozenset(getattr(torch, n) for n in names)
+    return found
+
+
 def numpy_dtype(dtype):
     """The NumPy dtype of a torch dtype (bfloat16 as ``ml_dtypes.bfloat16``)."""
-    name = str(dtype).removeprefix("torch.")
-    return formats.BFLOAT16 if name == "bfloat16" else np.dtype(name)
+    found = _NUMPY.get(dtype)
+    if found is None:
+        name = str(dtype).removeprefix("torch.")
+        found = _NUMPY[dtype] = formats.BFLOAT16 if name == "bfloat16" else np.dtype(name)
+    return found
 
 
 def local(tensor):
     """``(tensor with storage, full shape, origin)``: a DTensor's local shard and its place."""
-    if is_dtensor(tensor):
+    if type(tensor) not in _PLAIN and is_dtensor(tensor):
         shard, geometry = local_shard(tensor)
         return shard, geometry["full_shape"], geometry["origin"]
     return tensor, tuple(tensor.shape), None
 
 
-def fill_tensor(tensor, steps, n_threads=None, backend="auto", *, checked=False):
-    """Apply ``steps`` to a CPU tensor or DTensor in place (its local shard); ``checked``:
-    the tensor passed ``checks.check_tensor`` already."""
-    import torch
+def prepare(tensor, steps):
+    """``(tensor with storage, NumPy view, full shape, origin)`` of a tensor ``steps`` can
+    fill; raises (before any write) for one they cannot."""
 
     target, full, origin = local(tensor)
-    if checked:
-        view = target.detach()
-        out = view.view(torch.int16).numpy().view(formats.BFLOAT16) \
-            if view.dtype == torch.bfloat16 else view.numpy()
+    allowed = tensor_dtypes(steps)
+    dtype = target.dtype
+    if not (target.is_cpu and target.layout is torch.strided and dtype in _allowed(allowed)
+            and target.is_contiguous()):
+        checks.check_tensor(target, torch, allowed)  # raises, saying what is wrong
+    first = steps[0]
+    if len(steps) == 1 and first.fn in _ELEMENTWISE:  # check(), on its shortest path
+        resolved = first.law(full)
+        if resolved is not None:
+            fill.scalars(resolved, formats.FORMATS[numpy_dtype(dtype)])
     else:
-        out = as_array(target, tensor_dtypes(steps))
+        check(steps, full, numpy_dtype(dtype))
+    if dtype is torch.bfloat16:
+        return target, target.detach().view(torch.int16).numpy().view(formats.BFLOAT16), \
+            full, origin
+    return target, target.detach().numpy(), full, origin
+
+
+def fill_tensor(tensor, steps, n_threads=None, backend="auto"):
+    """Apply ``steps`` to a CPU tensor or DTensor in place (its local shard)."""
+    target, out, full, origin = prepare(tensor, steps)
     fill_part(out, steps, full, origin, None, n_threads, backend)
     torch.autograd.graph.increment_version(target)
     return tensor

@@ -17,7 +17,7 @@ shapes: their recorded writes are kept per class, attributes and shapes, and
 replayed without running the code again.
 """
 
-import collections
+import operator
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -26,8 +26,10 @@ from . import _ops, _recipes, _state
 
 _CACHE = {}
 _CACHE_LIMIT = 4096
-_PRIMITIVE = (bool, int, float, str, type(None), torch.dtype)
-_REGISTRIES = (dict, set, collections.OrderedDict)  # a module's tables and hooks
+_PRIMITIVE = frozenset((bool, int, float, str, type(None), torch.dtype))
+# a module's own tables and hooks: not what its reset reads
+_REGISTRIES = frozenset(k for k in vars(torch.nn.Module()) if k != "training")
+_ATTRIBUTES = {}  # class -> its attributes' getter, or False: no cache
 
 
 class Unsupported(Exception):
@@ -157,28 +159,47 @@ def reset_function(module):
 
 
 def _cache_key(module):
-    """(class, attributes, tensors, submodules) of a torch.nn module, or None."""
+    """(class, attributes, tensors, submodules) of a torch.nn module, or None.
+
+    A torch class's reset reads the attributes its constructor sets: the names
+    are taken once per class, from its first instance."""
     cls = type(module)
-    if not cls.__module__.startswith("torch.nn.modules."):
+    getter = _ATTRIBUTES.get(cls)
+    if getter is None:
+        getter = _ATTRIBUTES[cls] = _attribute_getter(cls, module)
+    if getter is False:
         return None
-    attrs = []
-    for key, value in module.__dict__.items():
-        kind = type(value)
-        if kind in _PRIMITIVE:
-            attrs.append((key, value))
-        elif kind is tuple and all(type(v) in _PRIMITIVE for v in value):
-            attrs.append((key, value))
-        elif not (key[0] == "_" and kind in _REGISTRIES):
-            return None
+    try:
+        attrs = getter(module.__dict__)
+    except KeyError:
+        return None
     if module._modules:
-        tensors = tuple((n, tuple(t.shape), t.dtype) for n, t in
+        tensors = tuple((n, t.shape, t.dtype) for n, t in
                         (*module.named_parameters(), *module.named_buffers()))
         modules = tuple((n, type(m)) for n, m in module.named_modules())
     else:
-        tensors = tuple((n, None if t is None else (tuple(t.shape), t.dtype))
+        tensors = tuple((n, None if t is None else (t.shape, t.dtype))
                         for n, t in (*module._parameters.items(), *module._buffers.items()))
         modules = ()
-    return cls, tuple(attrs), tensors, modules
+    return cls, attrs, tensors, modules
+
+
+def _attribute_getter(cls, module):
+    """``dict -> tuple of values`` of the attributes a torch class's reset may read, or
+    False (not a torch class, or an attribute that is not a plain value)."""
+    if not cls.__module__.startswith("torch.nn.modules."):
+        return False
+    names = [k for k in module.__dict__ if k not in _REGISTRIES]
+    for name in names:
+        value = module.__dict__[name]
+        kind = type(value)
+        if not (kind in _PRIMITIVE or (kind is tuple and all(type(v) in _PRIMITIVE
+                                                             for v in value))):
+            return False
+    if not names:
+        return lambda d: ()
+    get = operator.itemgetter(*names)
+    return get if len(names) > 1 else (lambda d: (get(d),))
 
 
 def _lazy(module):
@@ -213,15 +234,15 @@ def record(root, index):
         reset = reset_function(module)
         if reset is None:
             continue
-        if _lazy(module):
+        try:
+            key = _cache_key(module)
+            template = _CACHE.get(key) if key is not None else None
+        except (TypeError, ValueError):  # an unhashable attribute, a lazy parameter's shape
+            key, template = None, None
+        if template is None and _lazy(module):
             problems[prefix] = (module, "uninitialized (lazy) parameters: run a forward pass "
                                         "to materialize them first")
             continue
-        key = _cache_key(module)
-        try:
-            template = _CACHE.get(key) if key is not None else None
-        except TypeError:  # an unhashable attribute
-            key, template = None, None
         if template is None:
             try:
                 found = _record_module(module, prefix, index)
