@@ -108,7 +108,8 @@ def plan_module(module, *, seed, rules="torch", on_unknown="raise"):
     [('weight', 'kaiming_uniform_'), ('bias', 'uniform_')]
     """
     decision = _plan.decide(module, seed, rules, on_unknown)
-    return [_plan.row(entry, steps) for entry, steps in decision.entries if entry.persistent]
+    return [_plan.row(entry, steps, decision.seed) for entry, steps in decision.entries
+            if entry.persistent]
 
 
 def init_module(module, *, seed, rules="torch", dtype=None, n_threads=None, backend="auto",

@@ -17,6 +17,7 @@ with a default config (std 0.02).
 """
 
 import collections
+import sys
 import threading
 import types
 
@@ -36,7 +37,7 @@ class Mismatch(Exception):
 
 
 def is_pretrained(module):
-    transformers = __import__("sys").modules.get("transformers.modeling_utils")
+    transformers = sys.modules.get("transformers.modeling_utils")
     return transformers is not None and isinstance(module, transformers.PreTrainedModel)
 
 
@@ -189,7 +190,7 @@ def decide(root, seed, index):
     done, bad = base_rules(root, index, [p for p, _ in found])
     writes.extend(done)
     problems.update(bad)
-    recipes.update(_reset.recipes(writes, seed))
+    recipes.update(_reset.recipes(writes))
     return recipes, missing, problems, groups
 
 

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import inspect
 import math
+import sys
 from typing import NamedTuple
 
 import torch
@@ -35,27 +36,37 @@ class Entry(NamedTuple):
 
 
 class Decision(NamedTuple):
-    entries: list  # (Entry, steps) decided, in state_dict order
+    seed: int
+    entries: list  # (Entry, steps) decided, in state_dict order; steps bound at fill time
     unknown: list  # (name, module whose reset_parameters gets the tensor, reason)
     groups: list  # names sharing one tensor in the model the rules ran (ties to restore)
 
 
 def entries(root):
-    """Every parameter and buffer once (tied ones under their first name), in order."""
-    seen, out = set(), []
-    for prefix, module in root.named_modules():
+    """Every parameter and buffer once (tied ones under their first name), in
+    ``named_modules`` order."""
+    seen, done, out = set(), set(), []
+    new = tuple.__new__
+
+    def visit(prefix, module):
+        done.add(id(module))
         start = f"{prefix}." if prefix else ""
         for local, tensor in module._parameters.items():
             if tensor is not None and id(tensor) not in seen:
                 seen.add(id(tensor))
-                out.append(Entry(start + local, module, tensor, True))
-        if not module._buffers:
-            continue
-        transient = module._non_persistent_buffers_set
-        for local, tensor in module._buffers.items():
-            if tensor is not None and id(tensor) not in seen:
-                seen.add(id(tensor))
-                out.append(Entry(start + local, module, tensor, local not in transient))
+                out.append(new(Entry, (start + local, module, tensor, True)))
+        if module._buffers:
+            transient = module._non_persistent_buffers_set
+            for local, tensor in module._buffers.items():
+                if tensor is not None and id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    out.append(new(Entry, (start + local, module, tensor,
+                                           local not in transient)))
+        for name, child in module._modules.items():
+            if child is not None and id(child) not in done:
+                visit(start + name, child)
+
+    visit("", root)
     return out
 
 
@@ -69,7 +80,7 @@ def resolve_rules(rules):
 @contextlib.contextmanager
 def shadowed(root):
     """DTensors swapped for meta tensors of their global shape while code runs on ``root``."""
-    dtensor = __import__("sys").modules.get("torch.distributed.tensor")
+    dtensor = sys.modules.get("torch.distributed.tensor")
     swapped = []
     if dtensor is not None:
         for module in root.modules():
@@ -109,7 +120,7 @@ def _rule_set(rule, module, seed, items):
                            if swapped or rule != "torch" else _Pairs(items))
         if rule == "torch":
             writes, problems = _reset.record(module, index)
-            return _reset.recipes(writes, seed), {}, problems, []
+            return _reset.recipes(writes), {}, problems, []
         return _hf.decide(module, seed, index)
 
 
@@ -160,8 +171,8 @@ def decide(module, seed, rules, on_unknown):
             recipes = {n: s for n, s in recipes.items() if not _under(n, problems)}
         for group in ties:
             for alias in group[1:]:
-                if group[0] in recipes:
-                    recipes.setdefault(alias, recipes[group[0]])
+                if group[0] in recipes:  # an alias draws what its tensor draws
+                    recipes.setdefault(alias, _recipes.bind(recipes[group[0]], seed, group[0]))
         groups.extend(ties)
         results.append((recipes, missing, problems))
     decided, unknown = [], []
@@ -185,7 +196,7 @@ def decide(module, seed, rules, on_unknown):
                 raise ValueError(checks.TORCH_UNREACHED.format(rules, e.name,
                                                                type(e.owner).__name__, reason))
             unknown.append((e.name, culprit or e.owner, reason))
-    return Decision(decided, unknown, groups)
+    return Decision(seed, decided, unknown, groups)
 
 
 @functools.cache
@@ -197,9 +208,10 @@ def takes(fn, name):
     return name in _parameters(fn)
 
 
-def row(entry, steps):
+def row(entry, steps, seed):
     """The plan row of a decided tensor: one initializer call when one step says it all."""
     shape = tuple(entry.tensor.shape)
+    steps = _recipes.bind(steps, seed, entry.name)
     first = steps[0]
     if len(steps) == 1 and callable(first.fn):
         piecewise = takes(first.fn, "full_shape") and first.fn not in \
@@ -280,7 +292,8 @@ def fill(module, decision, n_threads, backend):
                 steps[0].fn(entry.tensor, **kwargs)
             continue
         target, out, full, origin = ready
-        _recipes.fill_part(out, steps, full, origin, None, n_threads, backend)
+        _recipes.fill_part(out, steps, full, origin, None, n_threads, backend, decision.seed,
+                           entry.name)
         written.append(target)
     torch.autograd.graph.increment_version(written)
     done = set()

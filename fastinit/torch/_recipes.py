@@ -54,11 +54,12 @@ class Step:
     callable) with its own arguments ``args``, over ``region`` (None: the whole tensor);
     a random ``fn`` draws from ``seed`` and ``stream``."""
 
-    __slots__ = ("fn", "args", "region", "seed", "stream", "_law")
+    __slots__ = ("fn", "args", "region", "seed", "stream", "_law", "checked")
 
     def __init__(self, fn, args, region=None, seed=None, stream=None, law=None):
         self.fn, self.args, self.region = fn, args, region
         self.seed, self.stream, self._law = seed, stream, law
+        self.checked = set()  # (full shape, torch dtype) this step can fill: checked once
 
     @property
     def kwargs(self):
@@ -89,10 +90,27 @@ class Step:
         if self.fn not in RANDOM:
             return self
         if self.seed is None:
-            return Step(self.fn, self.args, self.region, seed, self.stream)
+            return Step(self.fn, self.args, self.region, seed, self.stream, self._law)
         if self.seed != seed:
             raise ValueError(checks.PLAN_SEED.format(seed, self.seed))
         return self
+
+    def bound(self, seed, stream):
+        """This step drawing from ``seed`` and ``stream`` where it names neither.
+
+        A recorded reset's steps are shared by every module it was recorded for:
+        each tensor binds them to the seed and its own name when it is filled.
+        """
+        if self.fn not in RANDOM or (self.seed is not None and self.stream is not None):
+            return self
+        return Step(self.fn, self.args, self.region,
+                    seed if self.seed is None else self.seed,
+                    stream if self.stream is None else self.stream, self._law)
+
+
+def bind(steps, seed, stream):
+    """``steps`` drawing from ``seed`` and ``stream`` wherever they name neither."""
+    return tuple(s.bound(seed, stream) for s in steps)
 
 
 class Steps(tuple):
@@ -159,8 +177,22 @@ def check(steps, full, dtype):
 
 # --- filling a part of a tensor ---
 
-def _fill_whole(out, s, full, origin, offset, n_threads, backend):
-    """Step ``s`` over the part ``out`` of the full tensor (``origin`` or ``offset``)."""
+_KEYS = {}
+
+
+def _keys(seed, stream):
+    """``request.keys(seed, stream)``, kept: a model's names come back at every fill."""
+    found = _KEYS.get((seed, stream))
+    if found is None:
+        if len(_KEYS) > 65536:
+            _KEYS.clear()
+        found = _KEYS[(seed, stream)] = request.keys(seed, stream)
+    return found
+
+
+def _fill_whole(out, s, full, origin, offset, n_threads, backend, seed=None, stream=None):
+    """Step ``s`` over the part ``out`` of the full tensor (``origin`` or ``offset``); an
+    unbound random step draws from ``seed`` and ``stream``."""
     fn, kwargs = s.fn, s.args
     if fn == "values_":
         values = kwargs["values"].array.reshape(full)
@@ -173,7 +205,8 @@ def _fill_whole(out, s, full, origin, offset, n_threads, backend):
     elif fn in ("eye_", "dirac_"):
         _structured.structured(fn, out, kwargs, full, origin, offset)
     else:
-        keys = request.keys(s.seed, s.stream)
+        keys = _keys(seed if s.seed is None else s.seed,
+                     stream if s.stream is None else s.stream)
         whole = origin is None and offset is None and out.shape == full
         req = request.parse(out, keys, None if whole else full, origin, offset, n_threads,
                             backend)
@@ -216,7 +249,7 @@ def _blocks(shape, full, origin, offset, region):
             yield slice(a - offset, b - offset), a, slice(rel + a - start, rel + b - start)
 
 
-def _fill_region(out, s, full, origin, offset, n_threads, backend):
+def _fill_region(out, s, full, origin, offset, n_threads, backend, seed=None, stream=None):
     flat = out.reshape(-1) if offset is not None else out
     for index, place, rel in _blocks(out.shape, full, origin, offset, s.region):
         part = flat[index]
@@ -230,26 +263,29 @@ def _fill_region(out, s, full, origin, offset, n_threads, backend):
             scratch[...] = part
         geometry = {"offset": place} if offset is not None else {"origin": place}
         _fill_whole(scratch, s, full, geometry.get("origin"), geometry.get("offset"),
-                    n_threads, backend)
+                    n_threads, backend, seed, stream)
         part[...] = scratch
 
 
-def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backend="auto"):
+def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backend="auto",
+              seed=None, stream=None):
     """Apply ``steps`` to the NumPy buffer ``out``, the part of the full tensor at
-    ``origin`` (a block) or ``offset`` (consecutive flat elements)."""
+    ``origin`` (a block) or ``offset`` (consecutive flat elements); unbound random steps
+    draw from ``seed`` and ``stream``."""
     if len(steps) == 1 and steps[0].fn in _ELEMENTWISE and origin is None and offset is None \
             and out.shape == full:  # the common case, on its shortest path
         s = steps[0]
         resolved = s.law(full)
         if resolved is not None:
-            fill.run(request.parse(out, request.keys(s.seed, s.stream), None, None, None,
-                                   n_threads, backend), resolved)
+            keys = _keys(seed if s.seed is None else s.seed,
+                         stream if s.stream is None else s.stream)
+            fill.run(request.parse(out, keys, None, None, None, n_threads, backend), resolved)
         return out
     for s in steps:
         if s.region is None:
-            _fill_whole(out, s, full, origin, offset, n_threads, backend)
+            _fill_whole(out, s, full, origin, offset, n_threads, backend, seed, stream)
         else:
-            _fill_region(out, s, full, origin, offset, n_threads, backend)
+            _fill_region(out, s, full, origin, offset, n_threads, backend, seed, stream)
     return out
 
 
@@ -276,6 +312,7 @@ def tensor_dtypes(steps):
 
 _NUMPY = {}
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
+_FLOATS = frozenset((torch.float32, torch.float64, torch.float16, torch.bfloat16))
 _ALLOWED = {}
 
 
@@ -307,19 +344,22 @@ def local(tensor):
 def prepare(tensor, steps):
     """``(tensor with storage, NumPy view, full shape, origin)`` of a tensor ``steps`` can
     fill; raises (before any write) for one they cannot."""
-
     target, full, origin = local(tensor)
-    allowed = tensor_dtypes(steps)
-    dtype = target.dtype
-    if not (target.is_cpu and target.layout is torch.strided and dtype in _allowed(allowed)
-            and target.is_contiguous()):
-        checks.check_tensor(target, torch, allowed)  # raises, saying what is wrong
-    first = steps[0]
-    if len(steps) == 1 and first.fn in _ELEMENTWISE:  # check(), on its shortest path
-        resolved = first.law(full)
-        if resolved is not None:
-            fill.scalars(resolved, formats.FORMATS[numpy_dtype(dtype)])
+    dtype, first = target.dtype, steps[0]
+    if len(steps) == 1 and first.fn in _ELEMENTWISE:  # the common case, on its shortest path
+        if not (dtype in _FLOATS and target.is_cpu and target.layout is torch.strided
+                and target.is_contiguous()):
+            checks.check_tensor(target, torch, checks.TORCH_DTYPES)  # raises, saying why
+        if (full, dtype) not in first.checked:
+            resolved = first.law(full)
+            if resolved is not None:
+                fill.scalars(resolved, formats.FORMATS[numpy_dtype(dtype)])
+            first.checked.add((full, dtype))
     else:
+        allowed = tensor_dtypes(steps)
+        if not (target.is_cpu and target.layout is torch.strided
+                and dtype in _allowed(allowed) and target.is_contiguous()):
+            checks.check_tensor(target, torch, allowed)
         check(steps, full, numpy_dtype(dtype))
     if dtype is torch.bfloat16:
         return target, target.detach().view(torch.int16).numpy().view(formats.BFLOAT16), \
@@ -328,7 +368,7 @@ def prepare(tensor, steps):
 
 
 def fill_tensor(tensor, steps, n_threads=None, backend="auto"):
-    """Apply ``steps`` to a CPU tensor or DTensor in place (its local shard)."""
+    """Apply bound ``steps`` to a CPU tensor or DTensor in place (its local shard)."""
     target, out, full, origin = prepare(tensor, steps)
     fill_part(out, steps, full, origin, None, n_threads, backend)
     torch.autograd.graph.increment_version(target)

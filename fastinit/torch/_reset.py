@@ -91,7 +91,7 @@ class Recorder(TorchFunctionMode):
                 raise Unsupported(f"{fn} on a view of {name!r}")
             fn, kwargs = law
         region = place if isinstance(place, _ops.Region) else None
-        self.writes.append((name, fn, dict(kwargs), region))
+        self.writes.append((name, _recipes.step(fn, dict(kwargs), region)))
 
     def _direct(self, func, fname, args, kwargs, hit):
         write = _ops.method_write(func, fname, args, kwargs)
@@ -218,11 +218,11 @@ def _template(writes, prefix):
     """The writes relative to ``prefix`` if they can be cached, else None."""
     start = f"{prefix}." if prefix else ""
     out = []
-    for name, fn, kwargs, region in writes:
+    for name, step in writes:
         if not name.startswith(start) or not all(type(v) in _PRIMITIVE
-                                                 for v in kwargs.values()):
+                                                 for v in step.args.values()):
             return None
-        out.append((name[len(start):], fn, kwargs, region))
+        out.append((name[len(start):], step))
     return tuple(out)
 
 
@@ -256,17 +256,17 @@ def record(root, index):
             if len(_CACHE) < _CACHE_LIMIT:
                 _CACHE[key] = template
         start = f"{prefix}." if prefix else ""
-        writes.extend((start + rel, fn, kwargs, region) for rel, fn, kwargs, region in template)
+        writes.extend((start + rel, step) for rel, step in template)
     return writes, problems
 
 
-def recipes(writes, seed):
+def recipes(writes):
     """``{name: tuple of Step}`` from ordered writes: a whole write starts a tensor's recipe
-    again, a partial one (or a scaling) is applied after it."""
+    again, a partial one (or a scaling) is applied after it. The steps are unbound: each
+    tensor draws from the seed and its own name."""
     out = {}
-    for name, fn, kwargs, region in writes:
-        step = _recipes.step(fn, kwargs, region, seed=seed, stream=name)
-        if region is None and fn != "scale_":
+    for name, step in writes:
+        if step.region is None and step.fn != "scale_":
             out[name] = [step]
         else:
             out.setdefault(name, []).append(step)
