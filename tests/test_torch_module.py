@@ -458,3 +458,23 @@ def test_a_tensor_that_cannot_be_filled_stops_init_module_before_any_write():
     with pytest.raises(ValueError, match="must be a contiguous tensor"):
         fit.init_module(model, seed=0)
     assert model[0].weight.eq(7.0).all()
+
+
+def test_checkpoint_rows_of_several_steps_take_the_writers_seed_or_refuse_another(tmp_path):
+    require("safetensors")
+    from safetensors.numpy import load_file
+
+    from fastinit import checkpoint
+    from fastinit.torch import _ops, _recipes
+
+    # an embedding's recipe whose draw names no seed: the writer's seed fills it in
+    steps = _recipes.Steps((_recipes.step("normal_", {"mean": 0.0, "std": 1.0}, stream="w"),
+                            _recipes.step("zeros_", {}, _ops.Region((2, 0), (1, 4)))))
+    row = checkpoint.PlanRow("w", (6, 4), _recipes.recipe_, {"steps": steps}, True)
+    checkpoint.write(tmp_path / "a", [row], seed=5, dtype="float32", progress=False)
+    stored = load_file(tmp_path / "a" / "model.safetensors")["w"]
+    expected = fit.normal_(torch.empty(6, 4), seed=5, stream="w")
+    expected[2] = 0
+    assert np.array_equal(stored, expected.numpy())
+    with pytest.raises(ValueError, match="seed=6 and a row with seed=5"):
+        checkpoint.write(tmp_path / "b", [row.seeded(5)], seed=6, progress=False)

@@ -6,14 +6,10 @@ from the randomness contract instead of torch's generator. torch is not
 imported here: the functions take NumPy arrays as well as tensors.
 """
 
-import functools
-import math
-
 from .._docstrings import fill_doc
-from .._engine import checks, fill, laws, request
-from . import _state, _tensors
-
-_SQRT3 = math.sqrt(3.0)
+from .._engine import checks, fill, request
+from . import _laws, _state, _tensors
+from ._laws import calculate_gain as calculate_gain
 
 GENERATOR = """generator : torch.Generator, optional
         Accepted for compatibility and unused: values come from `seed` and
@@ -76,164 +72,6 @@ def parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend):
                          offset, n_threads, backend)
 
 
-def _cached(func):
-    """``func`` with its checked laws kept per arguments (numbers, names, shapes)."""
-    cached = functools.lru_cache(maxsize=2048, typed=True)(func)
-
-    @functools.wraps(func)
-    def law(*args):
-        args = tuple(_tensors.number(a) for a in args)
-        if any(type(a) is float and a == 0.0 and math.copysign(1.0, a) < 0 for a in args):
-            return func(*args)  # -0.0 == 0.0 as a key, yet it writes other bits
-        try:
-            return cached(*args)
-        except TypeError as error:
-            if "unhashable" not in str(error):
-                raise
-            return func(*args)
-
-    return law
-
-
-@_cached
-def uniform_law(a, b):
-    """torch's ``uniform_(a, b)``: finite bounds, ``a <= b``."""
-    return laws.uniform(a, b, names=("a", "b"))
-
-
-@_cached
-def normal_law(mean, std):
-    """torch's ``normal_(mean, std)``: a finite mean and ``std >= 0``."""
-    return laws.normal(mean, std, names=("mean", "std"))
-
-
-@_cached
-def trunc_normal_law(mean, std, a, b):
-    """torch's ``trunc_normal_``: absolute bounds ``a <= b`` (infinite allowed), ``std > 0``.
-
-    ``a == b`` is the point ``a`` (torch fills it).
-    """
-    mean = checks.check_real("mean", mean)
-    a = checks.check_real("a", a, infinite=True)
-    b = checks.check_real("b", b, infinite=True)
-    checks.check_less("a", a, "b", b, strict=False)
-    if a == b:
-        return laws.uniform(a, b, names=("a", "b"))
-    if std == 0 and not isinstance(std, bool):
-        raise checks.ValueZeroDivisionError(checks.TORCH_TRUNC_STD.format(std))
-    std = checks.check_real("std", std, positive=True)
-    lower, upper = (a - mean) / std, (b - mean) / std
-    if not (math.isfinite(a) and math.isfinite(b)) and _mass(lower, upper) <= 0.3:
-        # torch samples such an interval uniformly, and rejects an infinite bound there
-        raise ValueError(checks.TORCH_TRUNC_INFINITE.format(a, b))
-    return laws.truncated(mean, std, lower, upper)
-
-
-def _mass(lower, upper):
-    """The standard normal's probability of ``[lower, upper]``, as torch computes it."""
-    def cdf(x):
-        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-
-    return cdf(upper) - cdf(lower)
-
-
-@_cached
-def xavier_law(kind, full, gain):
-    """torch's ``xavier_{kind}_`` for a full shape: std ``gain * sqrt(2 / (fan_in + fan_out))``."""
-    gain = checks.check_real("gain", gain, nonnegative=True)
-    fan_in, fan_out = calculate_fan_in_and_fan_out(full)
-    if fan_in + fan_out == 0:
-        raise ZeroDivisionError(checks.TORCH_XAVIER_EMPTY)
-    return _scaled(kind, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
-
-
-@_cached
-def kaiming_law(kind, full, a, mode, nonlinearity):
-    """torch's ``kaiming_{kind}_`` for a full shape; None for a zero-element tensor."""
-    if 0 in full:  # torch returns a zero-element tensor untouched (with a warning)
-        return None
-    mode = mode.lower()
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
-    fan_in, fan_out = calculate_fan_in_and_fan_out(full)
-    gain = calculate_gain(nonlinearity, a)
-    return _scaled(kind, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
-
-
-def _scaled(kind, std):
-    """U(-sqrt(3) std, sqrt(3) std) or N(0, std**2)."""
-    if kind == "uniform":
-        bound = _SQRT3 * std
-        return laws.uniform(-bound, bound, names=("-bound", "bound"))
-    return laws.normal(0.0, std, names=("mean", "std"))
-
-
-def calculate_fan_in_and_fan_out(shape):
-    """torch's ``_calculate_fan_in_and_fan_out`` on a full shape ``(out, in, *receptive)``."""
-    if len(shape) < 2:
-        raise ValueError(checks.TORCH_FAN_NDIM)
-    receptive = math.prod(shape[2:])
-    return shape[1] * receptive, shape[0] * receptive
-
-
-def calculate_gain(nonlinearity, param=None):
-    r"""Return the recommended gain for a nonlinearity, as ``torch.nn.init.calculate_gain``.
-
-    ======================  =====================================================
-    nonlinearity            gain
-    ======================  =====================================================
-    linear, conv*, sigmoid  1
-    tanh                    5/3
-    relu                    :math:`\sqrt{2}`
-    leaky_relu              :math:`\sqrt{2 / (1 + \text{negative\_slope}^2)}`
-    selu                    3/4
-    ======================  =====================================================
-
-    Parameters
-    ----------
-    nonlinearity : str
-        A ``torch.nn.functional`` name.
-    param : int or float, optional
-        The negative slope of ``leaky_relu`` (default 0.01).
-
-    Returns
-    -------
-    float
-        The gain (the int 1 for the linear functions, as torch returns).
-
-    Raises
-    ------
-    ValueError
-        ``"Unsupported nonlinearity ..."`` or ``"negative_slope ... not a valid
-        number"``, torch's messages.
-
-    Examples
-    --------
-    >>> from fastinit.torch import calculate_gain
-    >>> calculate_gain("tanh")
-    1.6666666666666667
-    """
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                  "conv_transpose3d"]
-    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
-        return 1
-    if nonlinearity == "tanh":
-        return 5.0 / 3
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
-    if nonlinearity == "leaky_relu":
-        if param is None:
-            negative_slope = 0.01
-        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
-            negative_slope = param
-        else:
-            raise ValueError(checks.TORCH_SLOPE.format(param))
-        return math.sqrt(2.0 / (1 + negative_slope**2))
-    if nonlinearity == "selu":
-        return 3.0 / 4
-    raise ValueError(checks.TORCH_NONLINEARITY.format(nonlinearity))
-
-
 @torch_doc
 def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=None, full_shape=None,
              origin=None, offset=None, n_threads=None, backend="auto"):
@@ -260,8 +98,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=None, fu
     >>> bool(w.min() >= -1 and w.max() <= 1)
     True
     """
-    return _fill(tensor, uniform_law(a, b), seed, stream, full_shape, origin, offset, n_threads,
-                 backend)
+    return _fill(tensor, _laws.uniform_law(a, b), seed, stream, full_shape, origin, offset,
+                 n_threads, backend)
 
 
 @torch_doc
@@ -293,7 +131,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=None
     >>> bool(abs(w.std() - 2.0) < 0.05)
     True
     """
-    return _fill(tensor, normal_law(mean, std), seed, stream, full_shape, origin, offset,
+    return _fill(tensor, _laws.normal_law(mean, std), seed, stream, full_shape, origin, offset,
                  n_threads, backend)
 
 
@@ -334,7 +172,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, s
     >>> bool(w.min() >= -0.04 and w.max() <= 0.04)
     True
     """
-    return _fill(tensor, trunc_normal_law(mean, std, a, b), seed, stream, full_shape, origin,
+    return _fill(tensor, _laws.trunc_normal_law(mean, std, a, b), seed, stream, full_shape, origin,
                  offset, n_threads, backend)
 
 
@@ -389,27 +227,27 @@ def _kaiming_params():
 
 def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=None,
                     full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
-    law = xavier_law("uniform", _full(tensor, full_shape), gain)
+    law = _laws.xavier_law("uniform", _full(tensor, full_shape), gain)
     return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=None,
                    full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
-    law = xavier_law("normal", _full(tensor, full_shape), gain)
+    law = _laws.xavier_law("normal", _full(tensor, full_shape), gain)
     return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
                      seed=None, stream=None, full_shape=None, origin=None, offset=None,
                      n_threads=None, backend="auto"):
-    law = kaiming_law("uniform", _full(tensor, full_shape), a, mode, nonlinearity)
+    law = _laws.kaiming_law("uniform", _full(tensor, full_shape), a, mode, nonlinearity)
     return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
                     seed=None, stream=None, full_shape=None, origin=None, offset=None,
                     n_threads=None, backend="auto"):
-    law = kaiming_law("normal", _full(tensor, full_shape), a, mode, nonlinearity)
+    law = _laws.kaiming_law("normal", _full(tensor, full_shape), a, mode, nonlinearity)
     return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 

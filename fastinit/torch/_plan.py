@@ -116,22 +116,12 @@ def _callable_recipes(rule, items, seed):
 def _rule_set(rule, module, seed, items):
     """``(recipes, missing, problems, groups)`` of one rule set on the module tree."""
     with shadowed(module) as swapped:
-        index = _ops.Index([(e.name, e.tensor) for e in (entries(module) if swapped else items)]
-                           if swapped or rule != "torch" else _Pairs(items))
+        # indexed on the first look-up (most resets are cached and need none), in the block
+        index = _ops.Index((e.name, e.tensor) for e in (entries(module) if swapped else items))
         if rule == "torch":
             writes, problems = _reset.record(module, index)
             return _reset.recipes(writes), {}, problems, []
         return _hf.decide(module, seed, index)
-
-
-class _Pairs:
-    """``(name, tensor)`` of entries, made only when iterated (most resets are cached)."""
-
-    def __init__(self, items):
-        self.items = items
-
-    def __iter__(self):
-        return ((e.name, e.tensor) for e in self.items)
 
 
 def _reason(name, missing, problems):
@@ -148,6 +138,12 @@ def _reason(name, missing, problems):
         module, message = problems[""]
         return f"{type(module).__name__} writes it with {message}", module
     return "no initialization code writes it", None
+
+
+def _unwritten(name, results):
+    if any(name in r for r, _, _ in results):
+        return "the code writes only part of it"
+    return "no initialization code writes it"
 
 
 def _under(name, prefixes):
@@ -188,10 +184,10 @@ def decide(module, seed, rules, on_unknown):
             steps = (_recipes.Step("zeros_", {}),)  # nothing to initialize
         if steps is not None:
             decided.append((e, steps))
-        elif e.persistent:
+        elif e.persistent or any(e.name in m for _, m, _ in results):
             reason, culprit = next((_reason(e.name, m, p) for r, m, p in results
                                     if e.name in m or _under(e.name, p)),
-                                   ("no initialization code writes it", None))
+                                   (_unwritten(e.name, results), None))
             if on_unknown == "raise":
                 raise ValueError(checks.TORCH_UNREACHED.format(rules, e.name,
                                                                type(e.owner).__name__, reason))

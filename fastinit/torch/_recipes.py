@@ -18,7 +18,7 @@ import torch
 
 from .._engine import checks, fill, formats, request
 from .._engine.tensors import is_dtensor, local_shard
-from . import _nn_init, _structured
+from . import _laws, _structured
 
 # Initializers whose values come from (seed, stream): the step carries both.
 RANDOM = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
@@ -149,16 +149,16 @@ def law(fn, kwargs, full):
 def _law(fn, kwargs, full):
     get = kwargs.get
     if fn == "uniform_":
-        return _nn_init.uniform_law(get("a", 0.0), get("b", 1.0))
+        return _laws.uniform_law(get("a", 0.0), get("b", 1.0))
     if fn == "normal_":
-        return _nn_init.normal_law(get("mean", 0.0), get("std", 1.0))
+        return _laws.normal_law(get("mean", 0.0), get("std", 1.0))
     if fn == "trunc_normal_":
-        return _nn_init.trunc_normal_law(get("mean", 0.0), get("std", 1.0), get("a", -2.0),
+        return _laws.trunc_normal_law(get("mean", 0.0), get("std", 1.0), get("a", -2.0),
                                          get("b", 2.0))
     kind = "uniform" if fn.endswith("uniform_") else "normal"
     if fn.startswith("xavier"):
-        return _nn_init.xavier_law(kind, full, get("gain", 1.0))
-    return _nn_init.kaiming_law(kind, full, get("a", 0), get("mode", "fan_in"),
+        return _laws.xavier_law(kind, full, get("gain", 1.0))
+    return _laws.kaiming_law(kind, full, get("a", 0), get("mode", "fan_in"),
                                 get("nonlinearity", "leaky_relu"))
 
 

@@ -14,7 +14,8 @@ import numpy as np
 from .._engine import checks, fill, laws, request
 from ..matrices import as_output, orthogonal_matrix, store
 from . import _tensors
-from ._nn_init import RETURNS, normal_law, parse, torch_doc
+from ._laws import normal_law
+from ._nn_init import RETURNS, parse, torch_doc
 
 # Constants also fill integer buffers (BatchNorm's num_batches_tracked), as torch's do.
 NUMBERS = (*checks.TORCH_DTYPES, "int64", "int32", "int16", "int8", "uint8", "bool")
