@@ -150,8 +150,11 @@ def _remove():
     """Give every table its original entry back, also where a module bound a dispatcher."""
     for namespace, key, value in _installed["entries"]:
         namespace[key] = value
-    for module in list(sys.modules.values()):
-        namespace = getattr(module, "__dict__", None)
+    namespaces = [getattr(m, "__dict__", None) for m in list(sys.modules.values())]
+    hf = sys.modules.get("transformers.initialization")
+    if hf is not None:  # imported inside a block, it took the dispatchers as torch's
+        namespaces.append(hf.TORCH_INIT_FUNCTIONS)
+    for namespace in namespaces:
         if not isinstance(namespace, dict):
             continue
         for name in PATCHED:
