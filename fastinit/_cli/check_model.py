@@ -6,11 +6,11 @@ built and ``fastinit.torch.init_module(rules="hf")`` of the model built on
 the meta device is compared with ``Model(config)`` tensor by tensor:
 distributions, constants, zero rows, ties, buffers and one forward pass
 (``fastinit._cli.model_check`` says how). ``--all`` checks every model type;
-``--sample`` the fixed sample the test suite runs: one class per distinct
-``_init_weights`` implementation in that class's model type's first mapping,
-every ``--sample-every``-th of them in name order. ``--jobs N`` runs N worker
-processes, each architecture with a time limit, so a crash or a hang is one
-row of the table.
+``--sample`` the fixed sample the test suite runs: for each distinct
+``_init_weights`` implementation, the first class in name order that has it
+(every ``--sample-every``-th of those), if its tiny config has at most 5M
+parameters. ``--jobs N`` runs N worker processes, each architecture with a
+time limit, so a crash or a hang is one row of the table.
 
 Exit status 0 when every architecture built is equal or raises a clear error
 (a ValueError naming the tensor), 1 when one differs or fails, 2 for bad
