@@ -369,6 +369,19 @@ TORCH_UNREACHED = ("rules must initialize every parameter and persistent buffer,
                    "a rule callable")
 TORCH_NO_RESET = ("on_unknown='reset_parameters' needs a reset_parameters method, got none on "
                   "{1} for {0!r}")
+PLAN_NAMED = "{}: {}"  # a check's message, with the tensor it is about
+TORCH_VAL_TYPE = "val must be a real number, got {!r}"  # TypeError
+TORCH_VAL_RANGE = "val must be within the range of {} ([{}, {}]), got {}"
+TORCH_ORTHOGONAL_GAIN = "gain * Q must be finite in {}, got gain {}"
+# what a module's code did that fastinit cannot draw (the reason in TORCH_UNREACHED)
+WRITE_TEMPORARY = "Tensor.{} on a temporary"
+WRITE_FACTORY = "torch.{}"
+WRITE_IRREGULAR = "{} on an irregular part of {!r}"
+WRITE_VIEW = "{} on a view of {!r}"
+WRITE_METHOD = "Tensor.{} on {!r}"
+WRITE_COMPUTED = "Tensor.copy_ of computed values into {!r}"
+WRITE_INSIDE = "{} inside torch.nn.init"
+WRITE_DTYPE = "{} into a {} tensor"
 PLAN_SEED = ("seed must equal the seed of every plan row that has one, got seed={} and a row "
              "with seed={}")
 

@@ -245,7 +245,7 @@ def _prepare(decided, n_threads, backend):
         except ValueError as error:
             if " must be " not in str(error):
                 raise
-            raise type(error)(f"{entry.name}: {error}") from None
+            raise type(error)(checks.PLAN_NAMED.format(entry.name, error)) from None
     return prepared
 
 

@@ -66,15 +66,14 @@ def check_constant(val, dtype, *, finite=True):
     what a model's own code writes, an infinity included), in range for integers."""
     val = _tensors.number(val)
     if not isinstance(val, numbers.Real):
-        raise TypeError(f"val must be a real number, got {val!r}")
+        raise TypeError(checks.TORCH_VAL_TYPE.format(val))
     dtype = np.dtype(dtype)
     if dtype == np.bool_:
         return val
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         if not (math.isfinite(val) and info.min <= val <= info.max):
-            raise ValueError(f"val must be within the range of {dtype.name} ([{info.min}, "
-                             f"{info.max}]), got {val}")
+            raise ValueError(checks.TORCH_VAL_RANGE.format(dtype.name, info.min, info.max, val))
         return int(val)
     if not finite and not math.isfinite(val):
         return float(val)
@@ -290,8 +289,7 @@ def _orthogonal(req, gain, origin, offset):
     q = orthogonal_matrix(req, rows, math.prod(full) // rows, torch_layout=True)
     values = as_output(gain * q, tensor.dtype).reshape(full)
     if not np.isfinite(values).all():
-        raise ValueError(f"gain * Q must be finite in {np.dtype(tensor.dtype).name}, "
-                         f"got gain {gain}")
+        raise ValueError(checks.TORCH_ORTHOGONAL_GAIN.format(np.dtype(tensor.dtype).name, gain))
     store(tensor, values, full, origin, offset)
     return tensor
 
