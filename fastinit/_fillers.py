@@ -12,7 +12,7 @@ n_threads=None, backend="auto") -> out``; ``keys`` is a checked
 """
 
 from . import initializers, matrices
-from ._engine import checks, fill, laws, request
+from ._engine import checks, fill, framework_checks, laws, request
 
 # The law of each public element-wise initializer, from its own distribution
 # arguments: the same names and defaults as the function (tests/test_fillers.py
@@ -105,4 +105,4 @@ def filler(func, **kwargs):
         return _constant_filler(**kwargs), False
     if func in CONSTANTS:
         return _constant_filler(CONSTANTS[func], **kwargs), False
-    raise ValueError(checks.FILLER_FUNCTION.format(getattr(func, "__name__", func)))
+    raise ValueError(framework_checks.FILLER_FUNCTION.format(getattr(func, "__name__", func)))

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 
-from .._engine import checks
+from .._engine import framework_checks
 from ._format import PlanRow
 
 
@@ -26,13 +26,13 @@ def _load_config(path):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(checks.CKPT_CONFIG_READ.format(path, err)) from None
+        raise ValueError(framework_checks.CKPT_CONFIG_READ.format(path, err)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("model_type"), str):
-        raise ValueError(checks.CKPT_CONFIG_TYPE.format(path))
+        raise ValueError(framework_checks.CKPT_CONFIG_TYPE.format(path))
     try:
         return AutoConfig.for_model(doc.pop("model_type"), **doc)
     except (ValueError, KeyError, TypeError) as err:
-        raise ValueError(checks.CKPT_CONFIG_MODEL.format(path, err)) from None
+        raise ValueError(framework_checks.CKPT_CONFIG_MODEL.format(path, err)) from None
 
 
 def _meta_model(cfg):
@@ -77,7 +77,7 @@ def resolve(model, *, seed, rules, dtype_name):
     elif isinstance(model, (list, tuple)) and all(hasattr(r, "fn") for r in model):
         return [as_entry(r).seeded(seed) for r in model], None
     else:
-        raise TypeError(checks.CKPT_MODEL.format(type(model).__name__))
+        raise TypeError(framework_checks.CKPT_MODEL.format(type(model).__name__))
     from ..torch import plan_module
 
     rows = plan_module(module, seed=seed, rules=rules)

@@ -21,6 +21,7 @@ from ..checkpoint._format import PlanRow
 from . import _plan, _state
 from ._nn_init import (
     calculate_gain,
+    embedding_normal_,
     kaiming_normal_,
     kaiming_uniform_,
     normal_,
@@ -33,7 +34,6 @@ from ._state import PATCHED
 from ._structured import (
     constant_,
     dirac_,
-    embedding_normal_,
     eye_,
     ones_,
     orthogonal_,

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import torch
 
-from .._engine import backends, checks
+from .._engine import backends, checks, framework_checks
 from ..checkpoint._format import PlanRow
 from . import _hf, _ops, _recipes, _reset
 
@@ -73,7 +73,7 @@ def entries(root):
 def resolve_rules(rules):
     chain = list(rules) if isinstance(rules, (list, tuple)) else [rules]
     for rule in chain:
-        checks.check_rule(rule, RULE_SETS)
+        framework_checks.check_rule(rule, RULE_SETS)
     return chain
 
 
@@ -189,7 +189,7 @@ def decide(module, seed, rules, on_unknown):
                                     if e.name in m or _under(e.name, p)),
                                    (_unwritten(e.name, results), None))
             if on_unknown == "raise":
-                raise ValueError(checks.TORCH_UNREACHED.format(rules, e.name,
+                raise ValueError(framework_checks.TORCH_UNREACHED.format(rules, e.name,
                                                                type(e.owner).__name__, reason))
             unknown.append((e.name, culprit or e.owner, reason))
     return Decision(seed, decided, unknown, groups)
@@ -237,7 +237,7 @@ def _prepare(decided, n_threads, backend):
     prepared = []
     for entry, steps in decided:
         if callable(steps[0].fn):
-            checks.check_tensor(_recipes.local(entry.tensor)[0], torch, checks.TORCH_DTYPES)
+            framework_checks.check_tensor(_recipes.local(entry.tensor)[0], torch)
             prepared.append(None)
             continue
         try:
@@ -245,7 +245,7 @@ def _prepare(decided, n_threads, backend):
         except ValueError as error:
             if " must be " not in str(error):
                 raise
-            raise type(error)(checks.PLAN_NAMED.format(entry.name, error)) from None
+            raise type(error)(framework_checks.PLAN_NAMED.format(entry.name, error)) from None
     return prepared
 
 
@@ -300,6 +300,6 @@ def fill(module, decision, n_threads, backend):
             done.add(id(owner))
             reset = getattr(owner, "reset_parameters", None)
             if not callable(reset):
-                raise ValueError(checks.TORCH_NO_RESET.format(name, type(owner).__name__))
+                raise ValueError(framework_checks.TORCH_NO_RESET.format(name, type(owner).__name__))
             reset()
     return module

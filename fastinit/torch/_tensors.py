@@ -4,7 +4,7 @@
 tensor (or a DTensor, whose local shard it fills with ``full_shape`` and
 ``origin`` from its placements) and returns the tensor, and so that every
 error torch would raise as ``RuntimeError`` is also one (a ``ValueError``
-that is a ``RuntimeError``, see ``checks.ValueRuntimeError``).
+that is a ``RuntimeError``, see ``framework_checks.ValueRuntimeError``).
 """
 
 import functools
@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from .._engine import checks, formats
+from .._engine import formats, framework_checks
 from .._engine.tensors import GEOMETRY, is_dtensor, local_shard
 
 
@@ -26,17 +26,17 @@ def number(value):
     return value
 
 
-def as_numpy(tensor, dtypes=checks.TORCH_DTYPES):
+def as_numpy(tensor, dtypes=framework_checks.TORCH_DTYPES):
     """A NumPy view of a dense CPU tensor's memory (bfloat16 as ``ml_dtypes.bfloat16``)."""
     torch = sys.modules["torch"]
-    checks.check_tensor(tensor, torch, dtypes)
+    framework_checks.check_tensor(tensor, torch, dtypes)
     t = tensor.detach()
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().view(formats.BFLOAT16)
     return t.numpy()
 
 
-def drop_in(func, dtypes=checks.TORCH_DTYPES):
+def drop_in(func, dtypes=framework_checks.TORCH_DTYPES):
     """``func(out, ...)`` that also takes torch tensors and raises torch-catchable errors."""
     takes_geometry = "full_shape" in inspect.signature(func).parameters
 
@@ -56,7 +56,7 @@ def drop_in(func, dtypes=checks.TORCH_DTYPES):
             func(as_numpy(target, dtypes), *args, **kwargs)
         except ValueError as error:
             if type(error) is ValueError:  # torch raises RuntimeError for these values
-                raise checks.ValueRuntimeError(*error.args) from None
+                raise framework_checks.ValueRuntimeError(*error.args) from None
             raise
         torch.autograd.graph.increment_version(target)
         return out
