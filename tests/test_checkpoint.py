@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import os
 import struct
 import subprocess
@@ -15,7 +16,7 @@ from conftest import as_bytes, require
 
 import fastinit
 from fastinit import checkpoint as ckpt
-from fastinit.checkpoint import _files, _format
+from fastinit.checkpoint import _files, _format, _models
 from fastinit.checkpoint._format import PlanRow
 
 safetensors = require("safetensors")
@@ -74,12 +75,14 @@ def test_every_tensor_reads_back_as_the_in_memory_fill(tmp_path, dtype):
     assert s.bytes_written == s.total_bytes
     index = json.loads((tmp_path / _format.INDEX_FILE).read_text())
     assert sorted(index["weight_map"]) == sorted(e.name for e in plan)
-    assert index["metadata"]["total_size"] == s.total_bytes
+    assert index["metadata"] == {"total_size": s.total_bytes,
+                                 "total_parameters": sum(math.prod(e.shape) for e in plan)}
     seen = set()
     for fname in sorted(set(index["weight_map"].values())):
         with safe_open(tmp_path / fname, framework="pt") as f:
             assert f.metadata() == {"format": "pt", "seed": "7", "rules": "hf",
-                                    "fastinit_version": fastinit.__version__}
+                                    "fastinit_version": fastinit.__version__,
+                                    "model_sha256": _models.fingerprint(plan)}
             for key in f.keys():
                 assert index["weight_map"][key] == fname
                 t = f.get_tensor(key)
@@ -198,6 +201,7 @@ def test_killed_writer_resumes_to_the_bytes_of_an_uninterrupted_run(tmp_path):
     _files.PIECE_BYTES = 20_000  # same pieces as the killed run (restored by the fixture)
     s = ckpt.write(tmp_path / "cut", make_plan(8), seed=7, dtype="float32", progress=False)
     assert 0 < s.bytes_written < s.total_bytes
+    assert not os.path.exists(ledger.path)
     assert sha256s(tmp_path / "cut") == sha256s(tmp_path / "whole")
 
 
@@ -212,15 +216,67 @@ def test_rows_without_a_seed_take_the_writers_and_rows_with_another_are_refused(
 
 
 def test_resume_with_other_arguments_is_refused(tmp_path):
-    ckpt.write(tmp_path, make_plan(seed=None), seed=7, progress=False)
-    before = sha256s(tmp_path)
+    ckpt.write(tmp_path, make_plan(seed=None), seed=7, num_workers=2, progress=False)
+    before = sha256s(tmp_path)  # worker 0 of 2 has finished; worker 1 has not started
     with pytest.raises(ValueError, match=r"arguments must equal .* seed=8 \(ledger: 7\)"):
-        ckpt.write(tmp_path, make_plan(seed=None), seed=8, progress=False)
-    with pytest.raises(ValueError, match="num_workers=2"):
-        ckpt.write(tmp_path, make_plan(seed=None), seed=7, num_workers=2, progress=False)
+        ckpt.write(tmp_path, make_plan(seed=None), seed=8, num_workers=2, progress=False)
+    with pytest.raises(ValueError, match="num_workers=3"):
+        ckpt.write(tmp_path, make_plan(seed=None), seed=7, num_workers=3, progress=False)
     with pytest.raises(ValueError, match="model_sha256"):
-        ckpt.write(tmp_path, make_plan(2, seed=None), seed=7, progress=False)
+        ckpt.write(tmp_path, make_plan(2, seed=None), seed=7, num_workers=2, progress=False)
     assert sha256s(tmp_path) == before
+
+
+def test_a_finished_run_leaves_no_ledger_and_running_it_again_writes_nothing(tmp_path):
+    plan = make_plan(seed=None)
+    ckpt.write(tmp_path, plan, seed=7, max_shard_size="150KB", progress=False)
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]
+    assert ckpt.is_complete(tmp_path)
+    before = {n: os.stat(tmp_path / n).st_mtime_ns for n in os.listdir(tmp_path)}
+    for workers in (1, 2):  # a finished checkpoint is finished, however many wrote it
+        s = ckpt.write(tmp_path, plan, seed=7, max_shard_size="150KB", num_workers=workers,
+                       progress=False)
+        assert (s.bytes_written, s.total_bytes > 0) == (0, True)
+    assert {n: os.stat(tmp_path / n).st_mtime_ns for n in os.listdir(tmp_path)} == before
+    with pytest.raises(ValueError, match=r"finished checkpoint .* seed='8' \(checkpoint: '7'\)"):
+        ckpt.write(tmp_path, plan, seed=8, max_shard_size="150KB", progress=False)
+    with pytest.raises(ValueError, match=r"finished checkpoint .* model_sha256="):
+        ckpt.write(tmp_path, make_plan(2, seed=None), seed=7, progress=False)
+    assert {n: os.stat(tmp_path / n).st_mtime_ns for n in os.listdir(tmp_path)} == before
+
+
+def test_the_last_worker_to_finish_writes_the_index_and_removes_every_ledger(tmp_path):
+    plan = make_plan()
+    for i in (2, 0):
+        ckpt.write(tmp_path, plan, seed=7, max_shard_size="150KB", num_workers=3,
+                   worker_index=i, progress=False)
+        assert not ckpt.is_complete(tmp_path)
+    assert sorted(n for n in os.listdir(tmp_path) if n.startswith(".")) == [
+        ".fastinit-ledger-0-of-3.json", ".fastinit-ledger-2-of-3.json"]
+    assert not (tmp_path / _format.INDEX_FILE).exists()  # not loadable before it is whole
+    ckpt.write(tmp_path, plan, seed=7, max_shard_size="150KB", num_workers=3, worker_index=1,
+               progress=False)
+    assert ckpt.is_complete(tmp_path)
+    assert (tmp_path / _format.INDEX_FILE).exists()
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]
+
+
+def test_a_clean_up_cut_short_is_finished_by_the_next_run(tmp_path):
+    plan = make_plan()
+    ckpt.write(tmp_path / "whole", plan, seed=7, max_shard_size="150KB", progress=False)
+    cut = tmp_path / "cut"
+    for i in (0, 1):
+        ckpt.write(cut, plan, seed=7, max_shard_size="150KB", num_workers=2, worker_index=i,
+                   progress=False)
+        if i == 0:
+            kept = (cut / ".fastinit-ledger-0-of-2.json").read_bytes()
+    (cut / ".fastinit-ledger-0-of-2.json").write_bytes(kept)  # as if killed while removing
+    assert ckpt.is_complete(cut) is False  # worker 1's ledger is gone
+    s = ckpt.write(cut, plan, seed=7, max_shard_size="150KB", num_workers=2, worker_index=1,
+                   progress=False)
+    assert s.bytes_written == 0
+    assert not [n for n in os.listdir(cut) if n.startswith(".")]
+    assert sha256s(cut) == sha256s(tmp_path / "whole")
 
 
 def test_verify_passes_and_finds_a_changed_byte(tmp_path):
@@ -291,20 +347,29 @@ def test_an_unwritable_path_is_refused(tmp_path):
             ckpt.write(bad, make_plan(), seed=7, progress=False)
 
 
-def test_command_writes_the_built_in_spec_as_the_main_job_fills_it(tmp_path):
-    from safetensors import safe_open
-
+def test_command_writes_the_built_in_spec_as_a_gpt2_transformers_loads(tmp_path):
+    torch = require("torch")
+    transformers = require("transformers")
+    import fastinit.torch
     from fastinit._cli import main, model
+    from fastinit._cli.checkpoint import spec_config
 
     out = tmp_path / "spec"
     argv = ["checkpoint", "--params", "3e6", "--layers", "2", "--dtype", "float32", "--seed", "4",
             "--max-shard-size", "4MB", "--out", str(out), "--quiet", "--verify", "full"]
     assert main(argv) == 0
-    index = json.loads((out / _format.INDEX_FILE).read_text())
-    params = model.spec(model.d_model_for(3e6, 2), 2)
-    assert sorted(index["weight_map"]) == sorted(p.name for p in params)
-    for p in params:
-        want = model.initialize(p, np.empty(p.shape, np.float32), seed=4, layers=2)
-        with safe_open(out / index["weight_map"][p.name], framework="numpy") as f:
-            assert as_bytes(f.get_tensor(p.name)) == as_bytes(want), p.name
-    assert main(argv[:-3] + ["--seed", "5"]) == 2  # the ledger holds seed 4
+    assert {"config.json", "generation_config.json", _format.INDEX_FILE} <= set(os.listdir(out))
+    loaded, info = transformers.AutoModelForCausalLM.from_pretrained(out,
+                                                                     output_loading_info=True)
+    assert type(loaded).__name__ == "GPT2LMHeadModel"
+    assert [info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys")] == [set()] * 3
+    params = model.spec(model.d_model_for(3e6, 2), 2)  # the main job's decoder, same sizes
+    assert sorted(math.prod(p.shape) for p in params) == sorted(
+        p.numel() for p in loaded.parameters())
+    cfg = spec_config(3e6, 2)
+    assert (cfg.n_embd, cfg.n_layer, cfg.vocab_size) == (64, 2, model.VOCAB)
+    want = transformers.AutoModelForCausalLM.from_config(cfg)
+    fastinit.torch.init_module(want, seed=4, rules="hf")
+    got = loaded.state_dict()
+    assert [k for k, v in want.state_dict().items() if not torch.equal(got[k], v)] == []
+    assert main(argv[:-3] + ["--seed", "5"]) == 2  # the finished checkpoint holds seed 4

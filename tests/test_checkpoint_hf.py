@@ -76,23 +76,58 @@ def test_llama_checkpoint_loads_in_transformers_and_equals_init_module(tmp_path,
     assert [k for k in want if not torch.equal(as_int(loaded[k]), as_int(want[k]))] == []
 
 
-@pytest.mark.parametrize("tied", [False, True])
-def test_stored_keys_and_config_are_those_save_pretrained_writes(tmp_path, tied):
-    doc = dict(TINY, tie_word_embeddings=tied)
+BERT = {"model_type": "bert", "hidden_size": 64, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 1000}
+
+
+def small_files(d):
+    return {n: (d / n).read_bytes() for n in sorted(os.listdir(d))
+            if not n.endswith(".safetensors")}
+
+
+def save_pretrained(doc, out, auto, **kwargs):
     cfg = transformers.AutoConfig.for_model(**doc)
-    transformers.AutoModelForCausalLM.from_config(cfg).save_pretrained(tmp_path / "hf")
-    ckpt.write(tmp_path / "ours", config_file(tmp_path, doc), seed=0, dtype="float32",
-               progress=False)
+    model = auto.from_config(cfg)
+    model.save_pretrained(out, **kwargs)
+    return model
+
+
+@pytest.mark.parametrize(("doc", "auto", "generates"), [
+    (dict(TINY, tie_word_embeddings=False), "AutoModelForCausalLM", True),
+    (dict(TINY, tie_word_embeddings=True), "AutoModelForCausalLM", True),
+    (BERT, "AutoModelForMaskedLM", False),
+], ids=["llama", "llama-tied", "bert-masked-lm"])
+def test_files_keys_and_metadata_are_those_save_pretrained_writes(tmp_path, doc, auto,
+                                                                   generates):
     from safetensors import safe_open
 
-    def keys(d):
-        with safe_open(d / "model.safetensors", framework="pt") as f:
-            return set(f.keys())
+    model = save_pretrained(doc, tmp_path / "hf", getattr(transformers, auto))
+    assert model.can_generate() is generates
+    ckpt.write(tmp_path / "ours", model.config, seed=0, dtype="float32", progress=False)
 
-    assert keys(tmp_path / "ours") == keys(tmp_path / "hf")
-    theirs = json.loads((tmp_path / "hf" / "config.json").read_text())
-    ours = json.loads((tmp_path / "ours" / "config.json").read_text())
-    assert ours == dict(theirs, dtype="float32")
+    def keys_and_metadata(d):
+        with safe_open(d / "model.safetensors", framework="pt") as f:
+            return set(f.keys()), f.metadata()["format"]
+
+    assert keys_and_metadata(tmp_path / "ours") == keys_and_metadata(tmp_path / "hf")
+    theirs, ours = small_files(tmp_path / "hf"), small_files(tmp_path / "ours")
+    assert ("generation_config.json" in ours) is generates
+    assert ours == theirs  # config.json and generation_config.json, byte for byte
+
+
+@pytest.mark.parametrize(("doc", "auto"), [(dict(TINY, tie_word_embeddings=True),
+                                            "AutoModelForCausalLM"),
+                                           (BERT, "AutoModelForMaskedLM")],
+                         ids=["llama-tied", "bert-masked-lm"])
+def test_a_sharded_index_is_the_one_save_pretrained_writes(tmp_path, doc, auto):
+    model = save_pretrained(doc, tmp_path / "hf", getattr(transformers, auto),
+                            max_shard_size="100KB")
+    ckpt.write(tmp_path / "ours", model.config, seed=0, dtype="float32",
+               max_shard_size="100KB", progress=False)
+    theirs = json.loads((tmp_path / "hf" / "model.safetensors.index.json").read_text())
+    assert set(theirs["metadata"]) == {"total_parameters", "total_size"}
+    assert small_files(tmp_path / "ours") == small_files(tmp_path / "hf")  # index included
+    assert sorted(os.listdir(tmp_path / "ours")) == sorted(os.listdir(tmp_path / "hf"))
 
 
 def run_cli(*args, env=None):

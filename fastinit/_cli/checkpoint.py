@@ -1,9 +1,11 @@
 """``python -m fastinit checkpoint``: a freshly initialized safetensors checkpoint.
 
-Writes ``model.safetensors`` (or shards and ``model.safetensors.index.json``)
-and ``config.json`` for a Hugging Face ``config.json``, or the main job's
-built-in decoder spec (``--params``, ``--layers``; no ``config.json`` then),
-out of core, resumable, from any number of processes (``--num-workers`` and
+Writes what transformers' ``save_pretrained`` writes (``model.safetensors``
+or shards and ``model.safetensors.index.json``, ``config.json``, and
+``generation_config.json`` for a model that generates) for a Hugging Face
+``config.json``, or for the built-in spec (``--params``, ``--layers``): the
+main job's decoder as a GPT-2 (``GPT2Config``) of its sizes, out of core,
+resumable, from any number of processes (``--num-workers`` and
 ``--worker-index``, or torchrun's ``WORLD_SIZE`` and ``RANK``). See
 ``fastinit.checkpoint.write``.
 """
@@ -23,7 +25,8 @@ def parser():
                     "resumable: run the same command again to finish an interrupted one.")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output directory: empty, or an unfinished run of the same arguments")
-    src = p.add_argument_group("model (a Hugging Face config, else the built-in decoder spec)")
+    src = p.add_argument_group("model (a Hugging Face config, else the built-in spec: the main "
+                               "job's decoder as a GPT-2 of its sizes)")
     src.add_argument("--config", metavar="CONFIG.json",
                      help="a Hugging Face config.json, or a directory holding one")
     src.add_argument("--params", type=options.number(1e5), default=250e6,
@@ -33,7 +36,7 @@ def parser():
     p.add_argument("--dtype", choices=DTYPES, default="bfloat16")
     p.add_argument("--seed", type=options.seed, default=0, help="in [0, 2**64) (default 0)")
     p.add_argument("--rules", choices=("hf", "torch"), default="hf",
-                   help="with --config: the rules of fastinit.torch.init_module (default hf)")
+                   help="the rules of fastinit.torch.init_module (default hf)")
     p.add_argument("--max-shard-size", default="5GB", metavar="SIZE",
                    help='largest shard: bytes, "5GB" (10**9) or "4GiB" (2**30); default 5GB')
     p.add_argument("--num-workers", type=options.positive_int, default=None, metavar="N",
@@ -54,27 +57,28 @@ def _workers(args):
             0 if args.worker_index is None else args.worker_index)
 
 
-def _spec_rows(args):
-    """The built-in decoder spec as plan rows (Keras layout, the main job's initializers)."""
-    from ..checkpoint import PlanRow
+def spec_config(params, layers):
+    """The built-in spec as a transformers ``GPT2Config``: the main job's decoder, same sizes.
 
-    d_model = model.d_model_for(args.params, args.layers)
-    rows = []
-    for p in model.spec(d_model, args.layers):
-        fn, kwargs = model.initializer(p, seed=args.seed, layers=args.layers)
-        rows.append(PlanRow(p.name, p.shape, fn, kwargs, True))
-    return rows
+    GPT-2 has the main job's parameters, shapes and ``(in, out)`` layout (token
+    and position embeddings, pre-LayerNorm blocks with biases, 4x MLP, a final
+    LayerNorm, the head tied to the token embedding), so it holds
+    ``model.spec(width, layers)`` parameter for parameter; heads are 64 wide.
+    """
+    from transformers import GPT2Config
+
+    width = model.d_model_for(params, layers)
+    return GPT2Config(vocab_size=model.VOCAB, n_positions=model.CONTEXT, n_embd=width,
+                      n_layer=layers, n_head=width // 64)
 
 
 def _body(args):
-    needed = {"safetensors": "safetensors", "tqdm": "tqdm"}
-    if args.config is not None:
-        needed.update(torch="torch", transformers="transformers")
-    options.require(needed, extra="checkpoint",
-              needed_by="checkpoint --config" if args.config else "checkpoint")
+    needed = {"safetensors": "safetensors", "tqdm": "tqdm", "torch": "torch",
+              "transformers": "transformers"}
+    options.require(needed, extra="checkpoint", needed_by="checkpoint")
     from .. import checkpoint
 
-    src = args.config if args.config is not None else _spec_rows(args)
+    src = args.config if args.config is not None else spec_config(args.params, args.layers)
     num_workers, worker_index = _workers(args)
     common = dict(seed=args.seed, dtype=args.dtype, rules=args.rules,
                   max_shard_size=args.max_shard_size)

@@ -111,7 +111,7 @@ PLAN_SEED = ("seed must equal the seed of every plan row that has one, got seed=
              "with seed={}")
 
 
-# --- checkpoints (fastinit.checkpoint, _ckpt_format, _ckpt_models) ---
+# --- checkpoints (fastinit.checkpoint) ---
 CKPT_SHARD_SIZE_FORM = ('max_shard_size must be a positive byte count such as 5000000000, "5GB" '
                         'or "4GiB", got {!r}')
 CKPT_SHARD_SIZE = "max_shard_size must be a positive byte count, got {!r}"
@@ -129,6 +129,8 @@ CKPT_FOREIGN = ("out_dir must be empty or hold an unfinished checkpoint of the s
                 "got other files in {!r}: {}")
 CKPT_NO_LEDGER = ("out_dir must be empty or hold a checkpoint written by fastinit, got "
                   "safetensors files without a ledger in {!r}")
+CKPT_FINISHED = ("arguments must equal those of the finished checkpoint in {!r}, got {}; use "
+                 "an empty directory for a new checkpoint")
 CKPT_ARGUMENTS = ("arguments must equal those of the checkpoint in {!r} to resume it, got {}; "
                   "use an empty directory for a new checkpoint")
 CKPT_FREE = "out_dir must have {:,} bytes free for this checkpoint, got {:,} bytes free in {!r}"

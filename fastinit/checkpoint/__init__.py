@@ -1,9 +1,10 @@
 """Freshly initialized checkpoints, larger than memory, straight to safetensors.
 
 ``write`` turns a model description into a Hugging Face checkpoint directory
-(``model.safetensors`` or shards plus ``model.safetensors.index.json``, and
-``config.json``) holding exactly the values ``fastinit.torch.init_module``
-gives the same model: element ``i`` of every tensor depends only on
+(the files ``save_pretrained`` writes: ``model.safetensors`` or shards plus
+``model.safetensors.index.json``, ``config.json`` and, for a model that
+generates, ``generation_config.json``) holding exactly the values
+``fastinit.torch.init_module`` gives the same model: element ``i`` of every tensor depends only on
 (seed, parameter name, ``i``), so each file is created at its final size and
 filled in place, in bounded pieces, in any order, by any number of processes,
 and a crashed run resumes where it stopped. ``verify`` recomputes and
@@ -20,7 +21,7 @@ from typing import NamedTuple
 
 from .._engine import checks, framework_checks
 from .._version import __version__
-from . import _files, _format, _models
+from . import _files, _finish, _format, _models
 from ._format import PlanRow as PlanRow
 
 _RULES = ("hf", "torch")
@@ -62,23 +63,26 @@ class VerifyReport(NamedTuple):
 
 
 def _plan(model, seed, dtype, rules, max_shard_size):
+    """The layout, the small files by name, the arguments a ledger records."""
     if not isinstance(dtype, str) or dtype not in _format.DTYPES:
         raise TypeError(framework_checks.CKPT_DTYPE.format(tuple(_format.DTYPES), dtype))
     seed = checks.check_uint64("seed", seed)
     if rules not in _RULES and not callable(rules):
         raise ValueError(framework_checks.CKPT_RULES.format(_RULES, rules))
     shard = _format.parse_size(max_shard_size)
-    entries, config = _models.resolve(model, seed=seed, rules=rules, dtype_name=dtype)
-    names = [e.name for e in entries]
+    found = _models.resolve(model, seed=seed, rules=rules, dtype_name=dtype)
+    names = [e.name for e in found.rows]
     if len(set(names)) != len(names):
         raise ValueError(framework_checks.CKPT_DUPLICATES)
     metadata = {"format": "pt", "seed": str(seed), "rules": getattr(rules, "__name__", rules),
-                "fastinit_version": __version__}
-    lay = _format.layout(entries, dtype_name=dtype, max_shard_size=shard, metadata=metadata)
+                "model_sha256": _models.fingerprint(found.rows), "fastinit_version": __version__}
+    lay = _format.layout(found.rows, dtype_name=dtype, max_shard_size=shard, metadata=metadata,
+                         total_parameters=found.total_parameters)
+    small = dict(found.files, **({_format.INDEX_FILE: lay.index} if lay.index else {}))
     args = {"seed": seed, "dtype": dtype, "rules": metadata["rules"], "max_shard_size": shard,
-            "model_sha256": _models.fingerprint(entries), "fastinit_version": __version__,
+            "model_sha256": metadata["model_sha256"], "fastinit_version": __version__,
             "piece_bytes": _files.PIECE_BYTES}
-    return lay, config, args
+    return lay, small, args, metadata
 
 
 def _check_workers(num_workers, worker_index):
@@ -100,15 +104,16 @@ def _open_dir(out_dir):
     return out_dir
 
 
-def _check_dir(out_dir, lay, args, num_workers):
+def _check_dir(out_dir, plan, num_workers):
     """Refuse foreign files, a ledger with other arguments and a full disk."""
+    lay, small, args, metadata = plan
     names = sorted(os.listdir(out_dir))
-    foreign = [n for n in names if not _files.is_own_file(n, lay)]
+    ledgers = _finish.ledger_names(out_dir)
+    if not ledgers and any(n.endswith(".safetensors") or n in small for n in names):
+        _finish.check_unfinished(out_dir, names, metadata)
+    foreign = [n for n in names if not _files.is_own_file(n, lay, small)]
     if foreign:
         raise ValueError(framework_checks.CKPT_FOREIGN.format(out_dir, ", ".join(foreign[:5])))
-    ledgers = [n for n in names if n.startswith(_files.LEDGER_PREFIX) and n.endswith(".json")]
-    if not ledgers and any(n in lay.files or n == _format.INDEX_FILE for n in names):
-        raise ValueError(framework_checks.CKPT_NO_LEDGER.format(out_dir))
     for name in ledgers:
         record = _files.read_json(os.path.join(out_dir, name))
         theirs = dict(record.get("arguments", {}), num_workers=record.get("num_workers"))
@@ -171,10 +176,13 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     stream of a tensor is its name). Files are created at their final size,
     their safetensors header written, and every tensor filled in place
     through ``np.memmap`` in pieces of at most 32 MiB, each flushed and its
-    pages dropped, so memory does not grow with the checkpoint. A ledger
-    (``.fastinit-ledger-I-of-N.json``) records the pieces on disk: calling
-    ``write`` again with the same arguments finishes an interrupted run, and
-    the files are then byte-identical to an uninterrupted one.
+    pages dropped, so memory does not grow with the checkpoint. While it
+    runs, a ledger (``.fastinit-ledger-I-of-N.json``) records the pieces on
+    disk: calling ``write`` again with the same arguments finishes an
+    interrupted run, and the files are then byte-identical to an
+    uninterrupted one. The process that finishes last writes the small files
+    (index, ``config.json``, ``generation_config.json``) and removes every
+    ledger; called again on a finished directory, ``write`` writes nothing.
 
     Parameters
     ----------
@@ -228,10 +236,16 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     1
     """
     num_workers, worker_index = _check_workers(num_workers, worker_index)
-    lay, config, args = _plan(model, seed, dtype, rules, max_shard_size)
+    plan = _plan(model, seed, dtype, rules, max_shard_size)
+    lay, small, args, _ = plan
     out_dir = _open_dir(out_dir)
-    _check_dir(out_dir, lay, args, num_workers)
     t0 = time.perf_counter()
+    total = sum(p.nbytes for p in lay.placed)
+    if _finish.is_finished(out_dir, lay, small):
+        _finish.remove_ledgers(out_dir)  # left by a clean-up cut short
+        return Summary(out_dir, len(lay.files), total, 0, time.perf_counter() - t0,
+                       worker_index, num_workers)
+    _check_dir(out_dir, plan, num_workers)
     todo = _files.pieces(lay, num_workers, worker_index)
     ledger = _files.Ledger(out_dir, worker_index, num_workers)
     record = ledger.read() or {"arguments": args, "num_workers": num_workers,
@@ -249,25 +263,34 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     finally:
         if bar is not None:
             bar.close()
-    if lay.index:
-        _files.write_small_file(os.path.join(out_dir, _format.INDEX_FILE), lay.index)
-    if config is not None:
-        _files.write_small_file(os.path.join(out_dir, _format.CONFIG_FILE), config)
-    return Summary(out_dir, len(lay.files), sum(p.nbytes for p in lay.placed), written,
-                   time.perf_counter() - t0, worker_index, num_workers)
+    _finish.finish(out_dir, small, num_workers)
+    return Summary(out_dir, len(lay.files), total, written, time.perf_counter() - t0,
+                   worker_index, num_workers)
 
 
 def is_complete(out_dir):
     """Whether every process of the checkpoint in `out_dir` has finished writing.
 
-    Reads the ledgers ``.fastinit-ledger-I-of-N.json``: all ``N`` must be
-    there, each with all its pieces on disk.
+    A finished checkpoint holds no ledger, only its files (``model.safetensors``,
+    or the index and every shard it names); while processes write, each keeps a
+    ledger ``.fastinit-ledger-I-of-N.json``, and all ``N`` must be there with
+    all their pieces on disk.
     """
     out_dir = os.fspath(out_dir)
-    records = [_files.read_json(os.path.join(out_dir, n)) for n in sorted(os.listdir(out_dir))
-               if n.startswith(_files.LEDGER_PREFIX) and n.endswith(".json")]
-    return (bool(records) and len(records) == records[0]["num_workers"]
-            and all(r["pieces_done"] == r["pieces"] for r in records))
+    records = _finish.read_ledgers(out_dir)
+    if records:
+        return (len(records) == records[0]["num_workers"]
+                and all(r["pieces_done"] == r["pieces"] for r in records))
+    if records is None:  # a process is removing the ledgers of a finished run
+        return True
+    if os.path.exists(os.path.join(out_dir, _format.SINGLE_FILE)):
+        return True
+    try:
+        index = _files.read_json(os.path.join(out_dir, _format.INDEX_FILE))
+    except (OSError, ValueError):
+        return False
+    files = set(index.get("weight_map", {}).values())
+    return bool(files) and all(os.path.exists(os.path.join(out_dir, f)) for f in files)
 
 
 def _windows(n, full):
@@ -319,7 +342,7 @@ def verify(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size
     """
     from safetensors import safe_open
 
-    lay, _, _ = _plan(model, seed, dtype, rules, max_shard_size)
+    lay = _plan(model, seed, dtype, rules, max_shard_size)[0]
     out_dir = os.fspath(out_dir)
     dt = _format.DTYPES[dtype]
     for k, name in enumerate(lay.files):

@@ -23,8 +23,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _format
-
 PIECE_BYTES = 32 * 2**20  # resident file pages of one piece; no anonymous memory
 LEDGER_PREFIX = ".fastinit-ledger-"
 LEDGER_SECONDS = 0.5
@@ -246,10 +244,10 @@ def allocated_bytes(path, size):
         return 0
 
 
-def is_own_file(name, lay):
-    """Whether ``name`` is a file a checkpoint of this layout writes."""
-    if name in lay.files or name in (_format.INDEX_FILE, _format.CONFIG_FILE):
+def is_own_file(name, lay, small):
+    """Whether ``name`` is a file a checkpoint of this layout and these small files writes."""
+    if name in lay.files or name in small:
         return True
     base = name.split(".tmp", 1)[0]
-    return name.startswith(LEDGER_PREFIX) or (".tmp" in name and is_own_file(base, lay)
+    return name.startswith(LEDGER_PREFIX) or (".tmp" in name and is_own_file(base, lay, small)
                                               and base != name)

@@ -26,7 +26,6 @@ DTYPES = {"float32": np.dtype(np.float32), "bfloat16": formats.BFLOAT16,
 SAFETENSORS_DTYPE = {"float32": "F32", "bfloat16": "BF16", "float16": "F16"}
 SINGLE_FILE = "model.safetensors"
 INDEX_FILE = "model.safetensors.index.json"
-CONFIG_FILE = "config.json"
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)?\s*$", re.IGNORECASE)
@@ -129,8 +128,13 @@ def _header(entries, dtype_name, metadata):
     return struct.pack("<Q", len(text)) + text, pos
 
 
-def layout(entries, *, dtype_name, max_shard_size, metadata):
-    """Files, headers and the place of every tensor; deterministic in its inputs."""
+def layout(entries, *, dtype_name, max_shard_size, metadata, total_parameters=None):
+    """Files, headers and the place of every tensor; deterministic in its inputs.
+
+    The index of a sharded checkpoint holds ``total_parameters`` (default: every
+    element of every tensor) and ``total_size`` (bytes of tensor data), as
+    ``PreTrainedModel.save_pretrained`` writes them.
+    """
     item = DTYPES[dtype_name].itemsize
     groups = _shards([math.prod(e.shape) * item for e in entries], max_shard_size)
     n = len(groups)
@@ -150,7 +154,10 @@ def layout(entries, *, dtype_name, max_shard_size, metadata):
         sizes.append(len(header) + data)
     index = b""
     if n > 1:
-        total = sum(p.nbytes for p in placed)
-        doc = {"metadata": {"total_size": total}, "weight_map": weight_map}
+        if total_parameters is None:
+            total_parameters = sum(math.prod(e.shape) for e in entries)
+        doc = {"metadata": {"total_parameters": total_parameters,
+                            "total_size": sum(p.nbytes for p in placed)},
+               "weight_map": weight_map}
         index = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     return Layout(files, headers, sizes, placed, index)

@@ -5,15 +5,33 @@ built on the meta device with transformers, so no parameter memory is
 allocated; a torch module is planned as it is; a list of plan rows is taken
 as given. The rows come from ``fastinit.torch.plan_module``, the same plan
 ``fastinit.torch.init_module`` fills, so names, streams and values agree.
+The small files beside the tensors (``config.json``, and
+``generation_config.json`` for a model that generates) are written by
+transformers' own ``save_pretrained`` methods of the config objects, as
+``PreTrainedModel.save_pretrained`` writes them.
 """
 
 import copy
 import hashlib
 import json
+import math
 import os
+import tempfile
+from typing import NamedTuple
 
 from .._engine import framework_checks
 from ._format import PlanRow
+
+CONFIG_FILE = "config.json"
+GENERATION_FILE = "generation_config.json"
+
+
+class Resolved(NamedTuple):
+    """A model description resolved: rows to fill, small files, parameter count."""
+
+    rows: list
+    files: dict  # name -> bytes: config.json, generation_config.json
+    total_parameters: int  # as PreTrainedModel.num_parameters() counts them
 
 
 def _load_config(path):
@@ -49,12 +67,29 @@ def _meta_model(cfg):
             return transformers.AutoModel.from_config(cfg)
 
 
-def _config_json(cfg, model, dtype_name):
-    """config.json as transformers' save_pretrained writes it."""
+def _hf_files(cfg, model, dtype_name):
+    """config.json (and generation_config.json) as ``model.save_pretrained`` writes them."""
     cfg = copy.deepcopy(cfg)
-    cfg.architectures = [type(model).__name__]
+    cfg.architectures = [type(model).__name__.removeprefix("FSDP")]
     cfg.dtype = dtype_name
-    return cfg.to_json_string(use_diff=True).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg.save_pretrained(tmp)
+        if callable(getattr(model, "can_generate", None)) and model.can_generate():
+            model.generation_config.save_pretrained(tmp)
+        names = sorted(n for n in os.listdir(tmp) if n in (CONFIG_FILE, GENERATION_FILE))
+        return {n: _read(os.path.join(tmp, n)) for n in names}
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _count_parameters(module):
+    """Parameters, each shared one once (``PreTrainedModel.num_parameters``)."""
+    if callable(getattr(module, "num_parameters", None)):
+        return int(module.num_parameters())
+    return sum(math.prod(p.shape) for p in module.parameters())
 
 
 def _is_hf_config(obj):
@@ -67,7 +102,7 @@ def _is_module(obj):
 
 
 def resolve(model, *, seed, rules, dtype_name):
-    """Rows to fill and the config.json bytes (or None) for ``model``."""
+    """Rows to fill, small files and parameter count (a ``Resolved``) for ``model``."""
     if isinstance(model, (str, os.PathLike)):
         model = _load_config(model)
     if _is_hf_config(model):
@@ -75,14 +110,15 @@ def resolve(model, *, seed, rules, dtype_name):
     elif _is_module(model):
         module, config = model, getattr(model, "config", None)
     elif isinstance(model, (list, tuple)) and all(hasattr(r, "fn") for r in model):
-        return [as_entry(r).seeded(seed) for r in model], None
+        rows = [as_entry(r).seeded(seed) for r in model]
+        return Resolved(rows, {}, sum(math.prod(r.shape) for r in rows))
     else:
         raise TypeError(framework_checks.CKPT_MODEL.format(type(model).__name__))
     from ..torch import plan_module
 
-    rows = plan_module(module, seed=seed, rules=rules)
-    cfg_json = _config_json(config, module, dtype_name) if _is_hf_config(config) else None
-    return [as_entry(r) for r in rows], cfg_json
+    rows = [as_entry(r) for r in plan_module(module, seed=seed, rules=rules)]
+    files = _hf_files(config, module, dtype_name) if _is_hf_config(config) else {}
+    return Resolved(rows, files, _count_parameters(module))
 
 
 def as_entry(row):
