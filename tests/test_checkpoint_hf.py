@@ -164,10 +164,12 @@ def test_command_reports_bad_configs(tmp_path):
     res = run_cli("--config", bad, "--out", tmp_path / "out")
     assert res.returncode == 2
     assert "error: config must be a readable Hugging Face config.json" in res.stderr
-    res = run_cli("--config", config_file(tmp_path, dict(TINY, model_type="no-such-model")),
+    res = run_cli("--config", config_file(tmp_path, dict(TINY, model_type="lama")),
                   "--out", tmp_path / "out")
     assert res.returncode == 2
     assert "error: config must describe a model transformers knows" in res.stderr
+    assert "model_type 'lama'; nearest: llama" in res.stderr
+    assert len(res.stderr.split("nearest: ")[1].split(", ")) <= 5  # not the whole list
     with pytest.raises(ValueError, match='config must be a JSON object with a "model_type"'):
         ckpt.write(tmp_path / "out", config_file(tmp_path, [1, 2]), seed=0)
     assert not (tmp_path / "out").exists()

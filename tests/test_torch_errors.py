@@ -168,3 +168,15 @@ def test_nothing_is_written_when_a_drop_in_raises():
         with pytest.raises(ValueError, match=" must be "):
             bad()
         assert t.eq(7.0).all()
+
+
+@pytest.mark.parametrize(("name", "args"), [("uniform_", (-1.0, 1.0)), ("normal_", (0.0, 2.0)),
+                                            ("trunc_normal_", (0.0, 1.0, -2.0, 2.0)),
+                                            ("kaiming_uniform_", ()), ("xavier_normal_", ()),
+                                            ("orthogonal_", ()), ("sparse_", (0.5,))])
+def test_drop_ins_accept_torchs_generator_and_draw_from_the_seed(name, args):
+    fn = getattr(fit, name)
+    plain = fn(torch.empty(6, 5), *args, seed=3, stream="w")
+    with_generator = fn(torch.empty(6, 5), *args, generator=torch.Generator().manual_seed(9),
+                        seed=3, stream="w")
+    assert torch.equal(with_generator, plain)

@@ -105,6 +105,33 @@ def test_gpt2_residual_projections_get_transformers_scaled_std():
     assert first_step(rows["transformer.h.0.attn.c_attn.weight"])[1]["std"] == 0.02
 
 
+def test_t5_plan_is_what_transformers_init_weights_calls():
+    cfg = transformers.T5Config(d_model=32, d_kv=8, d_ff=48, num_layers=2, num_heads=4,
+                                vocab_size=64, relative_attention_num_buckets=8)
+    model, calls = hf_calls(lambda: transformers.T5ForConditionalGeneration(cfg))
+    tensors = dict(model.named_parameters()) | dict(model.named_buffers())
+    plan = fit.plan_module(model, seed=0, rules="hf")
+    tied = {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"}
+    assert [p.name for p in plan] == [k for k in model.state_dict() if k not in tied]
+    for row in plan:
+        assert first_step(row) == calls[id(tensors[row.name])], row.name
+    rows = {r.name: first_step(r)[1].get("std") for r in plan}
+    assert rows["encoder.block.0.layer.0.SelfAttention.q.weight"] == (32 * 8) ** -0.5
+    assert rows["decoder.block.1.layer.2.DenseReluDense.wo.weight"] == 48 ** -0.5
+
+
+@pytest.mark.parametrize("family", ["Llama", "Gemma"])
+def test_hf_plan_rows_fill_what_init_module_writes(family):
+    import numpy as np
+
+    model = build(family)
+    plan = fit.plan_module(model, seed=6, rules="hf")
+    state = fit.init_module(model, seed=6, rules="hf").state_dict()
+    for row in plan:
+        values = row.fn(np.zeros(row.shape, np.float32), **row.kwargs)
+        assert np.array_equal(values, state[row.name].numpy()), row.name
+
+
 @pytest.mark.parametrize("family", ["Llama", "Gemma"])
 def test_meta_built_model_after_init_equals_model_config_where_it_is_deterministic(family):
     reference = build(family)
@@ -114,6 +141,7 @@ def test_meta_built_model_after_init_equals_model_config_where_it_is_determinist
     fit.init_module(model, seed=0, rules="hf")
     ours, theirs = dict(model.named_buffers()), dict(reference.named_buffers())
     assert set(ours) == set(theirs)
+    assert set(theirs) - set(model.state_dict())  # non-persistent: recomputed, never stored
     for name, value in theirs.items():  # rotary tables: what the constructor computes
         assert torch.equal(ours[name], value), name
     state = model.state_dict()

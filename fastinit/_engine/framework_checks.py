@@ -119,6 +119,8 @@ CKPT_DTYPE = "dtype must be one of {}, got {!r}"  # TypeError
 CKPT_RULES = "rules must be one of {} or a callable, got {!r}"
 CKPT_CONFIG_READ = "config must be a readable Hugging Face config.json, got {!r} ({})"
 CKPT_CONFIG_TYPE = 'config must be a JSON object with a "model_type", got {!r}'
+CKPT_CONFIG_UNKNOWN = ("config must describe a model transformers knows, got {!r} with model_type "
+                       "{!r}; nearest: {}")
 CKPT_CONFIG_MODEL = "config must describe a model transformers knows, got {!r} ({})"
 CKPT_MODEL = ("model must be a config.json path, a transformers config, a torch module or a "
               "list of plan rows, got {}")  # TypeError

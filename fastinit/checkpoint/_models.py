@@ -12,6 +12,7 @@ transformers' own ``save_pretrained`` methods of the config objects, as
 """
 
 import copy
+import difflib
 import hashlib
 import json
 import math
@@ -47,8 +48,15 @@ def _load_config(path):
         raise ValueError(framework_checks.CKPT_CONFIG_READ.format(path, err)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("model_type"), str):
         raise ValueError(framework_checks.CKPT_CONFIG_TYPE.format(path))
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    model_type = doc.pop("model_type")
+    if model_type not in CONFIG_MAPPING:
+        near = difflib.get_close_matches(model_type, list(CONFIG_MAPPING), n=5, cutoff=0.5)
+        raise ValueError(framework_checks.CKPT_CONFIG_UNKNOWN.format(
+            path, model_type, ", ".join(near) or "none close"))
     try:
-        return AutoConfig.for_model(doc.pop("model_type"), **doc)
+        return AutoConfig.for_model(model_type, **doc)
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(framework_checks.CKPT_CONFIG_MODEL.format(path, err)) from None
 
