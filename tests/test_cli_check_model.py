@@ -20,7 +20,8 @@ from conftest import require
 torch = require("torch")
 transformers = require("transformers")
 
-from fastinit._cli import check_model, model_check  # noqa: E402
+from fastinit._cli import check_model  # noqa: E402
+from fastinit._cli.check_model import architecture  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -58,7 +59,7 @@ def test_a_model_type_without_a_class_of_the_kinds_is_refused(capsys):
 
 
 def test_an_architecture_too_large_for_a_small_config_is_skipped_with_the_reason():
-    found = model_check.check("llama", "LlamaForCausalLM", limit=1000)
+    found = architecture.check("llama", "LlamaForCausalLM", limit=1000)
     assert found["status"] == "skipped"
     assert "parameters at its smallest" in found["detail"]
     assert "1 skipped" in check_model.summary([{**found, "class": "LlamaForCausalLM"}])
@@ -82,8 +83,8 @@ def draws(seed, n=4096, std=1.0):
 
 def test_compare_finds_a_wrong_std_and_accepts_the_right_one():
     three = [draws(s) for s in range(3)]
-    assert model_check.compare_tensor(three, draws(9)) is None
-    assert "std" in model_check.compare_tensor(three, draws(9, std=1.2))
+    assert architecture.compare_tensor(three, draws(9)) is None
+    assert "std" in architecture.compare_tensor(three, draws(9, std=1.2))
 
 
 def test_compare_finds_a_wrong_distribution_with_the_right_std():
@@ -91,24 +92,24 @@ def test_compare_finds_a_wrong_distribution_with_the_right_std():
     three = [draws(s, n=100_000) for s in range(3)]
     uniform = torch.from_numpy(np.random.default_rng(9).uniform(-3**0.5, 3**0.5, 100_000)
                                .astype(np.float32))
-    assert "KS" in model_check.compare_tensor(three, uniform)
+    assert "KS" in architecture.compare_tensor(three, uniform)
 
 
 def test_compare_finds_constants_and_zero_rows():
-    assert model_check.compare_tensor(refs([1.0, 2.0], [1.0, 2.0], [1.0, 2.0]),
+    assert architecture.compare_tensor(refs([1.0, 2.0], [1.0, 2.0], [1.0, 2.0]),
                                       torch.tensor([1.0, 2.5])) is not None
     padded = [torch.cat([torch.zeros(1, 64), draws(s).reshape(64, 64)[1:]]) for s in range(3)]
     ours = draws(9).reshape(64, 64)
-    assert "computed element(s) differ" in model_check.compare_tensor(padded, ours)
+    assert "computed element(s) differ" in architecture.compare_tensor(padded, ours)
     ours[0] = 0
-    assert model_check.compare_tensor(padded, ours) is None
+    assert architecture.compare_tensor(padded, ours) is None
 
 
 def test_compare_finds_nan_left_in_memory():
     three = [draws(s) for s in range(3)]
     ours = draws(9)
     ours[5] = float("nan")
-    assert "not finite" in model_check.compare_tensor(three, ours)
+    assert "not finite" in architecture.compare_tensor(three, ours)
 
 
 def test_ks_pvalue_agrees_with_scipy():
@@ -116,7 +117,7 @@ def test_ks_pvalue_agrees_with_scipy():
     rng = np.random.default_rng(0)
     for a, b in [(rng.normal(size=500), rng.normal(size=1500)),
                  (rng.normal(size=300), rng.normal(0.3, size=900))]:
-        ours, theirs = model_check.ks_pvalue(a, b), stats.ks_2samp(a, b).pvalue
+        ours, theirs = architecture.ks_pvalue(a, b), stats.ks_2samp(a, b).pvalue
         assert ours == pytest.approx(theirs, rel=0.2, abs=1e-12)  # asymptotic against exact
 
 
@@ -132,7 +133,7 @@ def test_a_broken_tie_is_found(monkeypatch):
         return module
 
     monkeypatch.setattr(fit, "init_module", untied)
-    found = model_check.check("gpt2", "GPT2LMHeadModel", forward=False)
+    found = architecture.check("gpt2", "GPT2LMHeadModel", forward=False)
     assert found["status"] == "differs"
     assert found["detail"].startswith("ties")
 

@@ -5,7 +5,7 @@ LM, masked LM, sequence-to-sequence LM and base models), a tiny config is
 built and ``fastinit.torch.init_module(rules="hf")`` of the model built on
 the meta device is compared with ``Model(config)`` tensor by tensor:
 distributions, constants, zero rows, ties, buffers and one forward pass
-(``fastinit._cli.model_check`` says how). ``--all`` checks every model type;
+(``fastinit._cli.check_model.architecture`` says how). ``--all`` checks every model type;
 ``--sample`` the fixed sample the test suite runs: for each distinct
 ``_init_weights`` implementation, the first class in name order that has it
 (every ``--sample-every``-th of those), if its tiny config has at most 5M
@@ -25,7 +25,8 @@ import sys
 import threading
 import time
 
-from . import options, tiny
+from .. import options
+from . import tiny
 
 WORKER_FLAG = "--worker"
 SAMPLE_LIMIT = 5e6  # parameters: the sample keeps to architectures that check in seconds
@@ -120,10 +121,10 @@ def _limit(args):
 
 
 def _one(task, args):
-    from . import model_check
+    from . import architecture
 
     model_type, name, kind = task
-    result = model_check.check(model_type, name, seed=args.seed, forward=not args.no_forward,
+    result = architecture.check(model_type, name, seed=args.seed, forward=not args.no_forward,
                                limit=_limit(args))
     return {"model_type": model_type, "class": name, "kind": kind, **result}
 
@@ -179,7 +180,7 @@ def _run_chunk(todo, args, emit):
 
 
 def _child_env():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 3))
     path = os.environ.get("PYTHONPATH", "")
     return {**os.environ, "OMP_NUM_THREADS": "1",
             "PYTHONPATH": root + (os.pathsep + path if path else "")}
