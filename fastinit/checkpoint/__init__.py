@@ -66,7 +66,7 @@ def _plan(model, seed, dtype, rules, max_shard_size):
     """The layout, the small files by name, the arguments a ledger records."""
     if not isinstance(dtype, str) or dtype not in _format.DTYPES:
         raise TypeError(framework_checks.CKPT_DTYPE.format(tuple(_format.DTYPES), dtype))
-    seed = checks.check_uint64("seed", seed)
+    seed = checks.check_seed(seed)
     if rules not in _RULES and not callable(rules):
         raise ValueError(framework_checks.CKPT_RULES.format(_RULES, rules))
     shard = _format.parse_size(max_shard_size)
@@ -139,7 +139,8 @@ def _progress_bar(total, initial, progress):
                 desc="checkpoint", file=sys.stderr, dynamic_ncols=True)
 
 
-def _fill(out_dir, lay, dtype, todo, ledger, record, bar):
+def _fill(out_dir, lay, dtype, todo, ledger, record, bar, seed):
+    fillers = {}  # each tensor's, built (and checked) once, at its first piece
     handles, sync = {}, _files.Writeback()
     written, last = 0, time.monotonic()
     try:
@@ -147,7 +148,10 @@ def _fill(out_dir, lay, dtype, todo, ledger, record, bar):
             placed = lay.placed[piece.tensor]
             if placed.file not in handles:
                 handles[placed.file] = open(os.path.join(out_dir, lay.files[placed.file]), "r+b")
-            start, n = _files.fill_piece(handles[placed.file], placed, piece, dtype)
+            if piece.tensor not in fillers:
+                fillers[piece.tensor] = _models.part_filler(placed.entry, seed)
+            start, n = _files.fill_piece(handles[placed.file], placed, piece, dtype,
+                                         fillers[piece.tensor])
             if sync.submit(handles[placed.file].fileno(), start, n) and \
                     time.monotonic() - last >= _files.LEDGER_SECONDS:
                 record["pieces_done"] = k  # every piece before this one is on disk
@@ -259,7 +263,8 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     sizes = [(p.stop - p.start) * _format.DTYPES[dtype].itemsize for p in todo]
     bar = _progress_bar(sum(sizes), sum(sizes[:record["pieces_done"]]), progress)
     try:
-        written = _fill(out_dir, lay, _format.DTYPES[dtype], todo, ledger, record, bar)
+        written = _fill(out_dir, lay, _format.DTYPES[dtype], todo, ledger, record, bar,
+                        args["seed"])
     finally:
         if bar is not None:
             bar.close()

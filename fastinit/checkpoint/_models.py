@@ -20,7 +20,8 @@ import os
 import tempfile
 from typing import NamedTuple
 
-from .._engine import framework_checks
+from .. import _fillers
+from .._engine import framework_checks, request
 from ._format import PlanRow
 
 CONFIG_FILE = "config.json"
@@ -122,9 +123,9 @@ def resolve(model, *, seed, rules, dtype_name):
         return Resolved(rows, {}, sum(math.prod(r.shape) for r in rows))
     else:
         raise TypeError(framework_checks.CKPT_MODEL.format(type(model).__name__))
-    from ..torch import plan_module
+    from ..torch import _plan
 
-    rows = [as_entry(r) for r in plan_module(module, seed=seed, rules=rules)]
+    rows = [as_entry(r) for r in _plan.rows(module, seed, rules)]
     files = _hf_files(config, module, dtype_name) if _is_hf_config(config) else {}
     return Resolved(rows, files, _count_parameters(module))
 
@@ -141,3 +142,25 @@ def fingerprint(entries):
         fn = f"{getattr(e.fn, '__module__', '')}.{getattr(e.fn, '__qualname__', repr(e.fn))}"
         h.update(repr((e.name, e.shape, fn, sorted(e.kwargs.items()), e.piecewise)).encode())
     return h.hexdigest()
+
+
+def part_filler(entry, seed):
+    """``fill(view, full_shape, offset)`` for the pieces of ``entry``, built once per tensor.
+
+    A fastinit function (public, or a ``fastinit.torch`` drop-in) becomes its
+    checked law and its keys here, so each piece goes to the engine as one
+    request, with no other check of ``seed`` (checked once, by ``write``); any
+    other callable is called per piece with its
+    arguments, as a plan row says.
+    """
+    fn, kwargs = entry.fn, dict(entry.kwargs)
+    checked, (seed, stream) = seed, (kwargs.pop("seed", None), kwargs.pop("stream", 0))
+    if not _fillers.known(fn) or not {"n_threads", "backend"}.isdisjoint(kwargs):
+        return lambda view, full_shape, offset: fn(view, **entry.kwargs, **(
+            {} if full_shape is None else {"full_shape": full_shape, "offset": offset}))
+    fill_part = _fillers.part_filler(fn, entry.shape, **kwargs)
+    keys = None
+    if seed is not None:
+        words = request.key_words(seed) if seed == checked else request.seed_words(seed)
+        keys = request.Keys(*words, *request.stream_words(stream))
+    return lambda view, full_shape, offset: fill_part(view, keys, full_shape, None, offset)

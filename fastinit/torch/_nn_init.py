@@ -8,6 +8,7 @@ imported here: the functions take NumPy arrays as well as tensors.
 
 import numpy as np
 
+from .. import _fillers
 from .._docstrings import fill_doc
 from .._engine import checks, fill, framework_checks, request
 from . import _laws, _state, _tensors
@@ -332,3 +333,25 @@ xavier_normal_ = _tensors.drop_in(xavier_normal_)
 kaiming_uniform_ = _tensors.drop_in(kaiming_uniform_)
 kaiming_normal_ = _tensors.drop_in(kaiming_normal_)
 embedding_normal_ = _tensors.drop_in(embedding_normal_)
+
+# Each random drop-in's filler from its own arguments (same names and defaults: compared
+# in tests/test_fillers.py) and the full shape, so a checkpoint builds a tensor's law once
+# and fills it piece by piece without another parse.
+_fillers.SHAPED.update({
+    uniform_: lambda full, a=0.0, b=1.0, generator=None: _fillers.law_filler(
+        _laws.uniform_law(a, b)),
+    normal_: lambda full, mean=0.0, std=1.0, generator=None: _fillers.law_filler(
+        _laws.normal_law(mean, std)),
+    trunc_normal_: lambda full, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None: (
+        _fillers.law_filler(_laws.trunc_normal_law(mean, std, a, b))),
+    xavier_uniform_: lambda full, gain=1.0, generator=None: _fillers.law_filler(
+        _laws.xavier_law("uniform", full, gain)),
+    xavier_normal_: lambda full, gain=1.0, generator=None: _fillers.law_filler(
+        _laws.xavier_law("normal", full, gain)),
+    kaiming_uniform_: (
+        lambda full, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None:
+        _fillers.law_filler(_laws.kaiming_law("uniform", full, a, mode, nonlinearity))),
+    kaiming_normal_: (
+        lambda full, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None:
+        _fillers.law_filler(_laws.kaiming_law("normal", full, a, mode, nonlinearity))),
+})

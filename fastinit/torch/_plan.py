@@ -151,8 +151,8 @@ def _under(name, prefixes):
 
 
 def decide(module, seed, rules, on_unknown):
-    """The :class:`Decision` of ``rules`` on ``module``; raises for an undecided tensor."""
-    seed = checks.check_uint64("seed", seed)
+    """The :class:`Decision` of ``rules`` on ``module`` (``seed`` checked by the caller);
+    raises for an undecided tensor."""
     checks.check_choice("on_unknown", on_unknown, ON_UNKNOWN)
     chain = resolve_rules(rules)
     items = entries(module)
@@ -202,6 +202,13 @@ def _parameters(fn):
 
 def takes(fn, name):
     return name in _parameters(fn)
+
+
+def rows(module, seed, rules, on_unknown="raise"):
+    """The plan rows of ``module``'s persistent tensors (``seed`` checked by the caller)."""
+    decision = decide(module, seed, rules, on_unknown)
+    return [row(entry, steps, decision.seed) for entry, steps in decision.entries
+            if entry.persistent]
 
 
 def row(entry, steps, seed):

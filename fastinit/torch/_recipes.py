@@ -10,6 +10,7 @@ stream, i)``), so any part of a tensor (a checkpoint piece at a flat offset, a
 DTensor shard at an origin) is filled alone, with the same bits.
 """
 
+import functools
 import hashlib
 import math
 
@@ -180,13 +181,20 @@ def check(steps, full, dtype):
 _KEYS = {}
 
 
+@functools.lru_cache(maxsize=64)
+def _seed_words(seed):
+    """A model's seed checked once, not once per tensor (a checkpoint has thousands)."""
+    return request.seed_words(seed)
+
+
 def _keys(seed, stream):
     """``request.keys(seed, stream)``, kept: a model's names come back at every fill."""
     found = _KEYS.get((seed, stream))
     if found is None:
         if len(_KEYS) > 65536:
             _KEYS.clear()
-        found = _KEYS[(seed, stream)] = request.keys(seed, stream)
+        found = _KEYS[(seed, stream)] = request.Keys(*_seed_words(seed),
+                                                     *request.stream_words(stream))
     return found
 
 

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .. import _fillers
 from .._engine import checks, fill, framework_checks, laws, request
 from ..matrices import as_output, orthogonal_matrix, store
 from . import _tensors
@@ -365,3 +366,10 @@ eye_ = _tensors.drop_in(eye_, NUMBERS)
 dirac_ = _tensors.drop_in(dirac_, NUMBERS)
 orthogonal_ = _tensors.drop_in(orthogonal_, ("float32", "float64"))
 sparse_ = _tensors.drop_in(sparse_)
+
+# Constant fills as a checkpoint fills them (see _nn_init.py): one checked value.
+_fillers.SHAPED.update({
+    constant_: lambda full, val: _fillers.constant_filler(val),
+    ones_: lambda full: _fillers.constant_filler(1.0),
+    zeros_: lambda full: _fillers.constant_filler(0.0),
+})
