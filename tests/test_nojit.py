@@ -46,6 +46,15 @@ FILLS = {
                                    "upper=1.0, backend='numba')"),
     "erf_f16": ("float16", (701,), "fastinit.truncated_normal_(out, seed=5, lower=-1.0, "
                                    "upper=3.0, backend='numba')"),
+    "reject_f32": ("float32", (17001,), "fastinit.truncated_normal_(out, seed=5, stddev=0.3, "
+                                        "full_shape=(17010,), offset=9, backend='numba')"),
+    "reject_f64": ("float64", (701,), "fastinit.truncated_normal_(out, seed=5, lower=-1.8, "
+                                      "upper=float('inf'), backend='numba')"),
+    "reject_bf16": ("bfloat16", (701,), "fastinit.truncated_normal_(out, seed=5, lower=-3.0, "
+                                        "upper=3.0, backend='numba')"),
+    "reject_f16_strided": ("float16", (30, 31), "fastinit.truncated_normal_(out, seed=5, "
+                                                "full_shape=(40, 41), origin=(3, 5), "
+                                                "backend='numba')"),
     "tail_f32": ("float32", (301,), "fastinit.truncated_normal_(out, seed=5, lower=3.0, "
                                     "upper=4.0, backend='numba')"),
     "tail_f64": ("float64", (301,), "fastinit.truncated_normal_(out, seed=5, lower=-9.0, "

@@ -6,13 +6,14 @@
 # gives both halves of the 32x32 product: this scalar function is the spec for
 # heads, tails and strided runs.
 #
-# philox_batch: the same rounds on PHILOX_BATCH consecutive blocks. On x86 it
+# philox_batch: the same rounds on PHILOX_BATCH consecutive blocks; philox_list:
+# on a list of block numbers (philox_list_simd from philox_simd.h on x86). On x86 it
 # calls philox_batch_simd from philox_simd.h (integer intrinsics, no twin; the
 # header says why); elsewhere, or with -DFASTINIT_NO_SIMD, the scalar loops
 # below, twins of the Numba loops: rounds 0 and 1 folded as in the header, and
 # philox_batch_any (the plain loop) for a batch across a multiple of 2**32 blocks.
 
-from libc.stdint cimport uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 cdef extern from "constants.h":
     const uint64_t PHILOX_M4x32_0
@@ -22,11 +23,14 @@ cdef extern from "constants.h":
     const uint64_t MASK32
     enum: PHILOX_ROUNDS
     enum: PHILOX_BATCH
+    enum: REDRAW_BATCH
 
 cdef extern from "philox_simd.h":
     const bint PHILOX_SIMD
     void philox_batch_simd(uint32_t* words, uint64_t q, uint64_t k0, uint64_t k1, uint64_t s0,
                            uint64_t s1) nogil
+    void philox_list_simd(uint32_t* words, const uint64_t* qs, int64_t n, uint64_t k0,
+                          uint64_t k1, uint64_t s0, uint64_t s1) nogil
 
 
 ctypedef struct philox_words:
@@ -133,3 +137,23 @@ cdef inline void philox_batch(uint32_t* words, uint64_t q, uint64_t key0, uint64
         words[PHILOX_BATCH + j] = <uint32_t>c1
         words[2 * PHILOX_BATCH + j] = <uint32_t>c2
         words[3 * PHILOX_BATCH + j] = <uint32_t>c3
+
+
+cdef inline void philox_list(uint32_t* words, const uint64_t* qs, int64_t n, uint64_t key0,
+                             uint64_t key1, uint64_t stream0, uint64_t stream1) noexcept nogil:
+    """Blocks qs[0..n) (any block numbers), lane-major: words[i*REDRAW_BATCH + e] = word i of qs[e]."""
+    cdef int64_t e
+    cdef philox_words b
+    if PHILOX_SIMD:
+        philox_list_simd(words, qs, n, key0, key1, stream0, stream1)
+        return
+    key0 &= MASK32
+    key1 &= MASK32
+    stream0 &= MASK32
+    stream1 &= MASK32
+    for e in range(n):
+        b = philox_block(qs[e], key0, key1, stream0, stream1)
+        words[e] = <uint32_t>b.w[0]
+        words[REDRAW_BATCH + e] = <uint32_t>b.w[1]
+        words[2 * REDRAW_BATCH + e] = <uint32_t>b.w[2]
+        words[3 * REDRAW_BATCH + e] = <uint32_t>b.w[3]

@@ -97,6 +97,39 @@ def _stack_empty(typingctx, n, dtype):
     return arrty(n, dtype), codegen
 
 
+@intrinsic
+def _trailing_zeros(typingctx, x):
+    """Index of the lowest set bit of a uint64 (``llvm.cttz``; 64 for 0), as int64."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return types.int64(x), codegen
+
+
+@intrinsic
+def _bit_count(typingctx, x):
+    """Set bits of a uint64 (``llvm.ctpop``), as int64."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.int64(x), codegen
+
+
+def _py_trailing_zeros(x):
+    x = int(x)
+    return (x & -x).bit_length() - 1 if x else 64
+
+
+def _py_bit_count(x):
+    return int(x).bit_count()
+
+
 def _py_borrowed(arr):
     return arr
 
@@ -119,6 +152,9 @@ def _heap_empty(n, dtype):
 # every kernel runs as the Python it is written in) these stand in for them.
 borrowed = _py_borrowed if config.DISABLE_JIT else _borrowed
 fetch_add = _py_fetch_add if config.DISABLE_JIT else _fetch_add
+# The twins of __builtin_ctzll and __builtin_popcountll (rejection.pxd).
+trailing_zeros = _py_trailing_zeros if config.DISABLE_JIT else _trailing_zeros
+bit_count = _py_bit_count if config.DISABLE_JIT else _bit_count
 # ``stack_empty(n, dtype)``: ``np.empty(n, dtype)`` in the frame of the compiled
 # function that calls it, with no heap block and no NRT meminfo: the twin of a
 # C array such as ``cdef uint32_t words[4][PHILOX_BATCH]`` (uniform.pxd), for

@@ -23,6 +23,8 @@ PHILOX_ROUNDS = constants.PHILOX_ROUNDS
 PHILOX_BATCH = constants.PHILOX_BATCH
 R1, R2, R3 = PHILOX_BATCH, 2 * PHILOX_BATCH, 3 * PHILOX_BATCH  # rows 1-3 of words
 PHILOX_WORDS = 4 * PHILOX_BATCH  # words of a batch (a module-level int: see stack_empty)
+REDRAW_BATCH = constants.REDRAW_BATCH
+REDRAW_WORDS = 4 * REDRAW_BATCH  # words of a batch of redraws
 
 
 @njit(**_INLINE_OPTS)
@@ -125,3 +127,24 @@ def philox_batch(words, q, key0, key1, stream0, stream1):
         words[R1 + j] = c1
         words[R2 + j] = c2
         words[R3 + j] = c3
+
+
+@njit(**_NUMBA_OPTS)
+def philox_list(words, qs, n, key0, key1, stream0, stream1):
+    """Blocks qs[0..n) (any block numbers), lane-major: words[i*REDRAW_BATCH + e] = word i of qs[e].
+
+    The redraws of the truncated normal (rejection.py); n is a multiple of
+    REDRAW_PAD (whole vectors: padding entries compute blocks nobody reads).
+    The inputs are masked to 32 bits, so that LLVM knows every factor fits
+    in 32 bits, as in philox_batch.
+    """
+    key0 = U64(key0) & MASK32
+    key1 = U64(key1) & MASK32
+    stream0 = U64(stream0) & MASK32
+    stream1 = U64(stream1) & MASK32
+    for e in range(n):
+        b = philox_block(U64(qs[e]), key0, key1, stream0, stream1)
+        words[e] = b[0]
+        words[REDRAW_BATCH + e] = b[1]
+        words[2 * REDRAW_BATCH + e] = b[2]
+        words[3 * REDRAW_BATCH + e] = b[3]

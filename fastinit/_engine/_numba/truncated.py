@@ -94,7 +94,7 @@ def truncated_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
         else:
             truncated_batch_f32(dst, k, words, mean, std, ea, ed, eb, lo_c, hi_c, False)
         if fmt != FMT_F32:
-            store_row(o, row, 4 * k, fmt)
+            store_row(o, row, 4 * k, lo_c, hi_c, fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
         w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
