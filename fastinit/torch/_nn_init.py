@@ -190,9 +190,11 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream
     r"""Fill `tensor` in place with a normal truncated to the absolute bounds ``[a, b]``.
 
     ``torch.nn.init.trunc_normal_``: :math:`\mathcal{N}(\text{mean},
-    \text{std}^2)` conditioned on ``a <= x <= b``, sampled by inverse CDF (no
-    rejection) as ``fastinit.truncated_normal_`` with ``lower = (a - mean) /
-    std`` and ``upper = (b - mean) / std``.
+    \text{std}^2)` conditioned on ``a <= x <= b``, sampled as
+    ``fastinit.truncated_normal_`` with ``lower = (a - mean) / std`` and
+    ``upper = (b - mean) / std`` (the default ``std=1.0``, ``[-2, 2]`` by
+    rejection; ``std=0.02`` makes ``[-100, 100]``, where the values are the
+    normal fill's).
 
     Parameters
     ----------
