@@ -24,7 +24,7 @@ FILLS = {
 }
 # (kernel, dtype) pairs in two groups of about equal compile time (measured
 # cold: truncated 10, 5 and 6 s for float32, float64 and bfloat16; rejection
-# 9, 6, 8; normal 6, 4, 4; uniform and the far tail 3-5 s each; bits 1 s)
+# 14, 8, 8; normal 6, 4, 4; uniform and the far tail 3-5 s each; bits 1 s)
 GROUPS = (
     [*(("truncated", d) for d in (np.float32, np.float64, BF16)), ("reject", np.float64),
      ("normal", np.float32), ("bits", np.uint32), ("uniform", np.float32)],
