@@ -97,3 +97,44 @@ def test_llama_for_causal_lm(benchmark, config, patched):
         a, b = build(), build()
         assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(),
                                                       strict=True))
+
+
+# Many small tensors: the per-module cost of init_module (the reset code's recorded writes,
+# the plan, the checks) against torch's own reset_parameters on the same 500 Linear(64, 64).
+# The ratio is measured in one process, alternating, medians: bench/torch_small_modules.py.
+SMALL_MODULES = 500
+
+
+@pytest.fixture(scope="module")
+def linears():
+    return torch.nn.Sequential(*[torch.nn.Linear(64, 64) for _ in range(SMALL_MODULES)])
+
+
+def _small(benchmark, label, run):
+    benchmark.group = f"{SMALL_MODULES} x Linear(64, 64)"
+    benchmark.extra_info.update(tensors=2 * SMALL_MODULES, peer=label)
+    benchmark.pedantic(run, rounds=20, warmup_rounds=2, iterations=1)
+
+
+def test_init_module_small_linears(benchmark, linears):
+    _small(benchmark, "init_module", lambda: fit.init_module(linears, seed=0, n_threads=1))
+    bound = 1 / 8  # kaiming_uniform_(a=sqrt(5)) of fan_in 64: 1/sqrt(64)
+    assert linears[3].weight.abs().max().item() <= bound
+
+
+def test_reset_parameters_small_linears(benchmark, linears):
+    _small(benchmark, "reset_parameters", lambda: torch_models.reset_every_module(linears))
+    assert linears[3].weight.abs().max().item() <= 1 / 8
+
+
+@pytest.mark.parametrize("who", ["fastinit", "torch"])
+def test_kaiming_uniform_64x64(benchmark, who):
+    import math
+
+    w = torch.empty(64, 64)
+    fn = (lambda: fit.kaiming_uniform_(w, a=math.sqrt(5), seed=0, stream="w")) \
+        if who == "fastinit" else (lambda: torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5)))
+    benchmark.group = "kaiming_uniform_ 64x64"
+    benchmark.extra_info.update(elements=w.numel(), peer=who)
+    benchmark.pedantic(fn, rounds=200, warmup_rounds=10, iterations=10)
+    assert w.abs().max().item() <= 1 / 8

@@ -268,3 +268,17 @@ def test_parameters_section_names_exactly_the_signature(name):
     func = getattr(fj, name)
     documented = [p.lstrip("*") for p in documented_parameters(func.__doc__)]
     assert documented == list(inspect.signature(func).parameters)
+
+
+def test_make_array_checks_its_seed_once_for_every_shard(monkeypatch):
+    from fastinit._engine import checks
+
+    seen = []
+    monkeypatch.setattr(checks, "check_seed", lambda seed, f=checks.check_seed: seen.append(
+        seed) or f(seed))
+    mesh = jax.make_mesh((len(jax.devices()),), ("x",))  # a shard per device
+    sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("x", None))
+    w = fj.make_array("he_normal", (64, 32), np.float32, sharding, seed=4)
+    assert len(w.addressable_shards) == len(jax.devices())
+    assert seen == [4]
+    assert (np.asarray(w) == fastinit.he_normal_(np.empty((64, 32), np.float32), seed=4)).all()

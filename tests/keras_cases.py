@@ -482,3 +482,15 @@ def test_attention_model_saves_and_loads_with_its_fastinit_initializers(tmp_path
     assert type(restored) is fk.HeNormal
     assert restored.get_config() == {"seed": 0, "input_axes": [0], "output_axes": [1, 2],
                                       "stream": None}
+
+
+def test_seed_is_checked_once_when_built_and_never_per_call(monkeypatch):
+    from fastinit._engine import checks
+
+    seen = []
+    monkeypatch.setattr(checks, "check_seed", lambda seed, f=checks.check_seed: seen.append(
+        seed) or f(seed))
+    init = fk.HeNormal(seed=5)
+    for _ in range(3):
+        init((16, 8))
+    assert seen == [5]

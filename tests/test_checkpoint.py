@@ -22,12 +22,16 @@ safetensors = require("safetensors")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def make_plan(scale=1):
-    """A small model's rows: normal, uniform, truncated, zeros, ones, a whole-tensor fill."""
+def make_plan(scale=1, seed=7):
+    """A small model's rows: normal, uniform, truncated, zeros, ones, a whole-tensor fill.
+
+    ``seed=None``: the random rows name no seed (the writer's ``seed`` fills them in).
+    """
     s = scale
 
     def n(name, shape, fn, piecewise=True, **kw):
-        return PlanRow(name, shape, fn, dict(kw, seed=7, stream=name), piecewise)
+        seeded = {} if seed is None else {"seed": seed}
+        return PlanRow(name, shape, fn, dict(kw, **seeded, stream=name), piecewise)
 
     return [
         n("embed.weight", (250 * s, 96), fastinit.random_normal_, stddev=0.02),
@@ -197,15 +201,25 @@ def test_killed_writer_resumes_to_the_bytes_of_an_uninterrupted_run(tmp_path):
     assert sha256s(tmp_path / "cut") == sha256s(tmp_path / "whole")
 
 
+def test_rows_without_a_seed_take_the_writers_and_rows_with_another_are_refused(tmp_path):
+    ckpt.write(tmp_path / "a", make_plan(seed=None), seed=7, progress=False)
+    ckpt.write(tmp_path / "b", make_plan(seed=7), seed=7, progress=False)
+    assert sha256s(tmp_path / "a") == sha256s(tmp_path / "b")
+    with pytest.raises(ValueError, match=r"seed must equal the seed of every plan row that has "
+                                         r"one, got seed=8 and a row with seed=7"):
+        ckpt.write(tmp_path / "c", make_plan(seed=7), seed=8, progress=False)
+    assert not (tmp_path / "c").exists()
+
+
 def test_resume_with_other_arguments_is_refused(tmp_path):
-    ckpt.write(tmp_path, make_plan(), seed=7, progress=False)
+    ckpt.write(tmp_path, make_plan(seed=None), seed=7, progress=False)
     before = sha256s(tmp_path)
     with pytest.raises(ValueError, match=r"arguments must equal .* seed=8 \(ledger: 7\)"):
-        ckpt.write(tmp_path, make_plan(), seed=8, progress=False)
+        ckpt.write(tmp_path, make_plan(seed=None), seed=8, progress=False)
     with pytest.raises(ValueError, match="num_workers=2"):
-        ckpt.write(tmp_path, make_plan(), seed=7, num_workers=2, progress=False)
+        ckpt.write(tmp_path, make_plan(seed=None), seed=7, num_workers=2, progress=False)
     with pytest.raises(ValueError, match="model_sha256"):
-        ckpt.write(tmp_path, make_plan(2), seed=7, progress=False)
+        ckpt.write(tmp_path, make_plan(2, seed=None), seed=7, progress=False)
     assert sha256s(tmp_path) == before
 
 

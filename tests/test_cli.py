@@ -61,6 +61,9 @@ BAD_OPTIONS = {
                 ["--width", str(2**30)],
                 ["--batch-size", "5000", "--epochs", "1", "--experiments", "article",
                  "--initializers", "zeros"]],
+    "check-model": [["lama"], [], ["--jobs", "0"], ["--timeout", "x"], ["--kinds", "x"],
+                    ["--seed", "-1"], ["--json", "/no/such/dir/r.json"], ["llama", "--all"],
+                    ["--all", "--sample"], ["--sample-every", "0"]],
 }
 
 

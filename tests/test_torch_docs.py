@@ -37,13 +37,13 @@ def test_parameters_section_follows_the_signature(name):
     assert "%(" not in func.__doc__
 
 
-@pytest.mark.parametrize("name", [n for n in fit.PATCHED])
-def test_drop_ins_take_torchs_positional_parameters_in_order(name):
+@pytest.mark.parametrize("name", [*fit.PATCHED, "calculate_gain"])
+def test_drop_ins_take_torchs_positional_parameters_and_defaults_in_order(name):
     import torch
 
-    theirs = [p for p in inspect.signature(getattr(torch.nn.init, name)).parameters
-              if p != "generator"]
-    ours = [p.name for p in inspect.signature(getattr(fit, name)).parameters.values()
+    theirs = [(p.name, p.default) for p in
+              inspect.signature(getattr(torch.nn.init, name)).parameters.values()]
+    ours = [(p.name, p.default) for p in inspect.signature(getattr(fit, name)).parameters.values()
             if p.kind is p.POSITIONAL_OR_KEYWORD]
     assert ours == theirs
 

@@ -17,12 +17,14 @@ COMMANDS = {
     "diagnose": "per-layer activation and gradient statistics of each initializer, deep net",
     "compare": "train a small network on scikit-learn's digits once per initializer",
     "checkpoint": "write a freshly initialized safetensors checkpoint, out of core, resumable",
+    "check-model": "compare init_module(rules='hf') with transformers' Model(config), per "
+                   "architecture",
 }
 
 
 def command(name):
     """The module of command `name`."""
-    return importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
 
 
 def help_text():

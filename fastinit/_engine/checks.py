@@ -265,12 +265,25 @@ def check_faithful(count, lower, upper, minimum, dtype):
 TORCH_DTYPES = ("float32", "float64", "float16", "bfloat16")
 
 
+class ValueRuntimeError(ValueError, RuntimeError):
+    """A value torch rejects with ``RuntimeError``: either ``except`` clause catches it."""
+
+
+class TypeNotImplementedError(TypeError, NotImplementedError):
+    """A dtype torch rejects with ``NotImplementedError`` (a ``RuntimeError``)."""
+
+
+class ValueZeroDivisionError(ValueError, ZeroDivisionError):
+    """A value torch rejects with ``ZeroDivisionError``."""
+
+
 def check_tensor(out, torch, dtypes=TORCH_DTYPES):
     """A dense, contiguous CPU tensor of a supported float dtype; nothing else passes."""
     dtype = str(out.dtype).removeprefix("torch.")
     if dtype not in dtypes:
-        allowed = "float32, float64, float16 or bfloat16" if dtypes == TORCH_DTYPES else "a number"
-        raise TypeError(f"out must be a torch.Tensor of {allowed}, got {out.dtype}")
+        allowed = ("a number" if "int64" in dtypes else
+                   ", ".join(dtypes[:-1]) + f" or {dtypes[-1]}")
+        raise TypeNotImplementedError(f"out must be a torch.Tensor of {allowed}, got {out.dtype}")
     if out.device.type == "meta":
         raise ValueError(
             "out must be a tensor with storage, got a meta tensor "
@@ -346,13 +359,31 @@ TORCH_AT_LEAST_2D = "Only tensors with 2 or more dimensions are supported"
 TORCH_DIRAC_NDIM = "Only tensors with 3, 4, or 5 dimensions are supported"
 TORCH_DIRAC_GROUPS = "dim 0 must be divisible by groups"
 TORCH_XAVIER_EMPTY = "float division by zero"  # ZeroDivisionError, as torch raises
-TORCH_BILINEAR = "in1_features must be > 0, but got (in1_features={})"
 
-
-def check_rules_cover(name, module, rules):
-    raise ValueError(
-        f"rules must cover every parameter and buffer, got no rule in {rules!r} for {name!r} "
-        f"({type(module).__name__}); pass on_unknown='reset_parameters' or a rule callable")
+# fastinit.torch's own: whole modules, plans
+TORCH_TRUNC_STD = "std must be a positive finite number, got {}"  # ZeroDivisionError in torch
+TORCH_TRUNC_INFINITE = ("a and b must be finite when [a, b] holds at most 30% of the normal's "
+                        "mass (as torch requires), got a={}, b={}")
+TORCH_UNREACHED = ("rules must initialize every parameter and persistent buffer, got nothing in "
+                   "{!r} that initializes {!r} ({}): {}; pass on_unknown='reset_parameters' or "
+                   "a rule callable")
+TORCH_NO_RESET = ("on_unknown='reset_parameters' needs a reset_parameters method, got none on "
+                  "{1} for {0!r}")
+PLAN_NAMED = "{}: {}"  # a check's message, with the tensor it is about
+TORCH_VAL_TYPE = "val must be a real number, got {!r}"  # TypeError
+TORCH_VAL_RANGE = "val must be within the range of {} ([{}, {}]), got {}"
+TORCH_ORTHOGONAL_GAIN = "gain * Q must be finite in {}, got gain {}"
+# what a module's code did that fastinit cannot draw (the reason in TORCH_UNREACHED)
+WRITE_TEMPORARY = "Tensor.{} on a temporary"
+WRITE_FACTORY = "torch.{}"
+WRITE_IRREGULAR = "{} on an irregular part of {!r}"
+WRITE_VIEW = "{} on a view of {!r}"
+WRITE_METHOD = "Tensor.{} on {!r}"
+WRITE_COMPUTED = "Tensor.copy_ of computed values into {!r}"
+WRITE_INSIDE = "{} inside torch.nn.init"
+WRITE_DTYPE = "{} into a {} tensor"
+PLAN_SEED = ("seed must equal the seed of every plan row that has one, got seed={} and a row "
+             "with seed={}")
 
 
 # --- checkpoints (fastinit.checkpoint, _ckpt_format, _ckpt_models) ---

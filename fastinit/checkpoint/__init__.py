@@ -189,7 +189,9 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
         **kwargs)`` fills a tensor and, if `piecewise`, ``fn(out, **kwargs,
         full_shape=shape, offset=k)`` fills any flat slice starting at ``k``.
     seed : int
-        Root of every stream, ``0 <= seed < 2**64``.
+        Root of every stream, ``0 <= seed < 2**64``. Plan rows that draw
+        without a ``seed`` in their ``kwargs`` get this one; a row with
+        another seed is refused (ValueError).
     dtype : {"bfloat16", "float32", "float16"}, default "bfloat16"
     rules : {"hf", "torch"} or callable, default "hf"
         Initialization rules, as in ``fastinit.torch.init_module``.
@@ -214,6 +216,7 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
         If `dtype` or `model` has the wrong type.
     ValueError
         For a malformed or unknown config, a bad size, seed or worker index,
+        plan rows whose seed differs from `seed`,
         an `out_dir` that is not writable, holds other files or a ledger with
         other arguments, or lacks the free space (checked before writing).
 

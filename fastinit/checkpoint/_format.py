@@ -10,6 +10,7 @@ shard whenever the next tensor would overflow ``max_shard_size``, a tensor
 larger than that alone in a shard of its own, appended when it is met.
 """
 
+import inspect
 import json
 import math
 import re
@@ -32,13 +33,41 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)?\s*$", re.IGNORECASE)
 
 
 class PlanRow(NamedTuple):
-    """One stored tensor and how its values are made (the shape of a plan row)."""
+    """One tensor and how its values are made: a plan row.
+
+    ``fn(buffer, **kwargs)`` fills a buffer of the full ``shape``; when
+    ``piecewise`` is True, ``fn(part, **kwargs, full_shape=shape, offset=k)``
+    (or ``origin=...``) fills any part alone, with the same bits.
+    ``fastinit.torch.plan_module`` returns these rows (``fastinit.torch.ParamInit``
+    is this class) and ``fastinit.checkpoint.write`` writes them.
+    """
 
     name: str
     shape: tuple
     fn: object
     kwargs: dict
     piecewise: bool
+
+    def seeded(self, seed):
+        """This row with ``seed`` wherever it draws without one; ValueError if a row names
+        another seed."""
+        kwargs = dict(self.kwargs)
+        if kwargs.get("seed") is not None:
+            if kwargs["seed"] != seed:
+                raise ValueError(checks.PLAN_SEED.format(seed, kwargs["seed"]))
+        elif _takes_seed(self.fn):
+            kwargs["seed"] = seed
+        for key, value in kwargs.items():
+            if callable(getattr(value, "seeded", None)):
+                kwargs[key] = value.seeded(seed)
+        return self._replace(kwargs=kwargs)
+
+
+def _takes_seed(fn):
+    try:
+        return "seed" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 class Placed(NamedTuple):

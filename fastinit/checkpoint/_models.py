@@ -75,7 +75,7 @@ def resolve(model, *, seed, rules, dtype_name):
     elif _is_module(model):
         module, config = model, getattr(model, "config", None)
     elif isinstance(model, (list, tuple)) and all(hasattr(r, "fn") for r in model):
-        return [as_entry(r) for r in model], None
+        return [as_entry(r).seeded(seed) for r in model], None
     else:
         raise TypeError(checks.CKPT_MODEL.format(type(model).__name__))
     from ..torch import plan_module

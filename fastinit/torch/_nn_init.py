@@ -6,16 +6,15 @@ from the randomness contract instead of torch's generator. torch is not
 imported here: the functions take NumPy arrays as well as tensors.
 """
 
-import math
-
 from .._docstrings import fill_doc
-from .._engine import checks, fill, laws, request
-from .._engine.tensors import accepts_tensors
+from .._engine import checks, fill, request
+from . import _laws, _state, _tensors
+from ._laws import calculate_gain as calculate_gain
 
-# The seed and call counter of the innermost fastinit.torch.patched() block.
-ACTIVE = []
-
-_SQRT3 = math.sqrt(3.0)
+GENERATOR = """generator : torch.Generator, optional
+        Accepted for compatibility and unused: values come from `seed` and
+        `stream`, never from a torch generator.
+    """
 
 TORCH_KW = """seed : int, optional
         Root of the random stream, ``0 <= seed < 2**64``. May be omitted only
@@ -31,20 +30,40 @@ RETURNS = """Returns
     tensor
         The object passed in, now filled."""
 
+TORCH_RAISES = """ValueError
+        For a value torch rejects (also an instance of ``RuntimeError``, which
+        torch raises for it), or a value that would write an infinity or NaN;
+        the engine's range and layout errors. Nothing is written then.
+    TypeError
+        For a tensor of another dtype (also a ``NotImplementedError``, as
+        torch's) or an argument of the wrong type."""
+
 
 def torch_doc(func):
-    func.__doc__ = func.__doc__.replace("%(torch)s", TORCH_KW).replace("%(returns)s", RETURNS)
+    func.__doc__ = (func.__doc__.replace("%(torch)s", TORCH_KW).replace("%(returns)s", RETURNS)
+                    .replace("%(torch_raises)s", TORCH_RAISES)
+                    .replace("%(generator)s", GENERATOR))
     return fill_doc(func)
 
 
 def seed_stream(seed, stream):
-    """The seed and stream to use: given, or from the active ``patched`` block."""
-    checks.check_seed_or_context(seed, ACTIVE)
+    """The seed and stream to use: given, or from this thread's ``patched`` block."""
     if seed is not None:
         return seed, 0 if stream is None else stream
-    context = ACTIVE[-1]
-    call = context.next_call()
-    return context.seed, call if stream is None else stream
+    calls = _state.current_calls()
+    checks.check_seed_or_context(seed, calls is not None)
+    call = calls.next_call()
+    return calls.seed, call if stream is None else stream
+
+
+def _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend):
+    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
+    return req.out if law is None else fill.run(req, law)
+
+
+def _full(tensor, full_shape):
+    return tuple(tensor.shape) if full_shape is None else checks.check_shape("full_shape",
+                                                                            full_shape)
 
 
 def parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend):
@@ -53,75 +72,9 @@ def parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend):
                          offset, n_threads, backend)
 
 
-def calculate_fan_in_and_fan_out(shape):
-    """torch's ``_calculate_fan_in_and_fan_out`` on a full shape ``(out, in, *receptive)``."""
-    if len(shape) < 2:
-        raise ValueError(checks.TORCH_FAN_NDIM)
-    receptive = math.prod(shape[2:])
-    return shape[1] * receptive, shape[0] * receptive
-
-
-def calculate_gain(nonlinearity, param=None):
-    r"""Return the recommended gain for a nonlinearity, as ``torch.nn.init.calculate_gain``.
-
-    ======================  =====================================================
-    nonlinearity            gain
-    ======================  =====================================================
-    linear, conv*, sigmoid  1
-    tanh                    5/3
-    relu                    :math:`\sqrt{2}`
-    leaky_relu              :math:`\sqrt{2 / (1 + \text{negative\_slope}^2)}`
-    selu                    3/4
-    ======================  =====================================================
-
-    Parameters
-    ----------
-    nonlinearity : str
-        A ``torch.nn.functional`` name.
-    param : int or float, optional
-        The negative slope of ``leaky_relu`` (default 0.01).
-
-    Returns
-    -------
-    float
-        The gain (the int 1 for the linear functions, as torch returns).
-
-    Raises
-    ------
-    ValueError
-        ``"Unsupported nonlinearity ..."`` or ``"negative_slope ... not a valid
-        number"``, torch's messages.
-
-    Examples
-    --------
-    >>> from fastinit.torch import calculate_gain
-    >>> calculate_gain("tanh")
-    1.6666666666666667
-    """
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                  "conv_transpose3d"]
-    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
-        return 1
-    if nonlinearity == "tanh":
-        return 5.0 / 3
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
-    if nonlinearity == "leaky_relu":
-        if param is None:
-            negative_slope = 0.01
-        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
-            negative_slope = param
-        else:
-            raise ValueError(checks.TORCH_SLOPE.format(param))
-        return math.sqrt(2.0 / (1 + negative_slope**2))
-    if nonlinearity == "selu":
-        return 3.0 / 4
-    raise ValueError(checks.TORCH_NONLINEARITY.format(nonlinearity))
-
-
 @torch_doc
-def uniform_(tensor, a=0.0, b=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-             offset=None, n_threads=None, backend="auto"):
+def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None, stream=None, full_shape=None,
+             origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `tensor` in place with :math:`\mathcal{U}(a, b)` samples (``torch.nn.init.uniform_``).
 
     Parameters
@@ -130,13 +83,13 @@ def uniform_(tensor, a=0.0, b=1.0, *, seed=None, stream=None, full_shape=None, o
         Buffer to overwrite (a DTensor fills its local shard).
     a, b : float, default 0.0, 1.0
         Bounds, ``a <= b``.
-    %(torch)s
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
+    %(torch_raises)s
 
     Examples
     --------
@@ -145,14 +98,13 @@ def uniform_(tensor, a=0.0, b=1.0, *, seed=None, stream=None, full_shape=None, o
     >>> bool(w.min() >= -1 and w.max() <= 1)
     True
     """
-    law = laws.uniform(a, b, names=("a", "b"))
-    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
-                    law)
+    return _fill(tensor, _laws.uniform_law(a, b), seed, stream, full_shape, origin, offset,
+                 n_threads, backend)
 
 
 @torch_doc
-def normal_(tensor, mean=0.0, std=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-            offset=None, n_threads=None, backend="auto"):
+def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None, stream=None,
+            full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `tensor` in place with :math:`\mathcal{N}(\text{mean}, \text{std}^2)` samples.
 
     ``torch.nn.init.normal_``; Box--Muller on the contract's words.
@@ -164,13 +116,13 @@ def normal_(tensor, mean=0.0, std=1.0, *, seed=None, stream=None, full_shape=Non
     mean : float, default 0.0
     std : float, default 1.0
         Finite, ``>= 0``.
-    %(torch)s
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
+    %(torch_raises)s
 
     Examples
     --------
@@ -179,22 +131,23 @@ def normal_(tensor, mean=0.0, std=1.0, *, seed=None, stream=None, full_shape=Non
     >>> bool(abs(w.std() - 2.0) < 0.05)
     True
     """
-    law = laws.normal(mean, std, names=("mean", "std"))
-    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
-                    law)
+    return _fill(tensor, _laws.normal_law(mean, std), seed, stream, full_shape, origin, offset,
+                 n_threads, backend)
 
 
 @torch_doc
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream=None,
-                  full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, seed=None,
+                  stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
+                  backend="auto"):
     r"""Fill `tensor` in place with a normal truncated to the absolute bounds ``[a, b]``.
 
     ``torch.nn.init.trunc_normal_``: :math:`\mathcal{N}(\text{mean},
     \text{std}^2)` conditioned on ``a <= x <= b``, sampled as
     ``fastinit.truncated_normal_`` with ``lower = (a - mean) / std`` and
-    ``upper = (b - mean) / std`` (the default ``std=1.0``, ``[-2, 2]`` by
-    rejection; ``std=0.02`` makes ``[-100, 100]``, where the values are the
-    normal fill's).
+    ``upper = (b - mean) / std``; either bound may be infinite, and ``a ==
+    b`` fills ``a``, as torch does (the default ``std=1.0``, ``[-2, 2]``
+    by rejection; ``std=0.02`` makes ``[-100, 100]``, where the values are
+    the normal fill's).
 
     Parameters
     ----------
@@ -204,14 +157,15 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream
     std : float, default 1.0
         Finite, ``> 0``.
     a, b : float, default -2.0, 2.0
-        Absolute bounds, ``a < b`` (not in units of `std`: torch's convention).
-    %(torch)s
+        Absolute bounds, ``a <= b``, infinite allowed (not in units of `std`:
+        torch's convention).
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
-    %(raises)s
+    %(torch_raises)s
 
     Examples
     --------
@@ -220,37 +174,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, stream
     >>> bool(w.min() >= -0.04 and w.max() <= 0.04)
     True
     """
-    std = checks.check_real("std", std, positive=True)
-    mean, a, b = (checks.check_real(n, v) for n, v in (("mean", mean), ("a", a), ("b", b)))
-    law = laws.truncated(mean, std, (a - mean) / std, (b - mean) / std)
-    return fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend),
-                    law)
-
-
-def _scaled(req, kind, std):
-    """Fill with std ``std``: U(-sqrt(3) std, sqrt(3) std) or N(0, std**2)."""
-    if kind == "uniform":
-        bound = _SQRT3 * std
-        return fill.run(req, laws.uniform(-bound, bound, names=("-bound", "bound")))
-    return fill.run(req, laws.normal(0.0, std, names=("mean", "std")))
-
-
-def _xavier(kind, req, gain):
-    fan_in, fan_out = calculate_fan_in_and_fan_out(req.full)
-    if fan_in + fan_out == 0:
-        raise ZeroDivisionError(checks.TORCH_XAVIER_EMPTY)
-    return _scaled(req, kind, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
-
-
-def _kaiming(kind, req, a, mode, nonlinearity):
-    if 0 in req.full:  # torch returns a zero-element tensor untouched (with a warning)
-        return req.out
-    mode = mode.lower()
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
-    fan_in, fan_out = calculate_fan_in_and_fan_out(req.full)
-    gain = calculate_gain(nonlinearity, a)
-    return _scaled(req, kind, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
+    return _fill(tensor, _laws.trunc_normal_law(mean, std, a, b), seed, stream, full_shape, origin,
+                 offset, n_threads, backend)
 
 
 _VARIANCE_DOC = r"""Fill `tensor` in place as ``torch.nn.init.{name}`` does.
@@ -266,15 +191,19 @@ _VARIANCE_DOC = r"""Fill `tensor` in place as ``torch.nn.init.{name}`` does.
     tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
         At least 2-D (full shape). A DTensor fills its local shard.
 {params}
-    %(torch)s
+    %(generator)s%(torch)s
 
     %(returns)s
 
     Raises
     ------
     ValueError
-        torch's messages for fewer than 2 dimensions{extra_raises}; else as
-        the engine: type, range and layout errors before any write.
+        torch's messages for fewer than 2 dimensions{extra_raises}; for a
+        value torch rejects (also a ``RuntimeError``, as torch's), or one
+        that would write an infinity; else as the engine: range and layout
+        errors before any write.
+    TypeError
+        For a tensor of another dtype (also a ``NotImplementedError``).
 
     Examples
     --------
@@ -298,30 +227,30 @@ def _kaiming_params():
             "        A name :func:`calculate_gain` knows.")
 
 
-def xavier_uniform_(tensor, gain=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-                    offset=None, n_threads=None, backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _xavier("uniform", req, gain)
+def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None, stream=None,
+                    full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
+    law = _laws.xavier_law("uniform", _full(tensor, full_shape), gain)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
-def xavier_normal_(tensor, gain=1.0, *, seed=None, stream=None, full_shape=None, origin=None,
-                   offset=None, n_threads=None, backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _xavier("normal", req, gain)
+def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None, stream=None,
+                   full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
+    law = _laws.xavier_law("normal", _full(tensor, full_shape), gain)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, seed=None,
-                     stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
-                     backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _kaiming("uniform", req, a, mode, nonlinearity)
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
+                     seed=None, stream=None, full_shape=None, origin=None, offset=None,
+                     n_threads=None, backend="auto"):
+    law = _laws.kaiming_law("uniform", _full(tensor, full_shape), a, mode, nonlinearity)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, seed=None,
-                    stream=None, full_shape=None, origin=None, offset=None, n_threads=None,
-                    backend="auto"):
-    req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    return _kaiming("normal", req, a, mode, nonlinearity)
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *,
+                    seed=None, stream=None, full_shape=None, origin=None, offset=None,
+                    n_threads=None, backend="auto"):
+    law = _laws.kaiming_law("normal", _full(tensor, full_shape), a, mode, nonlinearity)
+    return _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
 
 
 for _func, _formula, _note, _params, _raises in (
@@ -344,10 +273,10 @@ for _func, _formula, _note, _params, _raises in (
     torch_doc(_func)
 del _func, _formula, _note, _params, _raises
 
-uniform_ = accepts_tensors(uniform_)
-normal_ = accepts_tensors(normal_)
-trunc_normal_ = accepts_tensors(trunc_normal_)
-xavier_uniform_ = accepts_tensors(xavier_uniform_)
-xavier_normal_ = accepts_tensors(xavier_normal_)
-kaiming_uniform_ = accepts_tensors(kaiming_uniform_)
-kaiming_normal_ = accepts_tensors(kaiming_normal_)
+uniform_ = _tensors.drop_in(uniform_)
+normal_ = _tensors.drop_in(normal_)
+trunc_normal_ = _tensors.drop_in(trunc_normal_)
+xavier_uniform_ = _tensors.drop_in(xavier_uniform_)
+xavier_normal_ = _tensors.drop_in(xavier_normal_)
+kaiming_uniform_ = _tensors.drop_in(kaiming_uniform_)
+kaiming_normal_ = _tensors.drop_in(kaiming_normal_)

@@ -7,15 +7,20 @@ sharded tensor equals the same block of a single-process fill.
 """
 
 import math
+import numbers
 
 import numpy as np
 
-from .._engine import checks, fill, laws, request, tensors
-from ..matrices import as_output, identity, orthogonal_matrix, store
+from .._engine import checks, fill, laws, request
+from ..matrices import as_output, orthogonal_matrix, store
+from . import _tensors
+from ._laws import normal_law
 from ._nn_init import RETURNS, parse, torch_doc
 
 # Constants also fill integer buffers (BatchNorm's num_batches_tracked), as torch's do.
 NUMBERS = (*checks.TORCH_DTYPES, "int64", "int32", "int16", "int8", "uint8", "bool")
+# What a model's own code may compute into a buffer (rotary tables are complex).
+ANY = (*NUMBERS, "complex64", "complex128")
 
 _GEOMETRY = """full_shape : tuple of int, optional
         Shape of the full tensor when `tensor` is a block of it.
@@ -39,7 +44,8 @@ def constant_(tensor, val, *, full_shape=None, origin=None, offset=None):
     tensor : torch.Tensor or array
         Any real dtype, integers included (as torch).
     val : float
-        The value, converted to the dtype.
+        The value, converted to the dtype; finite and within the dtype's
+        range (an integer dtype truncates, as torch does).
     %(geometry)s
 
     %(returns)s
@@ -52,8 +58,34 @@ def constant_(tensor, val, *, full_shape=None, origin=None, offset=None):
     """
     checks.check_any_array(tensor)
     checks.check_geometry(tensor.shape, full_shape, origin, offset)
-    tensor[...] = val
-    return tensor
+    return constant(tensor, val)
+
+
+def check_constant(val, dtype, *, finite=True):
+    """``val`` as a number ``dtype`` holds: finite in a float dtype (unless not ``finite``:
+    what a model's own code writes, an infinity included), in range for integers."""
+    val = _tensors.number(val)
+    if not isinstance(val, numbers.Real):
+        raise TypeError(checks.TORCH_VAL_TYPE.format(val))
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return val
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not (math.isfinite(val) and info.min <= val <= info.max):
+            raise ValueError(checks.TORCH_VAL_RANGE.format(dtype.name, info.min, info.max, val))
+        return int(val)
+    if not finite and not math.isfinite(val):
+        return float(val)
+    val = checks.check_real("val", val)
+    checks.check_fits("val", val, dtype)
+    return val
+
+
+def constant(out, val, *, finite=True):
+    """Write the checked constant ``val`` into every element of the NumPy buffer ``out``."""
+    out[...] = check_constant(val, out.dtype, finite=finite)
+    return out
 
 
 @_geometry_doc
@@ -122,9 +154,36 @@ def eye_(tensor, *, full_shape=None, origin=None, offset=None):
     array([[1., 0., 0.],
            [0., 1., 0.]], dtype=float32)
     """
-    if len(tensor.shape if full_shape is None else full_shape) != 2:
-        raise ValueError(checks.TORCH_ONLY_2D)
-    return identity(tensor, 1.0, full_shape, origin, offset)
+    checks.check_any_array(tensor)
+    full = checks.check_geometry(tensor.shape, full_shape, origin, offset)
+    return structured("eye_", tensor, {}, full, origin, offset)
+
+
+def structured(fn, out, kwargs, full, origin, offset):
+    """``eye_`` or ``dirac_`` over the part ``out`` of a full tensor (checked geometry)."""
+    if fn == "eye_":
+        if len(full) != 2:
+            raise ValueError(checks.TORCH_ONLY_2D)
+        values = np.eye(*full, dtype=out.dtype)
+    else:
+        values = _dirac(full, kwargs.get("groups", 1), out.dtype)
+    store(out, values, full, origin, offset)
+    return out
+
+
+def _dirac(full, groups, dtype):
+    if len(full) not in (3, 4, 5):
+        raise ValueError(checks.TORCH_DIRAC_NDIM)
+    if full[0] % groups != 0:
+        raise ValueError(checks.TORCH_DIRAC_GROUPS)
+    per_group = full[0] // groups
+    centre = tuple(n // 2 for n in full[2:])
+    ones = [(g * per_group + d, d, *centre) for g in range(groups)
+            for d in range(min(per_group, full[1]))]
+    values = np.zeros(full, dtype)
+    if ones:
+        values[tuple(np.array(ones).T)] = 1
+    return values
 
 
 @_geometry_doc
@@ -158,26 +217,16 @@ def dirac_(tensor, groups=1, *, full_shape=None, origin=None, offset=None):
     [(0, 0, 1), (1, 1, 1), (2, 0, 1), (3, 1, 1)]
     """
     full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
-    if len(full) not in (3, 4, 5):
-        raise ValueError(checks.TORCH_DIRAC_NDIM)
-    if full[0] % groups != 0:
-        raise ValueError(checks.TORCH_DIRAC_GROUPS)
-    per_group = full[0] // groups
-    centre = tuple(n // 2 for n in full[2:])
-    ones = [(g * per_group + d, d, *centre) for g in range(groups)
-            for d in range(min(per_group, full[1]))]
+    values = _dirac(full, groups, np.dtype(tensor.dtype))
     checks.check_any_array(tensor)
     checks.check_geometry(tensor.shape, full_shape, origin, offset)
-    values = np.zeros(full, np.dtype(tensor.dtype))
-    if ones:
-        values[tuple(np.array(ones).T)] = 1
     store(tensor, values, full, origin, offset)
     return tensor
 
 
 @torch_doc
-def orthogonal_(tensor, gain=1, *, seed=None, stream=None, full_shape=None, origin=None,
-                offset=None, n_threads=None, backend="auto"):
+def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=None, full_shape=None,
+                origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill `tensor` in place with a (semi-)orthogonal matrix (``torch.nn.init.orthogonal_``).
 
     torch flattens ``(rows, *rest)`` to ``rows x prod(rest)``: a standard
@@ -188,11 +237,12 @@ def orthogonal_(tensor, gain=1, *, seed=None, stream=None, full_shape=None, orig
 
     Parameters
     ----------
-    tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
-        At least 2-D (full shape).
+    tensor : torch.Tensor of float32 or float64, or array of float32, float64, float16 or bfloat16
+        At least 2-D (full shape). A 16-bit tensor is refused, as torch's QR
+        refuses it (a NumPy array of 16 bits is filled).
     gain : float, default 1
-        Multiplicative factor.
-    %(torch)s
+        Multiplicative factor, finite.
+    %(generator)s%(torch)s
 
     %(returns)s
 
@@ -218,18 +268,35 @@ def orthogonal_(tensor, gain=1, *, seed=None, stream=None, full_shape=None, orig
     if len(full) < 2:
         raise ValueError(checks.TORCH_AT_LEAST_2D)
     req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    gain = checks.check_real("gain", gain)
+    return random_structured("orthogonal_", req, {"gain": gain}, origin, offset)
+
+
+def random_structured(fn, req, kwargs, origin, offset):
+    """``orthogonal_`` or ``sparse_`` for a checked request (the whole tensor is computed)."""
+    if fn == "orthogonal_":
+        return _orthogonal(req, kwargs.get("gain", 1), origin, offset)
+    return _sparse(req, kwargs["sparsity"], kwargs.get("std", 0.01), origin, offset)
+
+
+def _orthogonal(req, gain, origin, offset):
+    full, tensor = req.full, req.out
+    if len(full) < 2:
+        raise ValueError(checks.TORCH_AT_LEAST_2D)
+    gain = checks.check_real("gain", _tensors.number(gain))
     if math.prod(full) == 0:
         return tensor
     rows = full[0]
     q = orthogonal_matrix(req, rows, math.prod(full) // rows, torch_layout=True)
-    store(tensor, as_output(gain * q, tensor.dtype).reshape(full), full, origin, offset)
+    values = as_output(gain * q, tensor.dtype).reshape(full)
+    if not np.isfinite(values).all():
+        raise ValueError(checks.TORCH_ORTHOGONAL_GAIN.format(np.dtype(tensor.dtype).name, gain))
+    store(tensor, values, full, origin, offset)
     return tensor
 
 
 @torch_doc
-def sparse_(tensor, sparsity, std=0.01, *, seed=None, stream=None, full_shape=None, origin=None,
-            offset=None, n_threads=None, backend="auto"):
+def sparse_(tensor, sparsity, std=0.01, generator=None, *, seed=None, stream=None,
+            full_shape=None, origin=None, offset=None, n_threads=None, backend="auto"):
     r"""Fill a 2-D `tensor` in place as a sparse matrix (``torch.nn.init.sparse_``).
 
     :math:`\mathcal{N}(0, \text{std}^2)` everywhere (the same values as
@@ -243,10 +310,11 @@ def sparse_(tensor, sparsity, std=0.01, *, seed=None, stream=None, full_shape=No
     tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
         2-D (full shape).
     sparsity : float
-        Fraction of each column set to zero, in ``[0, 1]``.
+        Fraction of each column set to zero (``ceil(sparsity * rows)`` rows;
+        none below 0, all above 1, as torch).
     std : float, default 0.01
         Standard deviation of the non-zero values.
-    %(torch)s
+    %(generator)s%(torch)s
 
     %(returns)s
 
@@ -266,8 +334,15 @@ def sparse_(tensor, sparsity, std=0.01, *, seed=None, stream=None, full_shape=No
     if len(full) != 2:
         raise ValueError(checks.TORCH_ONLY_2D)
     req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
-    sparsity = checks.check_real("sparsity", sparsity)
-    law = laws.normal(0.0, std, names=("mean", "std"))
+    return random_structured("sparse_", req, {"sparsity": sparsity, "std": std}, origin, offset)
+
+
+def _sparse(req, sparsity, std, origin, offset):
+    full, tensor = req.full, req.out
+    if len(full) != 2:
+        raise ValueError(checks.TORCH_ONLY_2D)
+    sparsity = checks.check_real("sparsity", _tensors.number(sparsity))
+    law = normal_law(0.0, std)
     rows, cols = full
     n = rows * cols
     values = fill.run(request.scratch(req, np.empty(full, np.dtype(tensor.dtype))), law)
@@ -313,7 +388,7 @@ def embedding_normal_(tensor, mean=0.0, std=1.0, padding_idx=None, *, seed=None,
     >>> w[0].tolist()
     [0.0, 0.0, 0.0]
     """
-    law = laws.normal(mean, std, names=("mean", "std"))
+    law = normal_law(mean, std)
     fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend), law)
     if padding_idx is None or tensor.size == 0:
         return tensor
@@ -329,11 +404,11 @@ def embedding_normal_(tensor, mean=0.0, std=1.0, padding_idx=None, *, seed=None,
     return tensor
 
 
-constant_ = tensors.accepts_tensors(constant_, NUMBERS)
-ones_ = tensors.accepts_tensors(ones_, NUMBERS)
-zeros_ = tensors.accepts_tensors(zeros_, NUMBERS)
-eye_ = tensors.accepts_tensors(eye_)
-dirac_ = tensors.accepts_tensors(dirac_, NUMBERS)
-orthogonal_ = tensors.accepts_tensors(orthogonal_)
-sparse_ = tensors.accepts_tensors(sparse_)
-embedding_normal_ = tensors.accepts_tensors(embedding_normal_)
+constant_ = _tensors.drop_in(constant_, NUMBERS)
+ones_ = _tensors.drop_in(ones_, NUMBERS)
+zeros_ = _tensors.drop_in(zeros_, NUMBERS)
+eye_ = _tensors.drop_in(eye_, NUMBERS)
+dirac_ = _tensors.drop_in(dirac_, NUMBERS)
+orthogonal_ = _tensors.drop_in(orthogonal_, ("float32", "float64"))
+sparse_ = _tensors.drop_in(sparse_)
+embedding_normal_ = _tensors.drop_in(embedding_normal_)
