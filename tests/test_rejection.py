@@ -11,9 +11,11 @@ to the inverse CDF, exercises the fallback). Where no value can leave the
 interval (+-100 sigma), the fill is the normal fill's, and the rejection
 kernel gives the same bits.
 
-Statistical thresholds: KS p > 1e-6 (16 tests), mean and variance within 5.5
-standard errors (4e-8 each, 32 tests): a correct sampler fails one of them
-with probability below 2e-5 at these fixed seeds.
+Statistical thresholds: KS p > 1e-6 (40 tests: 18 float32/float64, 18
+16-bit ones on the law rounded to the format, whose p-value is conservative,
+and 4 of the fallback), mean and variance within 5.5 standard errors (4e-8
+each, 36 tests): a correct sampler fails one of them with probability below
+5e-5 at these fixed seeds.
 """
 
 import math
@@ -22,7 +24,6 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 import reference
-from cases import truncnorm_cdf
 from conftest import as_bytes, require
 
 import fastinit
@@ -63,6 +64,9 @@ def test_switch_at_reject_min_mass(dtype):
     assert mass(-above, above) > 0.95 > mass(-below, below)
     assert kernel_name(-above, above, dtype) == "fill_truncated_reject"
     assert kernel_name(-below, below, dtype) == "fill_truncated_normal"
+    # mass 0.95 exactly (in the float64 the switch is computed in): rejection
+    assert mass(-SWITCH_EDGE, SWITCH_EDGE) == constants.REJECT_MIN_MASS
+    assert kernel_name(-SWITCH_EDGE, SWITCH_EDGE, dtype) == "fill_truncated_reject"
     # asymmetric: [-1.7, 3] holds 0.9541, [-1.6, 3] 0.9439
     assert kernel_name(-1.7, 3.0, dtype) == "fill_truncated_reject"
     assert kernel_name(-1.6, 3.0, dtype) == "fill_truncated_normal"
@@ -177,6 +181,50 @@ def test_public_fill_equals_reference_at_large_indices(backend):
     assert as_bytes(out) == as_bytes(want)
 
 
+# Elements of public fills known to take the redraw path, found with
+# reference.truncated_reject(..., attempts=True) over the first 2**16 indices:
+# index -> (the candidate kept, the value's bits). Candidate 1 means the normal
+# fill's value was rejected, 2 that the first candidate was too, 3 the second.
+# The fallback is out of reach of a public fill at a mass >= 0.95: 0.05**13 per
+# float32 element, 0.05**7 per float64 one (the narrow interval above takes it).
+REDRAWN = {
+    "keras_f32": ((0.0, 0.3, -2.0, 2.0), np.float32, {
+        17: (1, 0x3EB244AA), 835: (2, 0x3DEB3772), 1314: (2, 0xBE8C43E4),
+        2547: (3, 0xBDB1BF2C), 36758: (3, 0x3C9CEE0C)}),
+    "keras_f64": ((0.0, 0.3, -2.0, 2.0), np.float64, {
+        9: (1, 0x3FD571BAD7E249AB), 828: (2, 0x3FDFDBCD8C631611), 829: (2, 0x3FDB207EAB5F68E7),
+        1768: (3, 0xBFC6671AD98571AE), 32710: (3, 0x3FDCE68CFBE77846)}),
+    "switch_f32": ((0.3, 1.7, -SWITCH_EDGE, SWITCH_EDGE), np.float32, {
+        17: (1, 0x4011792B), 835: (2, 0x3F736968), 1314: (2, 0xBFA04F1C),
+        2547: (3, 0xBE446A74), 36758: (3, 0x3ED12DE9)}),
+    "switch_f64": ((0.3, 1.7, -SWITCH_EDGE, SWITCH_EDGE), np.float64, {
+        9: (1, 0x400196F569FC0540), 828: (2, 0x4008F76D5481EB5D), 829: (2, 0x40059D6ACA74A60A),
+        1768: (3, 0xBFE62321C538C772), 14133: (3, 0xC00282A0C3B6C391)}),
+}
+
+
+@pytest.mark.parametrize("name", REDRAWN)
+def test_elements_on_the_redraw_path_equal_reference(name, backend):
+    (mean, std, lower, upper), dtype, pinned = REDRAWN[name]
+    idx = np.array(sorted(pinned), dtype=np.int64)
+    bits = np.array([pinned[i][1] for i in idx], np.uint32 if dtype == np.float32 else np.uint64)
+    x, taken = reference_values(reject_scalars(mean, std, lower, upper, dtype), dtype, idx,
+                                attempts=True)
+    assert taken.tolist() == [pinned[i][0] for i in idx]
+    assert as_bytes(x) == as_bytes(bits)
+    # the whole fill (the batched redraws of a work item) and each element alone
+    # (the element function of a work item's head)
+    kwargs = dict(seed=SEED, stream=STREAM, mean=mean, stddev=std, lower=lower, upper=upper,
+                  backend=backend)
+    n = int(idx[-1]) + 1
+    whole = fastinit.truncated_normal_(np.empty(n, dtype), **kwargs)
+    assert as_bytes(whole[idx]) == as_bytes(bits)
+    for i, b in zip(idx, bits, strict=True):
+        alone = fastinit.truncated_normal_(np.empty(1, dtype), full_shape=(n,), offset=int(i),
+                                           **kwargs)
+        assert as_bytes(alone) == as_bytes(b), i
+
+
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 def test_rejection_kernel_equals_normal_fill_where_nothing_is_rejected(dtype, backend):
     # the shortcut above changes no bit: with +-100 sigma the rejection kernel itself
@@ -206,6 +254,7 @@ KS_P = 1e-6
 LAWS = {"keras": (-2.0, 2.0), "3sigma": (-3.0, 3.0), "100sigma": (-100.0, 100.0),
         "m1_3": (-1.0, 3.0), "asym_wide": (-1.7, 3.0), "half_inf": (-1.8, INF),
         "just_above": (-SWITCH_EDGE - 1e-6, SWITCH_EDGE + 1e-6),
+        "at_switch": (-SWITCH_EDGE, SWITCH_EDGE),
         "just_below": (-SWITCH_EDGE + 1e-6, SWITCH_EDGE - 1e-6)}
 MEAN, STD = 0.3, 1.7
 
@@ -223,8 +272,35 @@ def test_ks_against_truncnorm(interval, dtype):
                                    stddev=STD, lower=lower, upper=upper).astype(np.float64)
     assert MEAN + STD * lower <= x.min()
     assert x.max() <= MEAN + STD * upper
-    standard = truncnorm_cdf(lower, upper)
-    assert require("scipy.stats").kstest(x, lambda v: standard((v - MEAN) / STD)).pvalue > KS_P
+    assert require("scipy.stats").kstest(x, _truncnorm(lower, upper).cdf).pvalue > KS_P
+
+
+def rounded_ks_pvalue(x, dtype, law):
+    """KS p-value of 16-bit values ``x`` against ``law`` rounded to nearest in ``dtype``.
+
+    Value ``v`` holds the law's mass between the midpoints to its neighbours
+    in the format, so the rounded law's CDF at ``v`` is the law's CDF at the
+    upper midpoint. The KS statistic is taken at every value seen and just
+    below it (the steps of both CDFs); with a discrete law the continuous KS
+    distribution gives a conservative p-value (W. J. Conover, JASA 67, 1972).
+    """
+    v, counts = np.unique(x, return_counts=True)
+    v16 = v.astype(dtype)
+    up = np.nextafter(v16, np.array(INF, dtype)).astype(np.float64)
+    down = np.nextafter(v16, np.array(-INF, dtype)).astype(np.float64)
+    at = np.cumsum(counts) / x.size
+    d = max(np.abs(at - law.cdf((v + up) / 2)).max(),
+            np.abs(at - counts / x.size - law.cdf((down + v) / 2)).max())
+    return require("scipy.stats").kstwo.sf(d, x.size)
+
+
+@pytest.mark.parametrize("interval", LAWS.values(), ids=LAWS.keys())
+@pytest.mark.parametrize("dtype", [np.float16, formats.BFLOAT16], ids=["f16", "bf16"])
+def test_sixteen_bit_ks_against_rounded_truncnorm(interval, dtype):
+    lower, upper = interval
+    x = fastinit.truncated_normal_(np.empty(N, dtype), seed=13, stream="ks16", mean=MEAN,
+                                   stddev=STD, lower=lower, upper=upper).astype(np.float64)
+    assert rounded_ks_pvalue(x, dtype, _truncnorm(lower, upper)) > KS_P
 
 
 @pytest.mark.parametrize("interval", LAWS.values(), ids=LAWS.keys())
@@ -252,5 +328,17 @@ def test_narrow_interval_through_the_fallback_is_exact(dtype, backend):
     scalars = reject_scalars(MEAN, STD, lower, upper, dtype)
     x = run_kernel(backend, "fill_truncated_reject", dtype, (1, 2**18, 0, 0, 1),
                    scalars).astype(np.float64)
-    standard = truncnorm_cdf(lower, upper)
-    assert require("scipy.stats").kstest(x, lambda v: standard((v - MEAN) / STD)).pvalue > KS_P
+    assert require("scipy.stats").kstest(x, _truncnorm(lower, upper).cdf).pvalue > KS_P
+
+
+@pytest.mark.parametrize("interval", LAWS.values(), ids=LAWS.keys())
+def test_sixteen_bit_is_the_float32_value_clamped_and_rounded(interval, backend):
+    lower, upper = interval
+    kwargs = dict(seed=14, stream="r16", mean=MEAN, stddev=STD, lower=lower, upper=upper,
+                  backend=backend)
+    f32 = fastinit.truncated_normal_(np.empty(2**16, np.float32), **kwargs)
+    for dtype in (np.float16, formats.BFLOAT16):
+        lo_o, hi_o = reject_scalars(MEAN, STD, lower, upper, dtype)[6:8]
+        x = fastinit.truncated_normal_(np.empty(2**16, dtype), **kwargs)
+        want = np.minimum(np.maximum(f32, np.float32(lo_o)), np.float32(hi_o)).astype(dtype)
+        assert as_bytes(x) == as_bytes(want), dtype
