@@ -264,15 +264,22 @@ def _truncnorm(lower, upper):
     return stats.truncnorm(lower, upper, loc=MEAN, scale=STD)
 
 
-@pytest.mark.parametrize("interval", LAWS.values(), ids=LAWS.keys())
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_ks_against_truncnorm(interval, dtype):
+def law_sample(interval, dtype, seed, stream):
+    """N values of ``truncated_normal_`` (MEAN, STD, ``interval``) in ``dtype``, as float64,
+    checked to lie in the closed interval."""
     lower, upper = interval
-    x = fastinit.truncated_normal_(np.empty(N, dtype), seed=11, stream="ks", mean=MEAN,
+    x = fastinit.truncated_normal_(np.empty(N, dtype), seed=seed, stream=stream, mean=MEAN,
                                    stddev=STD, lower=lower, upper=upper).astype(np.float64)
     assert MEAN + STD * lower <= x.min()
     assert x.max() <= MEAN + STD * upper
-    assert require("scipy.stats").kstest(x, _truncnorm(lower, upper).cdf).pvalue > KS_P
+    return x
+
+
+@pytest.mark.parametrize("interval", LAWS.values(), ids=LAWS.keys())
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_ks_against_truncnorm(interval, dtype):
+    x = law_sample(interval, dtype, 11, "ks")
+    assert require("scipy.stats").kstest(x, _truncnorm(*interval).cdf).pvalue > KS_P
 
 
 def rounded_ks_pvalue(x, dtype, law):
@@ -297,21 +304,15 @@ def rounded_ks_pvalue(x, dtype, law):
 @pytest.mark.parametrize("interval", LAWS.values(), ids=LAWS.keys())
 @pytest.mark.parametrize("dtype", [np.float16, formats.BFLOAT16], ids=["f16", "bf16"])
 def test_sixteen_bit_ks_against_rounded_truncnorm(interval, dtype):
-    lower, upper = interval
-    x = fastinit.truncated_normal_(np.empty(N, dtype), seed=13, stream="ks16", mean=MEAN,
-                                   stddev=STD, lower=lower, upper=upper).astype(np.float64)
-    assert rounded_ks_pvalue(x, dtype, _truncnorm(lower, upper)) > KS_P
+    x = law_sample(interval, dtype, 13, "ks16")
+    assert rounded_ks_pvalue(x, dtype, _truncnorm(*interval)) > KS_P
 
 
 @pytest.mark.parametrize("interval", LAWS.values(), ids=LAWS.keys())
 @pytest.mark.parametrize("dtype", [np.float16, formats.BFLOAT16], ids=["f16", "bf16"])
 def test_sixteen_bit_mean_variance_and_bounds(interval, dtype):
-    lower, upper = interval
-    x = fastinit.truncated_normal_(np.empty(N, dtype), seed=12, stream="mv", mean=MEAN,
-                                   stddev=STD, lower=lower, upper=upper).astype(np.float64)
-    law = _truncnorm(lower, upper)
-    assert MEAN + STD * lower <= x.min()
-    assert x.max() <= MEAN + STD * upper
+    x = law_sample(interval, dtype, 12, "mv")
+    law = _truncnorm(*interval)
     # rounding to 16 bits moves a value by at most half an ulp of its magnitude
     slack = 2.0**-8 * (abs(law.mean()) + 4 * law.std())
     assert abs(x.mean() - law.mean()) < Z * math.sqrt(law.var() / N) + slack
