@@ -47,7 +47,7 @@ The randomness contract (``docs/contract.md`` has the full text;
   dtype cannot hold as a finite value is a ValueError, raised before any write.
 """
 
-from ._engine.config import show_config as show_config
+from ._engine.backends import show_config as show_config
 from ._version import __version__ as __version__
 from .initializers import compute_fans as compute_fans
 from .initializers import constant_ as constant_

@@ -12,7 +12,7 @@ n_threads=None, backend="auto") -> out``; ``keys`` is a checked
 """
 
 from . import initializers, matrices
-from ._engine import checks, fill, laws, request
+from ._engine import checks, fill, framework_checks, laws, request
 
 # The law of each public element-wise initializer, from its own distribution
 # arguments: the same names and defaults as the function (tests/test_fillers.py
@@ -38,6 +38,10 @@ NAMED = {
     initializers.lecun_normal_: (1.0, "fan_in", "truncated_normal"),
 }
 CONSTANTS = {initializers.zeros_: 0.0, initializers.ones_: 1.0}
+# Fillers of other public functions, registered by the module that defines them
+# (fastinit.torch's drop-ins, when it is imported): ``func -> factory(full, **kwargs)``,
+# ``full`` the full shape, for laws that need it up front (torch's fans).
+SHAPED = {}
 
 
 def law_filler(law, *, bits=False):
@@ -50,7 +54,8 @@ def law_filler(law, *, bits=False):
     return fill_part
 
 
-def _constant_filler(value):
+def constant_filler(value):
+    """The filler of a constant ``value``, checked (the keys are ignored)."""
     value = checks.check_real("value", value)
 
     def fill_part(out, keys, full_shape=None, origin=None, offset=None, n_threads=None,
@@ -84,6 +89,20 @@ def _identity_filler(gain=1.0):
     return fill_part
 
 
+def known(func):
+    """Whether :func:`part_filler` has a filler for ``func``."""
+    return (func in LAWS or func in NAMED or func in CONSTANTS or func in SHAPED
+            or func in (initializers.random_bits_, matrices.orthogonal_, matrices.identity_,
+                        initializers.constant_))
+
+
+def part_filler(func, full, **kwargs):
+    """The filler of ``func`` with ``kwargs`` for parts of a tensor of full shape ``full``."""
+    if func in SHAPED:
+        return SHAPED[func](full, **kwargs)
+    return filler(func, **kwargs)[0]
+
+
 def filler(func, **kwargs):
     """The filler of public initializer ``func`` with its distribution arguments ``kwargs``.
 
@@ -102,7 +121,7 @@ def filler(func, **kwargs):
     if func is matrices.identity_:
         return _identity_filler(**kwargs), False
     if func is initializers.constant_:
-        return _constant_filler(**kwargs), False
+        return constant_filler(**kwargs), False
     if func in CONSTANTS:
-        return _constant_filler(CONSTANTS[func], **kwargs), False
-    raise ValueError(checks.FILLER_FUNCTION.format(getattr(func, "__name__", func)))
+        return constant_filler(CONSTANTS[func], **kwargs), False
+    raise ValueError(framework_checks.FILLER_FUNCTION.format(getattr(func, "__name__", func)))

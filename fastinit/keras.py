@@ -46,7 +46,7 @@ import numpy as np
 from keras.src.initializers import ALL_OBJECTS_DICT as _KERAS_NAMES
 
 from . import _fillers, matrices
-from ._engine import checks, fans, formats, laws, request
+from ._engine import checks, fans, formats, framework_checks, laws, request
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -66,7 +66,7 @@ def _dtypes_for(dtype):
         if not jax.config.jax_enable_x64:  # JAX would hold float32 anyway
             name = "float32"
     host = formats.BFLOAT16 if name == "bfloat16" else np.dtype(name)
-    checks.check_float_dtype(host, name)
+    framework_checks.check_float_dtype(host, name)
     return name, host
 
 
@@ -217,8 +217,8 @@ class VarianceScaling(_Random, keras.initializers.VarianceScaling):
         distribution = distribution.lower() if isinstance(distribution, str) else distribution
         self.scale, self.mode = scale, mode
         self.distribution = "truncated_normal" if distribution == "normal" else distribution
-        self.input_axes = checks.check_axis_list("input_axes", input_axes)
-        self.output_axes = checks.check_axis_list("output_axes", output_axes)
+        self.input_axes = framework_checks.check_axis_list("input_axes", input_axes)
+        self.output_axes = framework_checks.check_axis_list("output_axes", output_axes)
         self._law = laws.scaled(scale, mode, self.distribution)
         super().__init__(seed, stream)
 
@@ -227,8 +227,8 @@ class VarianceScaling(_Random, keras.initializers.VarianceScaling):
         if self.input_axes is not None and self.output_axes is not None:
             full = where.get("full_shape")
             full = out.shape if full is None else tuple(full)
-            checks.check_axes_of("input_axes", self.input_axes, full)
-            checks.check_axes_of("output_axes", self.output_axes, full)
+            framework_checks.check_axes_of("input_axes", self.input_axes, full)
+            framework_checks.check_axes_of("output_axes", self.output_axes, full)
             if math.prod(full):  # Keras divides by max(1, fan): only an empty tensor has 0
                 fan_in, fan_out = fans.keras_fans(full, self.input_axes, self.output_axes)
                 law = law._replace(fan_in=fan_in, fan_out=fan_out)
@@ -347,7 +347,7 @@ def get(identifier, **kwargs):
     keras_cls = _KERAS_NAMES.get(identifier) if isinstance(identifier, str) else None
     cls = _CLASSES.get(getattr(keras_cls, "__name__", None))
     if cls is None:
-        raise ValueError(checks.KERAS_IDENTIFIER.format(sorted(_CLASSES), identifier))
+        raise ValueError(framework_checks.KERAS_IDENTIFIER.format(sorted(_CLASSES), identifier))
     if cls not in _RANDOM:
         kwargs.pop("seed", None)
         kwargs.pop("stream", None)

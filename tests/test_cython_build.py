@@ -10,12 +10,12 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 import pytest
-import reference as R
+import reference
 from conftest import CYTHON, require
 
 from fastinit._engine import constants, parallel
 
-K = require(CYTHON)
+cython_kernels = require(CYTHON)
 
 KAT_FILE = Path(__file__).parent / "data" / "philox4x32_10.txt"
 EA_2SIGMA = 0.9544997361036416  # erf(2 / sqrt(2)): Keras/JAX truncation at 2 sigma
@@ -71,7 +71,7 @@ def kernel_geometry(geometry):
 
 def run_kernel(name, out, geometry, args, n_threads):
     """Kernel ``name`` over every work item of ``out``, on the parallel driver."""
-    parallel.run(getattr(K, name), [(out, *KEYS, *kernel_geometry(geometry), *args)],
+    parallel.run(getattr(cython_kernels, name), [(out, *KEYS, *kernel_geometry(geometry), *args)],
                   [geometry[1]], [out.size], n_threads)
     return out
 
@@ -82,16 +82,16 @@ def fill(kind, out, geometry, params, fmt, n_threads=1):
 
 def expected(kind, g, params, double):
     if kind == "uniform":
-        return R.uniform(SEED, STREAM, g, *params, double=double)
+        return reference.uniform(SEED, STREAM, g, *params, double=double)
     if kind == "normal":
-        return R.normal(SEED, STREAM, g, *params, double=double)
-    return R.truncated_normal(SEED, STREAM, g, *params, double=double)
+        return reference.normal(SEED, STREAM, g, *params, double=double)
+    return reference.truncated_normal(SEED, STREAM, g, *params, double=double)
 
 
 # --- Philox ------------------------------------------------------------------------
 @pytest.mark.parametrize("vector", kat_vectors(), ids=lambda v: "-".join(f"{x:08x}" for x in v[:6]))
 def test_philox_matches_random123_kat(vector):
-    assert K._kernels.philox4x32_10_words(*vector[:6]) == vector[6:]
+    assert cython_kernels._kernels.philox4x32_10_words(*vector[:6]) == vector[6:]
 
 
 def test_fill_bits_matches_random123_kat():
@@ -101,7 +101,7 @@ def test_fill_bits_matches_random123_kat():
     assert len(reachable) >= 10
     for c0, c1, c2, c3, k0, k1, *words in reachable:
         out = np.empty(4, np.uint32)
-        K.fill_bits(out, k0, k1, c2, c3, 4 * (c0 + (c1 << 32)), 4, 0, 1,
+        cython_kernels.fill_bits(out, k0, k1, c2, c3, 4 * (c0 + (c1 << 32)), 4, 0, 1,
                     np.zeros(1, np.int64), 1, 1, 1)
         assert out.tolist() == words
 
@@ -110,21 +110,21 @@ def test_fill_bits_matches_random123_kat():
 def test_fill_bits_matches_reference(geometry):
     out = np.empty(geometry[0] * geometry[1], np.uint32)
     run_kernel("fill_bits", out, geometry, (), 2)
-    np.testing.assert_array_equal(out, R.words(SEED, STREAM, global_indices(*geometry)))
+    np.testing.assert_array_equal(out, reference.words(SEED, STREAM, global_indices(*geometry)))
 
 
 # --- constants ---------------------------------------------------------------------
 def test_constants_equal_the_python_constants():
-    seen = K.constants()
+    seen = cython_kernels.constants()
     assert len(seen) > 40
     for name, value in seen.items():
         assert value == getattr(constants, name), name
 
 
 def test_fill_uses_chunk_and_format_constants():
-    assert K.constants()["CHUNK_BLOCKS"] == constants.CHUNK_BLOCKS
-    assert [K.constants()[f] for f in ("FMT_F32", "FMT_F64", "FMT_BF16", "FMT_F16")] == [
-        constants.FMT_F32, constants.FMT_F64, constants.FMT_BF16, constants.FMT_F16]
+    assert cython_kernels.constants()["CHUNK_BLOCKS"] == constants.CHUNK_BLOCKS
+    names = ("FMT_F32", "FMT_F64", "FMT_BF16", "FMT_F16")
+    assert [cython_kernels.constants()[f] for f in names] == [getattr(constants, f) for f in names]
 
 
 # --- bit-exactness against the reference --------------------------------------------
@@ -195,10 +195,10 @@ def test_thread_count_never_changes_a_bit(n_threads):
 def _digest_in_subprocess(variant):
     code = (
         "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"
-        "import test_cython_build as T, fastinit._engine._cython as K;"
+        "import test_cython_build, fastinit._engine._cython as kernels;"
         "h = hashlib.sha256();"
-        "[h.update(o.tobytes()) for o in T.all_fills(2)];"
-        "print(K.kernel_variant, h.hexdigest())"
+        "[h.update(o.tobytes()) for o in test_cython_build.all_fills(2)];"
+        "print(kernels.kernel_variant, h.hexdigest())"
     )
     env = dict(os.environ, FASTINIT_CYTHON_VARIANT=variant)
     proc = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], env=env,

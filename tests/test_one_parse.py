@@ -59,3 +59,20 @@ def test_torch_drop_in_checks_its_seed_once(counted):
     fit.kaiming_uniform_(torch.empty(64, 32), seed=3)
     fit.trunc_normal_(torch.empty(64, 32), std=0.02, seed=3)
     assert counted == {"seed": 2, "buffer": 2, "public": 0}
+
+
+def test_checkpoint_write_checks_its_seed_once_whatever_the_size(counted, tmp_path):
+    # a model of 10 tensors and a list of plan rows: one seed check each, none per tensor or
+    # piece; each piece (here one per tensor) reaches the kernel as one request (one buffer
+    # check), not through a public function
+    torch = require("torch")
+    require("safetensors")
+    import fastinit.checkpoint as ckpt
+
+    model = torch.nn.Sequential(*[torch.nn.Linear(8, 8) for _ in range(5)])
+    ckpt.write(tmp_path / "module", model, seed=3, progress=False)
+    assert counted == {"seed": 1, "buffer": 10, "public": 0}
+    rows = [ckpt.PlanRow(name, (4, 8), fastinit.random_normal_, {"stream": name}, True)
+            for name in ("a", "b", "c")]
+    ckpt.write(tmp_path / "rows", rows, seed=3, progress=False)
+    assert counted == {"seed": 2, "buffer": 13, "public": 0}

@@ -13,7 +13,7 @@ import pytest
 from conftest import require
 
 import fastinit
-from fastinit._engine import checks, formats
+from fastinit._engine import formats, framework_checks
 
 torch = require("torch")
 
@@ -115,7 +115,7 @@ def test_non_cpu_tensor_is_refused():
         layout = torch.strided
 
     with pytest.raises(ValueError, match="out must be a CPU tensor, got device cuda:0"):
-        checks.check_tensor(OnAccelerator(), torch)
+        framework_checks.check_tensor(OnAccelerator(), torch)
 
 
 def test_error_messages_have_the_house_form():

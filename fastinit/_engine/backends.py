@@ -1,4 +1,4 @@
-"""Backend choice ("auto", "numba", "cython") and the one rule for n_threads.
+"""Backend choice ("auto", "numba", "cython"), the one rule for n_threads, ``show_config()``.
 
 Neither choice can change a value: both backends compute the same bits, and
 ``parallel`` cuts work into fixed chunks, never per thread.
@@ -7,8 +7,10 @@ Neither choice can change a value: both backends compute the same bits, and
 import functools
 import importlib
 import os
+import platform
+import sys
 
-from . import checks, constants
+from . import checks, constants, parallel
 
 BACKENDS = ("auto", "numba", "cython")
 
@@ -80,3 +82,49 @@ def kernel(backend, name):
     from ._numba import kernels
 
     return getattr(kernels, name)
+
+
+# --- show_config(): versions, build flags, the parallel driver and thread counts ---
+def config():
+    """The configuration as a dict (what ``show_config`` prints)."""
+    import numpy
+
+    info = {
+        "fastinit": _version(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": numpy.__version__,
+        "usable cores": usable_cores(),
+        "default backend": resolve("auto"),
+        "parallel driver": "fastinit._engine.parallel: Python threads over fixed chunks, fork-safe",
+        "helper threads started": parallel.helper_threads(),
+    }
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+        from ._numba import kernels
+
+        info["numba kernels"] = kernels.build_info()
+    except ImportError:
+        info["numba"] = "not installed"
+    try:
+        from . import _cython
+
+        info["cython kernels"] = _cython.kernel_variant
+        info["cython build flags"] = _cython.build_info()
+    except ImportError as exc:
+        info["cython kernels"] = f"not built ({exc})"
+    return info
+
+
+def _version():
+    from .._version import __version__
+
+    return __version__
+
+
+def show_config():
+    """Print the numba version, the Cython build, the parallel driver and threads."""
+    for key, value in config().items():
+        print(f"{key + ':':<36} {value}")

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from . import checks, formats
+from . import formats, framework_checks
 
 GEOMETRY = ("full_shape", "origin", "offset")
 
@@ -31,7 +31,7 @@ def is_dtensor(obj):
     return dtensor is not None and isinstance(obj, dtensor.DTensor)
 
 
-def as_array(out, dtypes=checks.TORCH_DTYPES):
+def as_array(out, dtypes=framework_checks.TORCH_DTYPES):
     """``out`` itself unless it is a torch tensor; then a NumPy view of its memory.
 
     Raises (before any write) for tensors fastinit cannot fill in place.
@@ -39,7 +39,7 @@ def as_array(out, dtypes=checks.TORCH_DTYPES):
     if isinstance(out, np.ndarray) or not is_tensor(out):
         return out
     torch = sys.modules["torch"]
-    checks.check_tensor(out, torch, dtypes)
+    framework_checks.check_tensor(out, torch, dtypes)
     t = out.detach()
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().view(formats.BFLOAT16)
@@ -51,16 +51,16 @@ def local_shard(out):
     torch = sys.modules["torch"]
     from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
-    checks.check_dtensor(out)
+    framework_checks.check_dtensor(out)
     with torch.no_grad():
         local = out.to_local()
     shape, origin = compute_local_shape_and_global_offset(out.shape, out.device_mesh,
                                                           out.placements)
-    checks.check_local_shape(shape, local.shape)
+    framework_checks.check_local_shape(shape, local.shape)
     return local, {"full_shape": tuple(out.shape), "origin": tuple(int(o) for o in origin)}
 
 
-def accepts_tensors(func, dtypes=checks.TORCH_DTYPES):
+def accepts_tensors(func, dtypes=framework_checks.TORCH_DTYPES):
     """Let ``func(out, ...)`` take a torch tensor as ``out``; it returns the tensor."""
     takes_geometry = "full_shape" in inspect.signature(func).parameters
 

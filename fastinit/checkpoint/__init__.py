@@ -18,7 +18,7 @@ import sys
 import time
 from typing import NamedTuple
 
-from .._engine import checks
+from .._engine import checks, framework_checks
 from .._version import __version__
 from . import _files, _format, _models
 from ._format import PlanRow as PlanRow
@@ -63,15 +63,15 @@ class VerifyReport(NamedTuple):
 
 def _plan(model, seed, dtype, rules, max_shard_size):
     if not isinstance(dtype, str) or dtype not in _format.DTYPES:
-        raise TypeError(checks.CKPT_DTYPE.format(tuple(_format.DTYPES), dtype))
-    seed = checks.check_uint64("seed", seed)
+        raise TypeError(framework_checks.CKPT_DTYPE.format(tuple(_format.DTYPES), dtype))
+    seed = checks.check_seed(seed)
     if rules not in _RULES and not callable(rules):
-        raise ValueError(checks.CKPT_RULES.format(_RULES, rules))
+        raise ValueError(framework_checks.CKPT_RULES.format(_RULES, rules))
     shard = _format.parse_size(max_shard_size)
     entries, config = _models.resolve(model, seed=seed, rules=rules, dtype_name=dtype)
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
-        raise ValueError(checks.CKPT_DUPLICATES)
+        raise ValueError(framework_checks.CKPT_DUPLICATES)
     metadata = {"format": "pt", "seed": str(seed), "rules": getattr(rules, "__name__", rules),
                 "fastinit_version": __version__}
     lay = _format.layout(entries, dtype_name=dtype, max_shard_size=shard, metadata=metadata)
@@ -85,7 +85,7 @@ def _check_workers(num_workers, worker_index):
     num_workers = checks.check_positive_int("num_workers", num_workers)
     worker_index = checks.check_integer("worker_index", worker_index, "an integer")
     if not 0 <= worker_index < num_workers:
-        raise ValueError(checks.CKPT_WORKER_INDEX.format(num_workers, worker_index))
+        raise ValueError(framework_checks.CKPT_WORKER_INDEX.format(num_workers, worker_index))
     return num_workers, worker_index
 
 
@@ -94,9 +94,9 @@ def _open_dir(out_dir):
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as err:
-        raise ValueError(checks.CKPT_WRITABLE.format(out_dir, err.strerror)) from None
+        raise ValueError(framework_checks.CKPT_WRITABLE.format(out_dir, err.strerror)) from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise ValueError(checks.CKPT_WRITABLE.format(out_dir, "permission denied"))
+        raise ValueError(framework_checks.CKPT_WRITABLE.format(out_dir, "permission denied"))
     return out_dir
 
 
@@ -105,10 +105,10 @@ def _check_dir(out_dir, lay, args, num_workers):
     names = sorted(os.listdir(out_dir))
     foreign = [n for n in names if not _files.is_own_file(n, lay)]
     if foreign:
-        raise ValueError(checks.CKPT_FOREIGN.format(out_dir, ", ".join(foreign[:5])))
+        raise ValueError(framework_checks.CKPT_FOREIGN.format(out_dir, ", ".join(foreign[:5])))
     ledgers = [n for n in names if n.startswith(_files.LEDGER_PREFIX) and n.endswith(".json")]
     if not ledgers and any(n in lay.files or n == _format.INDEX_FILE for n in names):
-        raise ValueError(checks.CKPT_NO_LEDGER.format(out_dir))
+        raise ValueError(framework_checks.CKPT_NO_LEDGER.format(out_dir))
     for name in ledgers:
         record = _files.read_json(os.path.join(out_dir, name))
         theirs = dict(record.get("arguments", {}), num_workers=record.get("num_workers"))
@@ -116,12 +116,12 @@ def _check_dir(out_dir, lay, args, num_workers):
         diff = [f"{k}={mine[k]!r} (ledger: {theirs.get(k)!r})" for k in mine
                 if theirs.get(k) != mine[k]]
         if diff:
-            raise ValueError(checks.CKPT_ARGUMENTS.format(out_dir, "; ".join(diff)))
+            raise ValueError(framework_checks.CKPT_ARGUMENTS.format(out_dir, "; ".join(diff)))
     need = sum(size - _files.allocated_bytes(os.path.join(out_dir, name), size)
                for name, size in zip(lay.files, lay.sizes, strict=True))
     free = shutil.disk_usage(out_dir).free
     if need > free:
-        raise ValueError(checks.CKPT_FREE.format(need, free, out_dir))
+        raise ValueError(framework_checks.CKPT_FREE.format(need, free, out_dir))
 
 
 def _progress_bar(total, initial, progress):
@@ -134,7 +134,8 @@ def _progress_bar(total, initial, progress):
                 desc="checkpoint", file=sys.stderr, dynamic_ncols=True)
 
 
-def _fill(out_dir, lay, dtype, todo, ledger, record, bar):
+def _fill(out_dir, lay, dtype, todo, ledger, record, bar, seed):
+    fillers = {}  # each tensor's, built (and checked) once, at its first piece
     handles, sync = {}, _files.Writeback()
     written, last = 0, time.monotonic()
     try:
@@ -142,7 +143,10 @@ def _fill(out_dir, lay, dtype, todo, ledger, record, bar):
             placed = lay.placed[piece.tensor]
             if placed.file not in handles:
                 handles[placed.file] = open(os.path.join(out_dir, lay.files[placed.file]), "r+b")
-            start, n = _files.fill_piece(handles[placed.file], placed, piece, dtype)
+            if piece.tensor not in fillers:
+                fillers[piece.tensor] = _models.part_filler(placed.entry, seed)
+            start, n = _files.fill_piece(handles[placed.file], placed, piece, dtype,
+                                         fillers[piece.tensor])
             if sync.submit(handles[placed.file].fileno(), start, n) and \
                     time.monotonic() - last >= _files.LEDGER_SECONDS:
                 record["pieces_done"] = k  # every piece before this one is on disk
@@ -241,11 +245,12 @@ def write(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size=
     try:
         _files.create_files(out_dir, lay)
     except OSError as err:  # ENOSPC from another process's writes since the check, EDQUOT...
-        raise ValueError(checks.CKPT_ROOM.format(err.strerror, out_dir)) from None
+        raise ValueError(framework_checks.CKPT_ROOM.format(err.strerror, out_dir)) from None
     sizes = [(p.stop - p.start) * _format.DTYPES[dtype].itemsize for p in todo]
     bar = _progress_bar(sum(sizes), sum(sizes[:record["pieces_done"]]), progress)
     try:
-        written = _fill(out_dir, lay, _format.DTYPES[dtype], todo, ledger, record, bar)
+        written = _fill(out_dir, lay, _format.DTYPES[dtype], todo, ledger, record, bar,
+                        args["seed"])
     finally:
         if bar is not None:
             bar.close()
@@ -326,12 +331,12 @@ def verify(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size
         path = os.path.join(out_dir, name)
         with open(path, "rb") as f:
             if f.read(len(lay.headers[k])) != lay.headers[k]:
-                raise ValueError(checks.CKPT_HEADER.format(path))
+                raise ValueError(framework_checks.CKPT_HEADER.format(path))
         with safe_open(path, framework="numpy") as st:
             got = {key: tuple(st.get_slice(key).get_shape()) for key in st.keys()}
         want = {p.entry.name: p.entry.shape for p in lay.placed if p.file == k}
         if got != want:
-            raise ValueError(checks.CKPT_TENSORS.format(path, len(want), len(got)))
+            raise ValueError(framework_checks.CKPT_TENSORS.format(path, len(want), len(got)))
     checked = 0
     handles = {k: open(os.path.join(out_dir, n), "rb") for k, n in enumerate(lay.files)}
     try:
@@ -342,7 +347,7 @@ def verify(out_dir, model, *, seed, dtype="bfloat16", rules="hf", max_shard_size
                 want = _files.expected_piece(p, piece, dt).view(f"u{dt.itemsize}")
                 if (got != want).any():
                     bad = a + int((got != want).argmax())
-                    raise ValueError(checks.CKPT_MISMATCH.format(p.entry.name, bad))
+                    raise ValueError(framework_checks.CKPT_MISMATCH.format(p.entry.name, bad))
                 checked += (b - a) * dt.itemsize
     finally:
         for f in handles.values():

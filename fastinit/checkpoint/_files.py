@@ -112,11 +112,12 @@ def _reserve(fd, size):
             raise OSError(err, os.strerror(err))
 
 
-def fill_piece(f, placed, piece, dtype):
+def fill_piece(f, placed, piece, dtype, fill_part):
     """Fill one piece of a tensor in place through np.memmap and unmap its pages.
 
-    ``f`` is the file opened ``"r+b"``; returns ``(start, nbytes)`` for the
-    ``Writeback`` that takes the pages to disk.
+    ``f`` is the file opened ``"r+b"``; ``fill_part(view, full_shape, offset)``
+    fills the tensor's part (``_models.part_filler``); returns ``(start,
+    nbytes)`` for the ``Writeback`` that takes the pages to disk.
     """
     e = placed.entry
     count = piece.stop - piece.start
@@ -125,9 +126,9 @@ def fill_piece(f, placed, piece, dtype):
     view = np.memmap(f, dtype=dtype, mode="r+", offset=start,
                      shape=e.shape if whole else (count,))
     if whole or _is_constant(e.fn):
-        e.fn(view, **e.kwargs)
+        fill_part(view, None, None)
     else:
-        e.fn(view, **e.kwargs, full_shape=e.shape, offset=piece.start)
+        fill_part(view, e.shape, piece.start)
     if _sync_file_range is None:
         view.flush()  # msync, where the writeback below is not available
     # a shared file mapping keeps dirty pages in the page cache: unmapping loses nothing

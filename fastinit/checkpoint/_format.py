@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._engine import checks, formats
+from .._engine import formats, framework_checks
 
 DTYPES = {"float32": np.dtype(np.float32), "bfloat16": formats.BFLOAT16,
           "float16": np.dtype(np.float16)}
@@ -54,7 +54,7 @@ class PlanRow(NamedTuple):
         kwargs = dict(self.kwargs)
         if kwargs.get("seed") is not None:
             if kwargs["seed"] != seed:
-                raise ValueError(checks.PLAN_SEED.format(seed, kwargs["seed"]))
+                raise ValueError(framework_checks.PLAN_SEED.format(seed, kwargs["seed"]))
         elif _takes_seed(self.fn):
             kwargs["seed"] = seed
         for key, value in kwargs.items():
@@ -94,9 +94,9 @@ def parse_size(value):
     elif isinstance(value, str) and (m := _SIZE.match(value)):
         n = int(float(m.group(1)) * _UNITS[(m.group(2) or "").upper()])
     else:
-        raise ValueError(checks.CKPT_SHARD_SIZE_FORM.format(value))
+        raise ValueError(framework_checks.CKPT_SHARD_SIZE_FORM.format(value))
     if n <= 0:
-        raise ValueError(checks.CKPT_SHARD_SIZE.format(value))
+        raise ValueError(framework_checks.CKPT_SHARD_SIZE.format(value))
     return n
 
 

@@ -12,7 +12,8 @@ import hashlib
 import json
 import os
 
-from .._engine import checks
+from .. import _fillers
+from .._engine import framework_checks, request
 from ._format import PlanRow
 
 
@@ -26,13 +27,13 @@ def _load_config(path):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(checks.CKPT_CONFIG_READ.format(path, err)) from None
+        raise ValueError(framework_checks.CKPT_CONFIG_READ.format(path, err)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("model_type"), str):
-        raise ValueError(checks.CKPT_CONFIG_TYPE.format(path))
+        raise ValueError(framework_checks.CKPT_CONFIG_TYPE.format(path))
     try:
         return AutoConfig.for_model(doc.pop("model_type"), **doc)
     except (ValueError, KeyError, TypeError) as err:
-        raise ValueError(checks.CKPT_CONFIG_MODEL.format(path, err)) from None
+        raise ValueError(framework_checks.CKPT_CONFIG_MODEL.format(path, err)) from None
 
 
 def _meta_model(cfg):
@@ -77,10 +78,10 @@ def resolve(model, *, seed, rules, dtype_name):
     elif isinstance(model, (list, tuple)) and all(hasattr(r, "fn") for r in model):
         return [as_entry(r).seeded(seed) for r in model], None
     else:
-        raise TypeError(checks.CKPT_MODEL.format(type(model).__name__))
-    from ..torch import plan_module
+        raise TypeError(framework_checks.CKPT_MODEL.format(type(model).__name__))
+    from ..torch import _plan
 
-    rows = plan_module(module, seed=seed, rules=rules)
+    rows = _plan.rows(module, seed, rules)
     cfg_json = _config_json(config, module, dtype_name) if _is_hf_config(config) else None
     return [as_entry(r) for r in rows], cfg_json
 
@@ -97,3 +98,25 @@ def fingerprint(entries):
         fn = f"{getattr(e.fn, '__module__', '')}.{getattr(e.fn, '__qualname__', repr(e.fn))}"
         h.update(repr((e.name, e.shape, fn, sorted(e.kwargs.items()), e.piecewise)).encode())
     return h.hexdigest()
+
+
+def part_filler(entry, seed):
+    """``fill(view, full_shape, offset)`` for the pieces of ``entry``, built once per tensor.
+
+    A fastinit function (public, or a ``fastinit.torch`` drop-in) becomes its
+    checked law and its keys here, so each piece goes to the engine as one
+    request, with no other check of ``seed`` (checked once, by ``write``); any
+    other callable is called per piece with its
+    arguments, as a plan row says.
+    """
+    fn, kwargs = entry.fn, dict(entry.kwargs)
+    checked, (seed, stream) = seed, (kwargs.pop("seed", None), kwargs.pop("stream", 0))
+    if not _fillers.known(fn) or not {"n_threads", "backend"}.isdisjoint(kwargs):
+        return lambda view, full_shape, offset: fn(view, **entry.kwargs, **(
+            {} if full_shape is None else {"full_shape": full_shape, "offset": offset}))
+    fill_part = _fillers.part_filler(fn, entry.shape, **kwargs)
+    keys = None
+    if seed is not None:
+        words = request.key_words(seed) if seed == checked else request.seed_words(seed)
+        keys = request.Keys(*words, *request.stream_words(stream))
+    return lambda view, full_shape, offset: fill_part(view, keys, full_shape, None, offset)

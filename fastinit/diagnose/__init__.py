@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .._engine import checks
+from .._engine import framework_checks
 from ._mlp import (
     ACTIVATIONS,
     INITIALIZER_NAMES,
@@ -195,7 +195,7 @@ def diagnose(*, depth=20, width=512, batch_size=256, seed=0, initializers=None,
         initializer x activation as returned by :func:`diagnose_network`,
         with an added ``initializer`` key.
     """
-    checks.check_positive_ints(depth=depth, width=width, batch_size=batch_size)
+    framework_checks.check_positive_ints(depth=depth, width=width, batch_size=batch_size)
     check_seed(seed)
     inits = check_names("initializers", initializers or INITIALIZER_NAMES, INITIALIZER_NAMES)
     acts = check_names("activations", activations or ACTIVATIONS, ACTIVATIONS)

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from .. import initializers as init
-from .._engine import checks
+from .._engine import checks, framework_checks
 
 # --- activations -----------------------------------------------------------
 
@@ -48,7 +48,7 @@ def activate(name, z):
         return np.where(z > 0, _SELU_SCALE * z, neg).astype(z.dtype, copy=False)
     if name == LINEAR:
         return z
-    raise ValueError(checks.NN_ACTIVATION.format(ACTIVATIONS, name))
+    raise ValueError(framework_checks.NN_ACTIVATION.format(ACTIVATIONS, name))
 
 
 def activation_derivative(name, z, a):
@@ -68,7 +68,7 @@ def activation_derivative(name, z, a):
         return slope.astype(z.dtype, copy=False)
     if name == LINEAR:
         return np.ones_like(z)
-    raise ValueError(checks.NN_ACTIVATION.format(ACTIVATIONS, name))
+    raise ValueError(framework_checks.NN_ACTIVATION.format(ACTIVATIONS, name))
 
 
 # --- initializers ----------------------------------------------------------
@@ -109,7 +109,7 @@ INITIALIZER_NAMES = tuple(INITIALIZERS)
 
 
 # argument checks shared with fastinit.diagnose and the applications (fastinit._cli)
-check_names = checks.check_subset
+check_names = framework_checks.check_subset
 check_seed = checks.check_seed
 
 
@@ -144,7 +144,7 @@ class MLP:
 
     def __init__(self, weights, activations):
         if len(weights) != len(activations):
-            raise ValueError(checks.NN_PER_LAYER.format(len(weights), len(activations)))
+            raise ValueError(framework_checks.NN_PER_LAYER.format(len(weights), len(activations)))
         check_names("activations", activations, ACTIVATIONS)
         self.weights = list(weights)
         self.biases = [np.zeros(w.shape[1], dtype=w.dtype) for w in weights]

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _fillers, matrices
-from .._engine import checks, fans, laws, request
+from .._engine import checks, fans, framework_checks, laws, request
 from ._arrays import _host_buffer, _host_dtype, place_filled
 from ._arrays import make_array as make_array
 
@@ -72,7 +72,7 @@ def _key_words(key):
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     if key.dtype != jnp.uint32 or key.shape != (2,):
-        raise TypeError(checks.JAX_KEY.format(key.dtype, list(key.shape)))
+        raise TypeError(framework_checks.JAX_KEY.format(key.dtype, list(key.shape)))
     return key
 
 
@@ -152,7 +152,7 @@ def _returns_init(func):
 
 
 def _checked_axes(in_axis, out_axis, batch_axis):
-    return tuple(checks.check_jax_axis(name, axis) for name, axis in
+    return tuple(framework_checks.check_jax_axis(name, axis) for name, axis in
                  (("in_axis", in_axis), ("out_axis", out_axis), ("batch_axis", batch_axis)))
 
 
@@ -160,13 +160,13 @@ def _fans(shape, axes):
     """JAX's fans of a checked shape for axes checked by `_checked_axes`; raises where JAX does."""
     (in_axes, in_single), (out_axes, _), (batch_axes, _) = axes
     if in_single and in_axes[0] == -2 and len(shape) <= 1:
-        raise ValueError(checks.JAX_FANS_NDIM.format(shape))
+        raise ValueError(framework_checks.JAX_FANS_NDIM.format(shape))
     shown = [group[0] if single else group for group, single in axes]
     for name, (group, _), given in zip(("in_axis", "out_axis", "batch_axis"), axes, shown,
                                        strict=True):
-        checks.check_axes_of(name, group, shape, given)
+        framework_checks.check_axes_of(name, group, shape, given)
     if any(shape[a] == 0 for group, _ in axes for a in group):
-        raise ValueError(checks.JAX_FANS_ZERO.format(shape, *shown))
+        raise ValueError(framework_checks.JAX_FANS_ZERO.format(shape, *shown))
     return fans.jax_fans(shape, in_axes, out_axes, batch_axes)
 
 
@@ -249,7 +249,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     def filler_for_shape(shape):
         fan_in, fan_out = _fans(shape, axes)
         if math.prod(shape) == 0:  # both fans are 0
-            raise ValueError(checks.JAX_FANS_EMPTY.format(shape))
+            raise ValueError(framework_checks.JAX_FANS_EMPTY.format(shape))
         return _fillers.law_filler(law._replace(fan_in=fan_in, fan_out=fan_out))
 
     return _factory(filler_for_shape, dtype, stream)

@@ -11,13 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _fillers, initializers, matrices
-from .._engine import checks, request
+from .._engine import checks, framework_checks, request
 
 
 def _host_dtype(dtype):
     """The numpy dtype JAX will hold (float64 only with x64 enabled)."""
     dtype = np.dtype(jax.dtypes.canonicalize_dtype(jnp.float64 if dtype is None else dtype))
-    checks.check_float_dtype(dtype)
+    framework_checks.check_float_dtype(dtype)
     return dtype
 
 
@@ -50,9 +50,9 @@ def _resolve(initializer):
         for module in (initializers, matrices):
             if name in module.__all__:
                 return getattr(module, name)
-        raise ValueError(checks.JAX_INITIALIZER_NAME.format(initializer))
+        raise ValueError(framework_checks.JAX_INITIALIZER_NAME.format(initializer))
     if not callable(initializer):
-        raise TypeError(checks.JAX_INITIALIZER_TYPE.format(type(initializer).__name__))
+        raise TypeError(framework_checks.JAX_INITIALIZER_TYPE.format(type(initializer).__name__))
     return initializer
 
 

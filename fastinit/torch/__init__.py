@@ -17,10 +17,12 @@ Importing this module imports torch; ``import fastinit`` does not.
 
 import contextlib
 
+from .._engine import checks
 from ..checkpoint._format import PlanRow
 from . import _plan, _state
 from ._nn_init import (
     calculate_gain,
+    embedding_normal_,
     kaiming_normal_,
     kaiming_uniform_,
     normal_,
@@ -33,7 +35,6 @@ from ._state import PATCHED
 from ._structured import (
     constant_,
     dirac_,
-    embedding_normal_,
     eye_,
     ones_,
     orthogonal_,
@@ -107,9 +108,7 @@ def plan_module(module, *, seed, rules="torch", on_unknown="raise"):
     >>> [(p.name, p.fn.__name__) for p in fit.plan_module(torch.nn.Linear(4, 2), seed=0)]
     [('weight', 'kaiming_uniform_'), ('bias', 'uniform_')]
     """
-    decision = _plan.decide(module, seed, rules, on_unknown)
-    return [_plan.row(entry, steps, decision.seed) for entry, steps in decision.entries
-            if entry.persistent]
+    return _plan.rows(module, checks.check_seed(seed), rules, on_unknown)
 
 
 def init_module(module, *, seed, rules="torch", dtype=None, n_threads=None, backend="auto",
@@ -174,7 +173,7 @@ def init_module(module, *, seed, rules="torch", dtype=None, n_threads=None, back
     """
     if dtype is not None:
         module.to(dtype=dtype)
-    decision = _plan.decide(module, seed, rules, on_unknown)
+    decision = _plan.decide(module, checks.check_seed(seed), rules, on_unknown)
     return _plan.fill(module, decision, n_threads, backend)
 
 
@@ -214,9 +213,7 @@ def patched(*, seed):
     >>> torch.equal(a.weight, b.weight)
     True
     """
-    from .._engine import checks
-
-    calls = _state.Calls(checks.check_uint64("seed", seed))
+    calls = _state.Calls(checks.check_seed(seed))
     ours = {name: globals()[name] for name in PATCHED}
     _state.enter_patched(ours)
     try:

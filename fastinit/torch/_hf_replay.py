@@ -21,7 +21,7 @@ has no recipe: the caller names it in a ValueError.
 
 import torch
 
-from .._engine import checks
+from .._engine import framework_checks
 from . import _ops, _recipes
 from ._hf_record import tensors_in
 
@@ -145,13 +145,13 @@ class Replay:
 
     def _run(self, op, owner, stream=None):
         if op.func is None:
-            raise Unreplayable(checks.WRITE_INSIDE.format(op.name))
+            raise Unreplayable(framework_checks.WRITE_INSIDE.format(op.name))
         args = [self._arg(a, op.idx, owner) for a in op.args]
         kwargs = {k: self._arg(v, op.idx, owner) for k, v in op.kwargs.items()}
         rng = op.name in _ops.RNG_FACTORIES or (op.name in _ops.RNG_METHODS and op.sem is None)
         if rng:
             if op.name not in _DRAWS or (op.name == "normal" and args):
-                raise Unreplayable(checks.WRITE_FACTORY.format(op.name))
+                raise Unreplayable(framework_checks.WRITE_FACTORY.format(op.name))
             kwargs["generator"] = torch.Generator()  # overwritten below: keep torch's own
         with torch.no_grad():
             out = op.func(*args, **kwargs)
@@ -175,7 +175,7 @@ class Replay:
                                                                  dtype=target.dtype)
         if work.dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16) \
                 and fn not in _recipes.CONSTANTS:
-            raise Unreplayable(checks.WRITE_DTYPE.format(fn, work.dtype))
+            raise Unreplayable(framework_checks.WRITE_DTYPE.format(fn, work.dtype))
         _recipes.fill_tensor(work, (step,))
         if work is not target:
             target.copy_(work)

@@ -11,7 +11,7 @@ arguments. ``calculate_gain`` and the fans are torch's.
 import functools
 import math
 
-from .._engine import checks, laws
+from .._engine import checks, framework_checks, laws
 from . import _tensors
 
 _SQRT3 = math.sqrt(3.0)
@@ -61,12 +61,12 @@ def trunc_normal_law(mean, std, a, b):
     if a == b:
         return laws.uniform(a, b, names=("a", "b"))
     if std == 0 and not isinstance(std, bool):
-        raise checks.ValueZeroDivisionError(checks.TORCH_TRUNC_STD.format(std))
+        raise framework_checks.ValueZeroDivisionError(framework_checks.TORCH_TRUNC_STD.format(std))
     std = checks.check_real("std", std, positive=True)
     lower, upper = (a - mean) / std, (b - mean) / std
     if not (math.isfinite(a) and math.isfinite(b)) and _mass(lower, upper) <= 0.3:
         # torch samples such an interval uniformly, and rejects an infinite bound there
-        raise ValueError(checks.TORCH_TRUNC_INFINITE.format(a, b))
+        raise ValueError(framework_checks.TORCH_TRUNC_INFINITE.format(a, b))
     return laws.truncated(mean, std, lower, upper)
 
 
@@ -84,7 +84,7 @@ def xavier_law(kind, full, gain):
     gain = checks.check_real("gain", gain, nonnegative=True)
     fan_in, fan_out = calculate_fan_in_and_fan_out(full)
     if fan_in + fan_out == 0:
-        raise ZeroDivisionError(checks.TORCH_XAVIER_EMPTY)
+        raise ZeroDivisionError(framework_checks.TORCH_XAVIER_EMPTY)
     return _scaled(kind, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
@@ -95,7 +95,7 @@ def kaiming_law(kind, full, a, mode, nonlinearity):
         return None
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
+        raise ValueError(framework_checks.TORCH_MODE.format(mode, ["fan_in", "fan_out"]))
     fan_in, fan_out = calculate_fan_in_and_fan_out(full)
     gain = calculate_gain(nonlinearity, a)
     return _scaled(kind, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
@@ -112,7 +112,7 @@ def _scaled(kind, std):
 def calculate_fan_in_and_fan_out(shape):
     """torch's ``_calculate_fan_in_and_fan_out`` on a full shape ``(out, in, *receptive)``."""
     if len(shape) < 2:
-        raise ValueError(checks.TORCH_FAN_NDIM)
+        raise ValueError(framework_checks.TORCH_FAN_NDIM)
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -168,8 +168,8 @@ def calculate_gain(nonlinearity, param=None):
         elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
             negative_slope = param
         else:
-            raise ValueError(checks.TORCH_SLOPE.format(param))
+            raise ValueError(framework_checks.TORCH_SLOPE.format(param))
         return math.sqrt(2.0 / (1 + negative_slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(checks.TORCH_NONLINEARITY.format(nonlinearity))
+    raise ValueError(framework_checks.TORCH_NONLINEARITY.format(nonlinearity))

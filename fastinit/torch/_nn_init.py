@@ -6,8 +6,11 @@ from the randomness contract instead of torch's generator. torch is not
 imported here: the functions take NumPy arrays as well as tensors.
 """
 
+import numpy as np
+
+from .. import _fillers
 from .._docstrings import fill_doc
-from .._engine import checks, fill, request
+from .._engine import checks, fill, framework_checks, request
 from . import _laws, _state, _tensors
 from ._laws import calculate_gain as calculate_gain
 
@@ -51,7 +54,7 @@ def seed_stream(seed, stream):
     if seed is not None:
         return seed, 0 if stream is None else stream
     calls = _state.current_calls()
-    checks.check_seed_or_context(seed, calls is not None)
+    framework_checks.check_seed_or_context(seed, calls is not None)
     call = calls.next_call()
     return calls.seed, call if stream is None else stream
 
@@ -273,6 +276,57 @@ for _func, _formula, _note, _params, _raises in (
     torch_doc(_func)
 del _func, _formula, _note, _params, _raises
 
+
+@torch_doc
+def embedding_normal_(tensor, mean=0.0, std=1.0, padding_idx=None, *, seed=None, stream=None,
+                      full_shape=None, origin=None, offset=None, n_threads=None,
+                      backend="auto"):
+    r"""Fill an embedding table as ``nn.Embedding.reset_parameters`` does.
+
+    :func:`normal_` (:math:`\mathcal{N}(\text{mean}, \text{std}^2)`), then row
+    `padding_idx` set to zero; a block of the table zeroes its part of that row.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
+        2-D table ``(num_embeddings, dim)`` (full shape).
+    mean : float, default 0.0
+    std : float, default 1.0
+    padding_idx : int, optional
+        Row to zero (negative counts from the end), or None.
+    %(torch)s
+
+    %(returns)s
+
+    Raises
+    ------
+    %(raises)s
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit.torch as fit
+    >>> w = fit.embedding_normal_(np.empty((5, 3), np.float32), padding_idx=0, seed=0)
+    >>> w[0].tolist()
+    [0.0, 0.0, 0.0]
+    """
+    law = _laws.normal_law(mean, std)
+    full = _full(tensor, full_shape)
+    row = None
+    if padding_idx is not None and len(full) > 0 and full[0] > 0:  # checked before any write
+        row = checks.check_integer("padding_idx", padding_idx, "an integer or None") % full[0]
+    _fill(tensor, law, seed, stream, full_shape, origin, offset, n_threads, backend)
+    if row is None or tensor.size == 0:
+        return tensor
+    if offset is not None:
+        lo = max(row * full[1], offset)
+        hi = min((row + 1) * full[1], offset + tensor.size)
+        local = np.arange(lo - offset, max(lo, hi) - offset)
+        tensor[np.unravel_index(local, tensor.shape)] = 0
+    elif (r0 := (origin or (0, 0))[0]) <= row < r0 + tensor.shape[0]:
+        tensor[row - r0] = 0
+    return tensor
+
+
 uniform_ = _tensors.drop_in(uniform_)
 normal_ = _tensors.drop_in(normal_)
 trunc_normal_ = _tensors.drop_in(trunc_normal_)
@@ -280,3 +334,26 @@ xavier_uniform_ = _tensors.drop_in(xavier_uniform_)
 xavier_normal_ = _tensors.drop_in(xavier_normal_)
 kaiming_uniform_ = _tensors.drop_in(kaiming_uniform_)
 kaiming_normal_ = _tensors.drop_in(kaiming_normal_)
+embedding_normal_ = _tensors.drop_in(embedding_normal_)
+
+# Each random drop-in's filler from its own arguments (same names and defaults: compared
+# in tests/test_fillers.py) and the full shape, so a checkpoint builds a tensor's law once
+# and fills it piece by piece without another parse.
+_fillers.SHAPED.update({
+    uniform_: lambda full, a=0.0, b=1.0, generator=None: _fillers.law_filler(
+        _laws.uniform_law(a, b)),
+    normal_: lambda full, mean=0.0, std=1.0, generator=None: _fillers.law_filler(
+        _laws.normal_law(mean, std)),
+    trunc_normal_: lambda full, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None: (
+        _fillers.law_filler(_laws.trunc_normal_law(mean, std, a, b))),
+    xavier_uniform_: lambda full, gain=1.0, generator=None: _fillers.law_filler(
+        _laws.xavier_law("uniform", full, gain)),
+    xavier_normal_: lambda full, gain=1.0, generator=None: _fillers.law_filler(
+        _laws.xavier_law("normal", full, gain)),
+    kaiming_uniform_: (
+        lambda full, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None:
+        _fillers.law_filler(_laws.kaiming_law("uniform", full, a, mode, nonlinearity))),
+    kaiming_normal_: (
+        lambda full, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None:
+        _fillers.law_filler(_laws.kaiming_law("normal", full, a, mode, nonlinearity))),
+})

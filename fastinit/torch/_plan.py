@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import torch
 
-from .._engine import backends, checks
+from .._engine import backends, checks, framework_checks
 from ..checkpoint._format import PlanRow
 from . import _hf, _ops, _recipes, _reset
 
@@ -73,7 +73,7 @@ def entries(root):
 def resolve_rules(rules):
     chain = list(rules) if isinstance(rules, (list, tuple)) else [rules]
     for rule in chain:
-        checks.check_rule(rule, RULE_SETS)
+        framework_checks.check_rule(rule, RULE_SETS)
     return chain
 
 
@@ -151,8 +151,8 @@ def _under(name, prefixes):
 
 
 def decide(module, seed, rules, on_unknown):
-    """The :class:`Decision` of ``rules`` on ``module``; raises for an undecided tensor."""
-    seed = checks.check_uint64("seed", seed)
+    """The :class:`Decision` of ``rules`` on ``module`` (``seed`` checked by the caller);
+    raises for an undecided tensor."""
     checks.check_choice("on_unknown", on_unknown, ON_UNKNOWN)
     chain = resolve_rules(rules)
     items = entries(module)
@@ -189,7 +189,7 @@ def decide(module, seed, rules, on_unknown):
                                     if e.name in m or _under(e.name, p)),
                                    (_unwritten(e.name, results), None))
             if on_unknown == "raise":
-                raise ValueError(checks.TORCH_UNREACHED.format(rules, e.name,
+                raise ValueError(framework_checks.TORCH_UNREACHED.format(rules, e.name,
                                                                type(e.owner).__name__, reason))
             unknown.append((e.name, culprit or e.owner, reason))
     return Decision(seed, decided, unknown, groups)
@@ -202,6 +202,13 @@ def _parameters(fn):
 
 def takes(fn, name):
     return name in _parameters(fn)
+
+
+def rows(module, seed, rules, on_unknown="raise"):
+    """The plan rows of ``module``'s persistent tensors (``seed`` checked by the caller)."""
+    decision = decide(module, seed, rules, on_unknown)
+    return [row(entry, steps, decision.seed) for entry, steps in decision.entries
+            if entry.persistent]
 
 
 def row(entry, steps, seed):
@@ -237,7 +244,7 @@ def _prepare(decided, n_threads, backend):
     prepared = []
     for entry, steps in decided:
         if callable(steps[0].fn):
-            checks.check_tensor(_recipes.local(entry.tensor)[0], torch, checks.TORCH_DTYPES)
+            framework_checks.check_tensor(_recipes.local(entry.tensor)[0], torch)
             prepared.append(None)
             continue
         try:
@@ -245,7 +252,7 @@ def _prepare(decided, n_threads, backend):
         except ValueError as error:
             if " must be " not in str(error):
                 raise
-            raise type(error)(checks.PLAN_NAMED.format(entry.name, error)) from None
+            raise type(error)(framework_checks.PLAN_NAMED.format(entry.name, error)) from None
     return prepared
 
 
@@ -300,6 +307,6 @@ def fill(module, decision, n_threads, backend):
             done.add(id(owner))
             reset = getattr(owner, "reset_parameters", None)
             if not callable(reset):
-                raise ValueError(checks.TORCH_NO_RESET.format(name, type(owner).__name__))
+                raise ValueError(framework_checks.TORCH_NO_RESET.format(name, type(owner).__name__))
             reset()
     return module

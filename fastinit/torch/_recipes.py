@@ -10,13 +10,14 @@ stream, i)``), so any part of a tensor (a checkpoint piece at a flat offset, a
 DTensor shard at an origin) is filled alone, with the same bits.
 """
 
+import functools
 import hashlib
 import math
 
 import numpy as np
 import torch
 
-from .._engine import checks, fill, formats, request
+from .._engine import checks, fill, formats, framework_checks, request
 from .._engine.tensors import is_dtensor, local_shard
 from . import _laws, _structured
 
@@ -92,7 +93,7 @@ class Step:
         if self.seed is None:
             return Step(self.fn, self.args, self.region, seed, self.stream, self._law)
         if self.seed != seed:
-            raise ValueError(checks.PLAN_SEED.format(seed, self.seed))
+            raise ValueError(framework_checks.PLAN_SEED.format(seed, self.seed))
         return self
 
     def bound(self, seed, stream):
@@ -180,13 +181,20 @@ def check(steps, full, dtype):
 _KEYS = {}
 
 
+@functools.lru_cache(maxsize=64)
+def _seed_words(seed):
+    """A model's seed checked once, not once per tensor (a checkpoint has thousands)."""
+    return request.seed_words(seed)
+
+
 def _keys(seed, stream):
     """``request.keys(seed, stream)``, kept: a model's names come back at every fill."""
     found = _KEYS.get((seed, stream))
     if found is None:
         if len(_KEYS) > 65536:
             _KEYS.clear()
-        found = _KEYS[(seed, stream)] = request.keys(seed, stream)
+        found = _KEYS[(seed, stream)] = request.Keys(*_seed_words(seed),
+                                                     *request.stream_words(stream))
     return found
 
 
@@ -303,11 +311,11 @@ def recipe_(out, steps, *, full_shape=None, origin=None, offset=None, n_threads=
 def tensor_dtypes(steps):
     """The dtypes a tensor filled by ``steps`` may have (integers only for constants)."""
     if len(steps) == 1 and steps[0].fn in RANDOM:
-        return checks.TORCH_DTYPES
+        return framework_checks.TORCH_DTYPES
     if all(s.fn == "values_" for s in steps):
         return _structured.ANY
     exact = all(s.fn in (*CONSTANTS, "values_", "eye_", "dirac_") for s in steps)
-    return _structured.NUMBERS if exact else checks.TORCH_DTYPES
+    return _structured.NUMBERS if exact else framework_checks.TORCH_DTYPES
 
 
 _NUMPY = {}
@@ -349,7 +357,7 @@ def prepare(tensor, steps):
     if len(steps) == 1 and first.fn in _ELEMENTWISE:  # the common case, on its shortest path
         if not (dtype in _FLOATS and target.is_cpu and target.layout is torch.strided
                 and target.is_contiguous()):
-            checks.check_tensor(target, torch, checks.TORCH_DTYPES)  # raises, saying why
+            framework_checks.check_tensor(target, torch)  # raises, saying why
         if (full, dtype) not in first.checked:
             resolved = first.law(full)
             if resolved is not None:
@@ -359,7 +367,7 @@ def prepare(tensor, steps):
         allowed = tensor_dtypes(steps)
         if not (target.is_cpu and target.layout is torch.strided
                 and dtype in _allowed(allowed) and target.is_contiguous()):
-            checks.check_tensor(target, torch, allowed)
+            framework_checks.check_tensor(target, torch, allowed)
         check(steps, full, numpy_dtype(dtype))
     if dtype is torch.bfloat16:
         return target, target.detach().view(torch.int16).numpy().view(formats.BFLOAT16), \

@@ -22,7 +22,7 @@ import operator
 import torch
 from torch.overrides import TorchFunctionMode
 
-from .._engine import checks
+from .._engine import framework_checks
 from . import _ops, _recipes, _state
 
 _CACHE = {}
@@ -68,9 +68,9 @@ class Recorder(TorchFunctionMode):
                 self._direct(func, fname, args, kwargs, hit)
                 return None if fname == "__setitem__" or func is _ops.DATA_SET else target
             if fname in _ops.RNG_METHODS:
-                raise Unsupported(checks.WRITE_TEMPORARY.format(fname))
+                raise Unsupported(framework_checks.WRITE_TEMPORARY.format(fname))
         elif fname in _ops.RNG_FACTORIES:
-            raise Unsupported(checks.WRITE_FACTORY.format(fname))
+            raise Unsupported(framework_checks.WRITE_FACTORY.format(fname))
         return func(*args, **kwargs)
 
     def _init(self, fn, tensor, arguments):
@@ -85,11 +85,11 @@ class Recorder(TorchFunctionMode):
         if name in self.skip:
             return
         if place == "general" or (fn == "values_" and place == "whole"):
-            raise Unsupported(checks.WRITE_IRREGULAR.format(fn, name))
+            raise Unsupported(framework_checks.WRITE_IRREGULAR.format(fn, name))
         if place is not None and fn not in ("scale_", "values_"):
             law = _ops.primitive(fn, kwargs, tuple(view.shape))
             if law is None:
-                raise Unsupported(checks.WRITE_VIEW.format(fn, name))
+                raise Unsupported(framework_checks.WRITE_VIEW.format(fn, name))
             fn, kwargs = law
         region = place if isinstance(place, _ops.Region) else None
         self.writes.append((name, _recipes.step(fn, dict(kwargs), region)))
@@ -97,7 +97,7 @@ class Recorder(TorchFunctionMode):
     def _direct(self, func, fname, args, kwargs, hit):
         write = _ops.method_write(func, fname, args, kwargs)
         if write is None:
-            raise Unsupported(checks.WRITE_METHOD.format(fname, hit[0]))
+            raise Unsupported(framework_checks.WRITE_METHOD.format(fname, hit[0]))
         fn, arguments, view = write
         hit = self.index.resolve(view)
         if fn == "copy_":
@@ -111,7 +111,7 @@ class Recorder(TorchFunctionMode):
                 fn = "values_"
                 arguments = {"values": as_values(src.detach().expand(view.shape).clone())}
             else:
-                raise Unsupported(checks.WRITE_COMPUTED.format(hit[0]))
+                raise Unsupported(framework_checks.WRITE_COMPUTED.format(hit[0]))
         if fn == "scale_" and hit[2] == "whole":
             hit = (hit[0], hit[1], None)
         self._record(hit, fn, arguments, view)

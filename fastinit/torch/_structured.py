@@ -11,14 +11,15 @@ import numbers
 
 import numpy as np
 
-from .._engine import checks, fill, laws, request
+from .. import _fillers
+from .._engine import checks, fill, framework_checks, laws, request
 from ..matrices import as_output, orthogonal_matrix, store
 from . import _tensors
 from ._laws import normal_law
 from ._nn_init import RETURNS, parse, torch_doc
 
 # Constants also fill integer buffers (BatchNorm's num_batches_tracked), as torch's do.
-NUMBERS = (*checks.TORCH_DTYPES, "int64", "int32", "int16", "int8", "uint8", "bool")
+NUMBERS = (*framework_checks.TORCH_DTYPES, "int64", "int32", "int16", "int8", "uint8", "bool")
 # What a model's own code may compute into a buffer (rotary tables are complex).
 ANY = (*NUMBERS, "complex64", "complex128")
 
@@ -66,14 +67,15 @@ def check_constant(val, dtype, *, finite=True):
     what a model's own code writes, an infinity included), in range for integers."""
     val = _tensors.number(val)
     if not isinstance(val, numbers.Real):
-        raise TypeError(checks.TORCH_VAL_TYPE.format(val))
+        raise TypeError(framework_checks.TORCH_VAL_TYPE.format(val))
     dtype = np.dtype(dtype)
     if dtype == np.bool_:
         return val
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         if not (math.isfinite(val) and info.min <= val <= info.max):
-            raise ValueError(checks.TORCH_VAL_RANGE.format(dtype.name, info.min, info.max, val))
+            raise ValueError(framework_checks.TORCH_VAL_RANGE.format(dtype.name, info.min, info.max,
+                                                                     val))
         return int(val)
     if not finite and not math.isfinite(val):
         return float(val)
@@ -163,7 +165,7 @@ def structured(fn, out, kwargs, full, origin, offset):
     """``eye_`` or ``dirac_`` over the part ``out`` of a full tensor (checked geometry)."""
     if fn == "eye_":
         if len(full) != 2:
-            raise ValueError(checks.TORCH_ONLY_2D)
+            raise ValueError(framework_checks.TORCH_ONLY_2D)
         values = np.eye(*full, dtype=out.dtype)
     else:
         values = _dirac(full, kwargs.get("groups", 1), out.dtype)
@@ -173,9 +175,9 @@ def structured(fn, out, kwargs, full, origin, offset):
 
 def _dirac(full, groups, dtype):
     if len(full) not in (3, 4, 5):
-        raise ValueError(checks.TORCH_DIRAC_NDIM)
+        raise ValueError(framework_checks.TORCH_DIRAC_NDIM)
     if full[0] % groups != 0:
-        raise ValueError(checks.TORCH_DIRAC_GROUPS)
+        raise ValueError(framework_checks.TORCH_DIRAC_GROUPS)
     per_group = full[0] // groups
     centre = tuple(n // 2 for n in full[2:])
     ones = [(g * per_group + d, d, *centre) for g in range(groups)
@@ -266,7 +268,7 @@ def orthogonal_(tensor, gain=1, generator=None, *, seed=None, stream=None, full_
     """
     full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
     if len(full) < 2:
-        raise ValueError(checks.TORCH_AT_LEAST_2D)
+        raise ValueError(framework_checks.TORCH_AT_LEAST_2D)
     req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
     return random_structured("orthogonal_", req, {"gain": gain}, origin, offset)
 
@@ -281,7 +283,7 @@ def random_structured(fn, req, kwargs, origin, offset):
 def _orthogonal(req, gain, origin, offset):
     full, tensor = req.full, req.out
     if len(full) < 2:
-        raise ValueError(checks.TORCH_AT_LEAST_2D)
+        raise ValueError(framework_checks.TORCH_AT_LEAST_2D)
     gain = checks.check_real("gain", _tensors.number(gain))
     if math.prod(full) == 0:
         return tensor
@@ -289,7 +291,8 @@ def _orthogonal(req, gain, origin, offset):
     q = orthogonal_matrix(req, rows, math.prod(full) // rows, torch_layout=True)
     values = as_output(gain * q, tensor.dtype).reshape(full)
     if not np.isfinite(values).all():
-        raise ValueError(checks.TORCH_ORTHOGONAL_GAIN.format(np.dtype(tensor.dtype).name, gain))
+        raise ValueError(
+            framework_checks.TORCH_ORTHOGONAL_GAIN.format(np.dtype(tensor.dtype).name, gain))
     store(tensor, values, full, origin, offset)
     return tensor
 
@@ -332,7 +335,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None, *, seed=None, stream=Non
     """
     full = checks.check_shape("full_shape", tensor.shape if full_shape is None else full_shape)
     if len(full) != 2:
-        raise ValueError(checks.TORCH_ONLY_2D)
+        raise ValueError(framework_checks.TORCH_ONLY_2D)
     req = parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend)
     return random_structured("sparse_", req, {"sparsity": sparsity, "std": std}, origin, offset)
 
@@ -340,7 +343,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None, *, seed=None, stream=Non
 def _sparse(req, sparsity, std, origin, offset):
     full, tensor = req.full, req.out
     if len(full) != 2:
-        raise ValueError(checks.TORCH_ONLY_2D)
+        raise ValueError(framework_checks.TORCH_ONLY_2D)
     sparsity = checks.check_real("sparsity", _tensors.number(sparsity))
     law = normal_law(0.0, std)
     rows, cols = full
@@ -356,54 +359,6 @@ def _sparse(req, sparsity, std, origin, offset):
     return tensor
 
 
-@torch_doc
-def embedding_normal_(tensor, mean=0.0, std=1.0, padding_idx=None, *, seed=None, stream=None,
-                      full_shape=None, origin=None, offset=None, n_threads=None,
-                      backend="auto"):
-    r"""Fill an embedding table as ``nn.Embedding.reset_parameters`` does.
-
-    :func:`normal_` (:math:`\mathcal{N}(\text{mean}, \text{std}^2)`), then row
-    `padding_idx` set to zero; a block of the table zeroes its part of that row.
-
-    Parameters
-    ----------
-    tensor : torch.Tensor or array of float32, float64, float16 or bfloat16
-        2-D table ``(num_embeddings, dim)`` (full shape).
-    mean : float, default 0.0
-    std : float, default 1.0
-    padding_idx : int, optional
-        Row to zero (negative counts from the end), or None.
-    %(torch)s
-
-    %(returns)s
-
-    Raises
-    ------
-    %(raises)s
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit.torch as fit
-    >>> w = fit.embedding_normal_(np.empty((5, 3), np.float32), padding_idx=0, seed=0)
-    >>> w[0].tolist()
-    [0.0, 0.0, 0.0]
-    """
-    law = normal_law(mean, std)
-    fill.run(parse(tensor, seed, stream, full_shape, origin, offset, n_threads, backend), law)
-    if padding_idx is None or tensor.size == 0:
-        return tensor
-    full = tensor.shape if full_shape is None else tuple(full_shape)
-    row = checks.check_integer("padding_idx", padding_idx, "an integer or None") % full[0]
-    if offset is not None:
-        lo = max(row * full[1], offset)
-        hi = min((row + 1) * full[1], offset + tensor.size)
-        local = np.arange(lo - offset, max(lo, hi) - offset)
-        tensor[np.unravel_index(local, tensor.shape)] = 0
-    elif (r0 := (origin or (0, 0))[0]) <= row < r0 + tensor.shape[0]:
-        tensor[row - r0] = 0
-    return tensor
-
-
 constant_ = _tensors.drop_in(constant_, NUMBERS)
 ones_ = _tensors.drop_in(ones_, NUMBERS)
 zeros_ = _tensors.drop_in(zeros_, NUMBERS)
@@ -411,4 +366,10 @@ eye_ = _tensors.drop_in(eye_, NUMBERS)
 dirac_ = _tensors.drop_in(dirac_, NUMBERS)
 orthogonal_ = _tensors.drop_in(orthogonal_, ("float32", "float64"))
 sparse_ = _tensors.drop_in(sparse_)
-embedding_normal_ = _tensors.drop_in(embedding_normal_)
+
+# Constant fills as a checkpoint fills them (see _nn_init.py): one checked value.
+_fillers.SHAPED.update({
+    constant_: lambda full, val: _fillers.constant_filler(val),
+    ones_: lambda full: _fillers.constant_filler(1.0),
+    zeros_: lambda full: _fillers.constant_filler(0.0),
+})
