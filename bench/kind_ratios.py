@@ -6,12 +6,12 @@
 Every (backend, kind) runs once per round, all of them alternating (forward in
 even rounds, backward in odd ones), on the same float32 buffer; the medians
 are compared within the process, so a shared machine slows every variant
-alike. Rates are given by wall time and by the process's CPU time per thread
-(what a fill costs a core; steadier while other programs compete for the
-cores). Kinds: raw words (``random_bits_``), uniform [-1, 1), normal,
-``he_normal_`` and ``truncated_normal_`` at +-2 sigma (Keras and JAX) and at
-+-100 sigma (PyTorch's ``trunc_normal_(std=0.02)``: a=-2, b=2 in absolute
-units).
+alike. Rates are given by wall time and by the process's CPU time (elements
+times threads over CPU seconds: the rate the threads would reach with their
+cores to themselves; steadier while other programs compete for the cores).
+Kinds: raw words (``random_bits_``), uniform [-1, 1), normal, ``he_normal_``
+and ``truncated_normal_`` at +-2 sigma (Keras and JAX) and at +-100 sigma
+(PyTorch's ``trunc_normal_(std=0.02)``: a=-2, b=2 in absolute units).
 """
 
 import argparse
@@ -35,7 +35,7 @@ PAUSE = 0.02  # seconds of rest before every timed fill (see bench/ab_trees.py)
 
 
 def measure(backends, threads, size_log2, rounds):
-    """{(backend, kind): (wall rate, CPU-time rate per thread)} in Gsamples/s, medians."""
+    """{(backend, kind): (wall rate, CPU-time rate)} in Gsamples/s, medians."""
     buf = np.empty((2 ** (size_log2 - 12), 4096), np.float32)  # fans 2**(size - 12), 4096
     variants = [(b, k) for b in backends for k in KINDS]
     wall = {v: [] for v in variants}
@@ -63,7 +63,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rates = measure(args.backend, args.threads, args.size, args.rounds)
     print(f"float32 2**{args.size}, {args.threads} thread(s), medians of {args.rounds} rounds; "
-          f"Gsamples/s by wall time, by CPU time per thread; / normal")
+          f"Gsamples/s by wall time, by CPU time; / normal")
     for b in args.backend:
         wn, cn = rates[(b, "normal")]
         for k in KINDS:
