@@ -41,7 +41,7 @@ def test_drop_in_filler_takes_the_functions_arguments(func):
     assert _factory_parameters(_fillers.SHAPED[func], True) == _law_parameters(func)
 
 
-@pytest.mark.parametrize("func, kwargs", [
+@pytest.mark.parametrize(("func", "kwargs"), [
     (fit.uniform_, {"a": -0.5, "b": 2.0}), (fit.normal_, {"mean": 1.0, "std": 0.5}),
     (fit.trunc_normal_, {"std": 0.02}), (fit.xavier_uniform_, {"gain": 2.0}),
     (fit.xavier_normal_, {}), (fit.kaiming_uniform_, {"a": 5**0.5}),
