@@ -66,6 +66,7 @@ C_TYPES = {
     "LOGF_SQRT_HALF_BITS": "int32_t", "LOG_SQRT_HALF_BITS": "int64_t",
     "F16_MAX_BITS": "uint32_t", "F16_MIN_NORMAL_BITS": "uint32_t",
     "F16_DENORM_MAGIC_BITS": "uint32_t", "F16_REBIAS": "uint32_t", "F16_INF": "uint32_t",
+    "REDRAW_KEY_XOR0": "uint64_t", "REDRAW_KEY_XOR1": "uint64_t",
 }
 C_RANGES = {"uint64_t": (0, 2**64), "int64_t": (-2**63, 2**63), "uint32_t": (0, 2**32),
             "int32_t": (-2**31, 2**31), "enum": (-2**31, 2**31)}

@@ -15,9 +15,11 @@ cache records the name each module was imported under, named after both
 trees' Numba sources (see ``numba_cache_dir``).
 
 Prints one line per (backend, kind, size, threads): Gsamples/s of each tree
-and new/old. Kinds: uniform [-1, 1), normal, truncated normal at +-2 sigma,
-all float32, as ``random_uniform_``, ``random_normal_`` and
-``truncated_normal_`` fill them.
+and new/old. Kinds: raw words (``random_bits_`` into the buffer's memory as
+uint32), uniform [-1, 1), normal, truncated normal at +-2 sigma (Keras and
+JAX) and at +-100 sigma (``trunc_normal_(std=0.02)`` of PyTorch: a=-2, b=2
+in absolute units), float32, as ``random_bits_``, ``random_uniform_``,
+``random_normal_`` and ``truncated_normal_`` fill them.
 """
 
 import argparse
@@ -49,9 +51,12 @@ def numba_cache_dir(trees):
 NUMBA_SOURCES = "**/_numba/*.py"
 
 KINDS = {
+    "bits": lambda m, b, kw: m.random_bits_(b.view(np.uint32), seed=1, **kw),
     "uniform": lambda m, b, kw: m.random_uniform_(b, seed=1, minval=-1.0, maxval=1.0, **kw),
     "normal": lambda m, b, kw: m.random_normal_(b, seed=1, **kw),
     "truncated": lambda m, b, kw: m.truncated_normal_(b, seed=1, **kw),
+    "trunc100": lambda m, b, kw: m.truncated_normal_(b, seed=1, stddev=0.02, lower=-100.0,
+                                                     upper=100.0, **kw),
 }
 
 

@@ -18,14 +18,21 @@ The randomness contract (``docs/contract.md`` has the full text;
 - Words per element: uniform and truncated normal take word ``i`` (float32,
   float16, bfloat16) or words ``2i, 2i+1`` (float64); normal elements ``2j``
   and ``2j+1`` share the words of pair ``j`` (``2j, 2j+1``; ``4j..4j+3`` in
-  float64): Box-Muller, cosine for ``2j``, sine for ``2j+1``.
+  float64): Box-Muller, cosine for ``2j``, sine for ``2j+1``. A truncated
+  normal by rejection takes the normal's words, then redraws from counters of
+  its pair's own.
 - Transforms: uniform ``clamp(lo + span*u)`` with ``u = (w >> 8) * 2**-24``;
   Box-Muller with ``u1 = ((w >> 8) + 1) * 2**-24`` and a quadrant-plus-offset
-  angle; truncated normal by ``sqrt(2) * erfinv(ea + (eb - ea)*u)`` in erf
-  space (Giles), except on an interval wholly beyond 2 standard deviations
-  (either side; infinite bounds allowed): there, in float64 whatever the
-  output, ``Q(z) = Q(a) * ((1 - u) + u*Q(b)/Q(a))`` is solved by 4 Newton
-  steps on ``log Q`` with Cody's Mills ratio (same words, same ``u``). An
+  angle; truncated normal on an interval holding at least 0.95 of the mass
+  (Keras/JAX's +-2 sigma) by rejection: the normal fill's value when inside,
+  else the first inside of 12 Box-Muller candidates (6 in float64) from the
+  redraw blocks ``(r << 61) | j`` of its pair ``j`` under the key words xor
+  ``(0xA4093822, 0x299F31D0)``, else the inverse CDF on block 7; on other
+  intervals by ``sqrt(2) * erfinv(ea + (eb - ea)*u)`` in erf space (Giles),
+  except on an interval wholly beyond 2 standard deviations (either side;
+  infinite bounds allowed): there, in float64 whatever the output,
+  ``Q(z) = Q(a) * ((1 - u) + u*Q(b)/Q(a))`` is solved by 4 Newton steps on
+  ``log Q`` with Cody's Mills ratio (same words, same ``u``). An
   interval whose 1%-99% quantiles enclose fewer than 16 values of the output
   dtype is a ValueError. ``log``, ``sincos`` and ``erfinv`` are the project's own
   polynomials (coefficients in ``fastinit/_engine/constants.py``), the same

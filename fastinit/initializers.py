@@ -235,8 +235,13 @@ def truncated_normal_(out, *, seed, stream=0, mean=0.0, stddev=0.05, lower=-2.0,
                       backend="auto"):
     r"""Fill `out` in place with a normal truncated to ``[lower, upper]`` standard deviations.
 
-    Inverse CDF, no rejection: with :math:`e_a = \mathrm{erf}(a/\sqrt2)`,
-    :math:`e_b = \mathrm{erf}(b/\sqrt2)` and ``u`` in ``(0, 1)``,
+    An interval holding at least 0.95 of the normal's mass (the default
+    ``[-2, 2]`` holds 0.9545) is sampled by rejection: the normal fill's value
+    of the element when it lies in the interval, else candidates from
+    counters of its own (the randomness contract, ``docs/contract.md``).
+    Other intervals take the inverse CDF: with
+    :math:`e_a = \mathrm{erf}(a/\sqrt2)`, :math:`e_b = \mathrm{erf}(b/\sqrt2)`
+    and ``u`` in ``(0, 1)``,
 
     .. math::
 

@@ -147,6 +147,17 @@ CASES = [
          _trunc(-2, 2, 0.7, 0.1)),
     Case("truncated_asym", "truncated_normal_", "truncated",
          dict(lower=-1.0, upper=4.5, stddev=1.0), _trunc(-1.0, 4.5)),
+    # by rejection (mass >= 0.95): +-3 sigma, a half-infinite interval, and +-100 sigma,
+    # where no value is ever rejected (the normal fill's values); [-1, 3] (mass 0.84)
+    # stays on the inverse CDF
+    Case("truncated_3sigma", "truncated_normal_", "truncated",
+         dict(lower=-3.0, upper=3.0, mean=-0.2, stddev=1.3), _trunc(-3.0, 3.0, 1.3, -0.2)),
+    Case("truncated_reject_half_inf", "truncated_normal_", "truncated",
+         dict(lower=-1.8, upper=INF, stddev=0.5), _trunc(-1.8, INF, 0.5)),
+    Case("truncated_100sigma", "truncated_normal_", "truncated",
+         dict(lower=-100.0, upper=100.0, stddev=0.02), _trunc(-100.0, 100.0, 0.02)),
+    Case("truncated_m1_3", "truncated_normal_", "truncated",
+         dict(lower=-1.0, upper=3.0, mean=0.25, stddev=0.5), _trunc(-1.0, 3.0, 0.5, 0.25)),
     Case("truncated_tail", "truncated_normal_", "truncated",
          dict(lower=2.5, upper=6.0, stddev=1.0), _trunc(2.5, 6.0)),
     Case("truncated_far_tail", "truncated_normal_", "truncated",

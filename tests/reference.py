@@ -8,6 +8,7 @@ only the constants of ``fastinit._engine.constants`` with them, not code.
 """
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -207,29 +208,50 @@ def uniform(seed, stream, idx, lo, span, lo_c, hi_c, double=False):
     return np.minimum(np.maximum(x, F32(lo_c)), F32(hi_c))
 
 
+def block(seed, stream, q, key_xor=(0, 0)):
+    """The four words (uint32 arrays) of Philox blocks ``q`` (array of block numbers) of
+    ``stream``, under the seed's key words xor ``key_xor``."""
+    q = np.asarray(q, dtype=U64)
+    s = U64(stream)
+    return philox4x32_10(q & M32, q >> U64(32), np.full(q.shape, s & M32),
+                         np.full(q.shape, s >> U64(32)), (seed & constants.MASK32) ^ key_xor[0],
+                         (seed >> 32) ^ key_xor[1])
+
+
+def box_muller_f32(w0, w1):
+    """The float32 pair (r cos a, r sin a) of two words."""
+    r = np.sqrt(F32(-2) * log_f32(u01_open_closed_f32(w0)))
+    q = (w1 >> np.uint32(30)).astype(np.int64)
+    frac = ((w1 >> np.uint32(8)) & np.uint32(0x3FFFFF)).astype(np.int64)
+    theta = F32(frac - (1 << (constants.ANGLE_BITS_F32 - 1))) * F32(constants.ANGLE_SCALE_F32)
+    s, c = sincos(theta, F32)
+    cos_a, sin_a = _rotate(q, s, c)
+    return r * cos_a, r * sin_a
+
+
+def box_muller_f64(w0, w1, w2, w3):
+    """The float64 pair of four words: 53-bit u1 from (w0, w1), the angle from (w2, w3)."""
+    u1 = u01_open_closed_f64(w0, w1)
+    r = np.sqrt(F64(-2) * log_f64(u1))
+    q = (w2 >> np.uint32(30)).astype(np.int64)
+    frac = ((w2.astype(U64) >> U64(5)) & U64(0x1FFFFFF)) << U64(26)
+    frac = (frac | (w3.astype(U64) >> U64(6))).astype(np.int64)
+    theta = F64(frac - (1 << (constants.ANGLE_BITS_F64 - 1))) * F64(constants.ANGLE_SCALE_F64)
+    s, c = sincos(theta, F64)
+    cos_a, sin_a = _rotate(q, s, c)
+    return r * cos_a, r * sin_a
+
+
 def standard_normal(seed, stream, idx, double=False):
     """Box-Muller: element 2j is r*cos(a), element 2j+1 is r*sin(a)."""
     idx = np.asarray(idx, dtype=U64)
     pair = idx >> U64(1)
-    t = F64 if double else F32
     if double:
-        w = [words(seed, stream, 4 * pair + U64(k)) for k in range(4)]
-        u1 = u01_open_closed_f64(w[0], w[1])
-        r = np.sqrt(F64(-2) * log_f64(u1))
-        q = (w[2] >> np.uint32(30)).astype(np.int64)
-        frac = ((w[2].astype(U64) >> U64(5)) & U64(0x1FFFFFF)) << U64(26)
-        frac = (frac | (w[3].astype(U64) >> U64(6))).astype(np.int64)
-        theta = F64(frac - (1 << (constants.ANGLE_BITS_F64 - 1))) * F64(constants.ANGLE_SCALE_F64)
+        z0, z1 = box_muller_f64(*(words(seed, stream, 4 * pair + U64(k)) for k in range(4)))
     else:
-        w0 = words(seed, stream, 2 * pair)
-        w1 = words(seed, stream, 2 * pair + U64(1))
-        r = np.sqrt(F32(-2) * log_f32(u01_open_closed_f32(w0)))
-        q = (w1 >> np.uint32(30)).astype(np.int64)
-        frac = ((w1 >> np.uint32(8)) & np.uint32(0x3FFFFF)).astype(np.int64)
-        theta = F32(frac - (1 << (constants.ANGLE_BITS_F32 - 1))) * F32(constants.ANGLE_SCALE_F32)
-    s, c = sincos(theta, t)
-    cos_a, sin_a = _rotate(q, s, c)
-    return np.where((idx & U64(1)) == 0, r * cos_a, r * sin_a)
+        z0, z1 = box_muller_f32(words(seed, stream, 2 * pair),
+                                words(seed, stream, 2 * pair + U64(1)))
+    return np.where((idx & U64(1)) == 0, z0, z1)
 
 
 def normal(seed, stream, idx, mean, std, double=False):
@@ -243,17 +265,127 @@ def truncated_normal(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double=Fa
     ``lo_c, hi_c = closed_bounds(mean + std*a, mean + std*b, dtype)``: closed.
     """
     idx = np.asarray(idx, dtype=U64)
-    t = F64 if double else F32
     if double:
         u = u01_open_open_f64(words(seed, stream, 2 * idx), words(seed, stream, 2 * idx + U64(1)))
     else:
         u = u01_open_open_f32(words(seed, stream, idx))
+    return erf_inverse_cdf(u, mean, std, ea, eb, lo_c, hi_c, double)
+
+
+def erf_inverse_cdf(u, mean, std, ea, eb, lo_c, hi_c, double=False):
+    """clamp(mean + std*sqrt(2)*erfinv(clamp(ea + (eb-ea)*u, ea, eb)), lo_c, hi_c)."""
+    t = F64 if double else F32
     x = t(ea) + (t(eb) - t(ea)) * u
     x = np.minimum(np.maximum(x, t(ea)), t(eb))
     e = erfinv_f64(x) if double else erfinv_f32(x)
     z = e * t(constants.SQRT2)
     y = t(mean) + t(std) * z
     return np.minimum(np.maximum(y, t(lo_c)), t(hi_c))
+
+
+# --- truncated normal by rejection on counters (contract 0.2) -----------------------
+REDRAW_KEY = (constants.REDRAW_KEY_XOR0, constants.REDRAW_KEY_XOR1)
+
+
+def redraw_block(seed, stream, pair, r):
+    """Redraw block ``r`` of the pairs ``pair``: number (r << REDRAW_Q_SHIFT) | pair, redraw key."""
+    return block(seed, stream, pair | U64(r << constants.REDRAW_Q_SHIFT), REDRAW_KEY)
+
+
+def truncated_reject(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double=False,
+                     attempts=False):
+    """Truncated normal by rejection, in float32 (16-bit outputs: before clamp and rounding)
+    or float64.
+
+    Element i keeps the normal fill's value x when ``lo_c <= x <= hi_c``
+    (bounds rounded inward to float32 or float64; an infinite bound rejects
+    nothing). Otherwise candidate k = 1, 2, ... of its pair P = i >> 1 and
+    branch t = i & 1: float32, 12 candidates, k from redraw block (k + 1) >> 1,
+    words 0, 1 (odd k) or 2, 3 (even k) through Box-Muller; float64, 6
+    candidates, k from block k, its four words. The first kept candidate is
+    the value; if none is, word t (float64: words 2t, 2t+1) of redraw block
+    FALLBACK_BLOCK is the uniform of the erf-space inverse CDF (with ``ea``,
+    ``eb`` and the clamp into ``[lo_c, hi_c]``).
+    """
+    idx = np.asarray(idx, dtype=U64)
+    t = F64 if double else F32
+    lo, hi = t(lo_c), t(hi_c)
+    x = normal(seed, stream, idx, mean, std, double)
+    done = (x >= lo) & (x <= hi)
+    sine = (idx & U64(1)) == 1
+    pair = idx >> U64(1)
+    candidates = constants.REDRAW_CANDIDATES_F64 if double else constants.REDRAW_CANDIDATES_F32
+    taken = np.zeros(idx.shape, np.int64)
+    for k in range(1, candidates + 1):
+        todo = np.nonzero(~done)[0]
+        if todo.size == 0:
+            break
+        if double:
+            z0, z1 = box_muller_f64(*redraw_block(seed, stream, pair[todo], k))
+        else:
+            w = redraw_block(seed, stream, pair[todo], (k + 1) // 2)
+            z0, z1 = box_muller_f32(*(w[:2] if k % 2 else w[2:]))
+        y = t(mean) + t(std) * np.where(sine[todo], z1, z0)
+        ok = (y >= lo) & (y <= hi)
+        x[todo[ok]] = y[ok]
+        done[todo[ok]] = True
+        taken[todo] = k
+    todo = np.nonzero(~done)[0]
+    if todo.size:
+        w = redraw_block(seed, stream, pair[todo], constants.FALLBACK_BLOCK)
+        s = sine[todo]
+        if double:
+            u = u01_open_open_f64(np.where(s, w[2], w[0]), np.where(s, w[3], w[1]))
+        else:
+            u = u01_open_open_f32(np.where(s, w[1], w[0]))
+        x[todo] = erf_inverse_cdf(u, mean, std, ea, eb, lo_c, hi_c, double)
+        taken[todo] = candidates + 1
+    return (x, taken) if attempts else x
+
+
+def normal_mass(lower, upper):
+    """Phi(upper) - Phi(lower), the standard normal's mass on [lower, upper], in float64
+    (Python's ``statistics.NormalDist``: 0.5 * erfc(-x / sqrt(2)))."""
+    return NormalDist().cdf(upper) - NormalDist().cdf(lower)
+
+
+def truncated(seed, stream, idx, mean, std, lower, upper, dtype):
+    """``truncated_normal_`` on [lower, upper] (standard units) in the output ``dtype``.
+
+    The contract's choice of sampler: an interval wholly beyond TAIL_START
+    (either side) takes the far-tail path, one holding at least
+    REJECT_MIN_MASS of the mass rejection, any other the erf-space inverse
+    CDF. Bounds: ``closed_bounds`` of ``mean + std*lower``, ``mean +
+    std*upper`` in the dtype, and for rejection in the precision of the
+    computation too (float32 for 16-bit outputs); an infinite bound never
+    clamps nor rejects.
+    """
+    dtype = np.dtype(dtype)
+    double = dtype == np.float64
+    work = np.float64 if double else np.float32
+    lo, hi = mean + std * lower, mean + std * upper
+
+    def bounds(t):
+        lo_c, hi_c = closed_bounds(lo if math.isfinite(lo) else 0.0,
+                                   hi if math.isfinite(hi) else 0.0, t)
+        return (lo_c if math.isfinite(lo) else -math.inf, hi_c if math.isfinite(hi) else math.inf)
+
+    lo_o, hi_o = bounds(dtype)
+    if lower >= constants.TAIL_START or upper <= -constants.TAIL_START:
+        upper_tail = lower >= constants.TAIL_START
+        a, b, sign = (lower, upper, 1.0) if upper_tail else (-upper, -lower, -1.0)
+        d, log_ma = tail_constants(a, b)
+        return truncated_tail(seed, stream, idx, mean, sign * std, a, d, log_ma, lo_o, hi_o,
+                              double).astype(dtype)
+    lim = 1 - 2.0 ** (-53 if double else -24)
+    ea = min(max(math.erf(lower / math.sqrt(2)), -lim), lim)
+    eb = min(max(math.erf(upper / math.sqrt(2)), -lim), lim)
+    if normal_mass(lower, upper) >= constants.REJECT_MIN_MASS:
+        lo_c, hi_c = bounds(work)
+        x = truncated_reject(seed, stream, idx, mean, std, ea, eb, lo_c, hi_c, double)
+        return np.minimum(np.maximum(x, work(lo_o)), work(hi_o)).astype(dtype)
+    return truncated_normal(seed, stream, idx, mean, std, ea, eb, lo_o, hi_o,
+                            double).astype(dtype)
 
 
 # --- truncated normal in a far tail (float64 whatever the output dtype) -------------

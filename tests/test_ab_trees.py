@@ -17,7 +17,8 @@ def test_a_tree_against_itself_prints_one_line_per_kind():
          "--backend", "cython", "--sizes", "16", "--threads", "1", "--rounds", "3"],
         capture_output=True, text=True, timeout=120, check=True)
     rows = [LINE.match(line) for line in run.stdout.splitlines()[1:]]
-    assert [r.group(1) for r in rows if r] == ["uniform", "normal", "truncated"], run.stdout
+    assert [r.group(1) for r in rows if r] == ["bits", "uniform", "normal", "truncated",
+                                                "trunc100"], run.stdout
     for r in rows:
         old, new, ratio = (float(r.group(i)) for i in (2, 3, 4))
         assert old > 0

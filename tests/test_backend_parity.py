@@ -71,14 +71,8 @@ def _ref_values(dtype, idx, kind, **p):
     elif kind == "normal":
         v = reference.normal(SEED, streams.stream_id(STREAM), idx, p["mean"], p["std"], double)
     else:
-        a, b = p["a"], p["b"]
-        lim = 1 - 2.0 ** (-53 if double else -24)
-        ea = min(max(math.erf(a / math.sqrt(2)), -lim), lim)
-        eb = min(max(math.erf(b / math.sqrt(2)), -lim), lim)
-        lo_c, hi_c = reference.closed_bounds(p["mean"] + p["std"] * a,
-                                             p["mean"] + p["std"] * b, dtype)
-        v = reference.truncated_normal(SEED, streams.stream_id(STREAM), idx, p["mean"],
-                                       p["std"], ea, eb, lo_c, hi_c, double)
+        v = reference.truncated(SEED, streams.stream_id(STREAM), idx, p["mean"], p["std"],
+                                p["a"], p["b"], dtype)
     return v.astype(dtype)
 
 
@@ -92,6 +86,12 @@ def _ref_values(dtype, idx, kind, **p):
          dict(mean=0.5, std=2.0, a=-2.0, b=2.0)),
         ("truncated", fastinit.truncated_normal_,
          dict(mean=0.0, stddev=1.0, lower=-6.0, upper=0.5), dict(mean=0.0, std=1.0, a=-6.0, b=0.5)),
+        ("truncated", fastinit.truncated_normal_,
+         dict(mean=-0.5, stddev=1.5, lower=-1.7, upper=math.inf),
+         dict(mean=-0.5, std=1.5, a=-1.7, b=math.inf)),
+        ("truncated", fastinit.truncated_normal_,
+         dict(mean=0.0, stddev=0.02, lower=-100.0, upper=100.0),
+         dict(mean=0.0, std=0.02, a=-100.0, b=100.0)),
     ],
 )
 def test_equals_reference(kind, func, kwargs, params, dtype, backend):

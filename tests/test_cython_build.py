@@ -159,6 +159,8 @@ CASES = [
     ("normal", (0.25, 2.0)),
     ("truncated_normal", (0.0, 1.0, -EA_2SIGMA, EA_2SIGMA, -2.0, 2.0)),
     ("truncated_normal", (0.5, 0.1, -0.9999, 0.3, 0.0, 1.0)),
+    ("truncated_reject", (0.0, 1.0, -EA_2SIGMA, EA_2SIGMA, -2.0, 2.0, -2.0, 2.0)),
+    ("truncated_reject", (0.25, 0.5, 0.3829, 0.4681, 0.5, 0.5625, 0.5, 0.5625)),  # fallbacks
 ]
 OUT_FORMATS = [(np.float32, constants.FMT_F32), (np.float64, constants.FMT_F64),
                (np.uint16, constants.FMT_F16),

@@ -150,11 +150,11 @@ def test_memmap_buffer(tmp_path, backend):
     assert as_bytes(np.fromfile(tmp_path / "w.bin", np.float32).reshape(64, 129)) == as_bytes(arr)
 
 
-# one row per kernel entry point of the float formats (uniform, normal, erf-space
-# truncated normal, far-tail truncated normal); random_bits_ shares their work-item
-# arithmetic, and its uint32 buffer would reserve 8 GiB
+# one row per kernel entry point of the float formats (uniform, normal, truncated
+# normal by rejection, erf-space and far-tail truncated normal); random_bits_ shares
+# their work-item arithmetic, and its uint32 buffer would reserve 8 GiB
 ONE_PER_KERNEL = [BY_ID[i] for i in ("random_uniform_", "random_normal_", "truncated_normal_",
-                                     "truncated_far_tail")]
+                                     "truncated_asym", "truncated_far_tail")]
 
 
 @pytest.mark.parametrize("case", ONE_PER_KERNEL, ids=ids(ONE_PER_KERNEL))

@@ -207,7 +207,8 @@ CONTRACT_TERMS = ["Philox4x32-10", "(seed & 0xFFFFFFFF, seed >> 32)",
                   "(q & 0xFFFFFFFF, q >> 32, s & 0xFFFFFFFF, s >> 32)", "q = w // 4",
                   'person=b"fastinit-stream"', "digest_size=8", "(w >> 8) * 2**-24",
                   "+ 1) * 2**-24", "4 Newton", "Cody", "Giles", "nearest even",
-                  "16 values", "5.77", "fastinit/_engine/constants.py"]
+                  "16 values", "5.77", "fastinit/_engine/constants.py", "0.95",
+                  "(r << 61) | j", "0xA4093822", "0x299F31D0"]
 
 
 def _plain(text):

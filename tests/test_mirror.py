@@ -5,7 +5,8 @@ Every module of ``fastinit/_engine/_numba/`` has a twin of the same stem in
 points) defining exactly the same functions, and the numbered step comments,
 ``# (N) ...``, appear in the same functions, in the same order, with the same
 words. The only code without a twin is ``philox_simd.h`` (integers only,
-pinned by the known-answer tests), which is C, not a ``.pxd``.
+pinned by the known-answer tests and the rejection sampler's comparisons
+with the reference), which is C, not a ``.pxd``.
 """
 
 import inspect
@@ -50,8 +51,8 @@ def functions(path, pattern):
 
 
 def test_every_file_has_a_twin():
-    assert [p.stem for p in NUMBA_FILES] == ["chunks", "kernels", "normal", "philox", "tails",
-                                             "transforms", "truncated", "uniform"]
+    assert [p.stem for p in NUMBA_FILES] == ["chunks", "kernels", "normal", "philox", "rejection",
+                                             "tails", "transforms", "truncated", "uniform"]
     cython = {p.stem for p in (ROOT / "_cython").glob("*.p[yx][xd]")
               if not p.stem.startswith("_")}
     assert cython == {p.stem for p in NUMBA_FILES}
@@ -74,7 +75,7 @@ def test_kernels_have_numbered_steps():
     # *_batch_* loop carries its steps (1)-(4)
     for path in NUMBA_FILES:
         steps = {n for s in functions(path, NUMBA_DEF).values() for n, _ in s}
-        if path.stem in ("uniform", "normal", "truncated", "tails"):
+        if path.stem in ("uniform", "normal", "truncated", "tails", "rejection"):
             assert steps == {"1", "2", "3", "4"}, path.name
 
 
@@ -90,7 +91,7 @@ def test_step_parser_sees_a_difference(tmp_path):
 # --- the entry points: same signatures, same constants -------------------------
 needs_both = pytest.mark.usefixtures("cython_kernels")
 ENTRY_POINTS = ("fill_bits", "fill_uniform", "fill_normal", "fill_truncated_normal",
-                "fill_truncated_tail")
+                "fill_truncated_reject", "fill_truncated_tail")
 
 
 @needs_both

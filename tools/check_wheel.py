@@ -35,13 +35,15 @@ def problems(names):
     return found
 
 
-# one fill per kernel (fill_bits, fill_uniform, fill_normal, fill_truncated_normal,
-# fill_truncated_tail), float32: each Numba kernel compiles in a few seconds
+# one fill per kernel (fill_bits, fill_uniform, fill_normal, fill_truncated_reject,
+# fill_truncated_normal, fill_truncated_tail), float32: each Numba kernel compiles
+# in a few seconds
 SMOKE_FILLS = {
     "random_bits_": {},
     "random_uniform_": {},
     "random_normal_": {},
     "truncated_normal_": {},
+    "truncated_normal_ inverse CDF": {"lower": -1.0, "upper": 3.0},
     "truncated_normal_ far tail": {"lower": 3.0, "upper": 5.0},
 }
 

@@ -12,7 +12,14 @@ import math
 import numpy as np
 
 from . import backends, checks, formats, laws, parallel, request, streams, tails
-from .constants import FMT_F64, NORMAL_Z_MAX_F32, NORMAL_Z_MAX_F64, SQRT2, TRUNC_MIN_VALUES
+from .constants import (
+    FMT_F64,
+    NORMAL_Z_MAX_F32,
+    NORMAL_Z_MAX_F64,
+    REJECT_MIN_MASS,
+    SQRT2,
+    TRUNC_MIN_VALUES,
+)
 
 # 1 - 2**-24 and 1 - 2**-53: the largest values below 1 in float32/float64,
 # so (1-x)(1+x) never reaches 0 inside the inverse CDF.
@@ -119,11 +126,21 @@ def _uniform(law, fmt, dtype):
 
 
 def _truncated(law, fmt, dtype):
-    """The far-tail kernel for an interval wholly beyond TAIL_START, else the erf-space one."""
+    """The far-tail kernel for an interval wholly beyond TAIL_START, rejection for one holding
+    at least REJECT_MIN_MASS of the mass, else the erf-space inverse CDF."""
     mean, std, lower, upper = law
-    limit = _ERF_LIMIT[fmt == FMT_F64]
-    plan = tails.Plan(lower, upper, fmt == FMT_F64, limit)
-    lo, hi = mean + std * plan.lo, mean + std * plan.hi
+    double = fmt == FMT_F64
+    limit = _ERF_LIMIT[double]
+    plan = tails.Plan(lower, upper, double, limit)
+    reject = not plan.tail and plan.cdf_hi - plan.cdf_lo >= REJECT_MIN_MASS
+    if reject:
+        # rejection keeps normal values as they are: an infinite bound rejects none, and
+        # the values reach mean -+ z_max * std at most
+        z_max = NORMAL_Z_MAX_F64 if double else NORMAL_Z_MAX_F32
+        lo = mean + std * (lower if math.isfinite(lower) else -z_max)
+        hi = mean + std * (upper if math.isfinite(upper) else z_max)
+    else:
+        lo, hi = mean + std * plan.lo, mean + std * plan.hi
     checks.check_fits("mean + stddev * lower", lo, dtype)
     checks.check_fits("mean + stddev * upper", hi, dtype)
     lo_c = formats.inward(lo, dtype, up=True)
@@ -137,7 +154,33 @@ def _truncated(law, fmt, dtype):
                                        lo_c, hi_c, fmt)
     ea = min(max(math.erf(lower / SQRT2), -limit), limit)
     eb = min(max(math.erf(upper / SQRT2), -limit), limit)
+    if reject:
+        return _rejection(law, lo, hi, ea, eb, fmt, dtype)
     return "fill_truncated_normal", (mean, std, ea, eb, lo_c, hi_c, fmt)
+
+
+def _rejection(law, lo, hi, ea, eb, fmt, dtype):
+    """Scalars of the rejection kernel, or of the normal fill when no value can be rejected.
+
+    Values are tested in the precision they are computed in (float32 for the
+    32- and 16-bit formats) against ``[lo, hi]`` rounded inward to it
+    (``lo_c, hi_c``), then clamped into the output dtype's own bounds
+    (``lo_o, hi_o``; the same for float32 and float64) and rounded.
+    """
+    mean, std, lower, upper = law
+    work = np.float64 if fmt == FMT_F64 else np.float32
+    lo_c = formats.inward(lo, work, up=True) if math.isfinite(lower) else -math.inf
+    hi_c = formats.inward(hi, work, up=False) if math.isfinite(upper) else math.inf
+    lo_o = formats.inward(lo, dtype, up=True) if math.isfinite(lower) else -math.inf
+    hi_o = formats.inward(hi, dtype, up=False) if math.isfinite(upper) else math.inf
+    # |z| <= z_max, and the kernels' mean + std*z is monotone in z: when the extremes
+    # stay inside [lo_o, hi_o] nothing is ever rejected, and the values are the normal fill's
+    z_max = work(NORMAL_Z_MAX_F64 if fmt == FMT_F64 else NORMAL_Z_MAX_F32)
+    m, s = work(mean), work(std)
+    with np.errstate(over="ignore"):
+        if m - s * z_max >= lo_o and m + s * z_max <= hi_o:
+            return "fill_normal", (mean, std, fmt)
+    return "fill_truncated_reject", (mean, std, ea, eb, lo_c, hi_c, lo_o, hi_o, fmt)
 
 
 def constant(out, value):

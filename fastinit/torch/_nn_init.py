@@ -148,7 +148,9 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, s
     \text{std}^2)` conditioned on ``a <= x <= b``, sampled as
     ``fastinit.truncated_normal_`` with ``lower = (a - mean) / std`` and
     ``upper = (b - mean) / std``; either bound may be infinite, and ``a ==
-    b`` fills ``a``, as torch does.
+    b`` fills ``a``, as torch does (the default ``std=1.0``, ``[-2, 2]``
+    by rejection; ``std=0.02`` makes ``[-100, 100]``, where the values are
+    the normal fill's).
 
     Parameters
     ----------

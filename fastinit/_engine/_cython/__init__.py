@@ -60,9 +60,10 @@ fill_bits = _kernels.fill_bits
 fill_uniform = _kernels.fill_uniform
 fill_normal = _kernels.fill_normal
 fill_truncated_normal = _kernels.fill_truncated_normal
+fill_truncated_reject = _kernels.fill_truncated_reject
 fill_truncated_tail = _kernels.fill_truncated_tail
 constants = _kernels.constants
 build_info = _kernels.build_info
 
 __all__ = ["build_info", "constants", "fill_bits", "fill_normal", "fill_truncated_normal",
-           "fill_truncated_tail", "fill_uniform", "kernel_variant"]
+           "fill_truncated_reject", "fill_truncated_tail", "fill_uniform", "kernel_variant"]

@@ -41,7 +41,7 @@ ctypedef struct run_args_t:  # what every work item of one kernel call shares
     uint64_t stream0
     uint64_t stream1
     int64_t step  # global stride within a row
-    double p[7]  # the distribution's parameters in the entry point's order (at most 7)
+    double p[8]  # the distribution's parameters in the entry point's order (at most 8)
     int fmt
 
 ctypedef struct item_t:
@@ -143,18 +143,21 @@ cdef inline void store(out32_t* out, int64_t m, float x, int fmt) noexcept nogil
         out[m] = f32_to_f16_bits(x)
 
 
-cdef inline void store_row(uint16_t* out, const float* row, int64_t n, int fmt) noexcept nogil:
-    """``row[:n]`` rounded to the 16-bit format ``fmt``, into ``out``: one plain loop.
+cdef inline void store_row(uint16_t* out, const float* row, int64_t n, float lo_c, float hi_c,
+                           int fmt) noexcept nogil:
+    """``row[:n]`` clamped into [lo_c, hi_c], rounded to the 16-bit format ``fmt``, into ``out``.
 
-    The truncated normal's batches of 16-bit fills go through it (truncated.pxd).
+    One plain loop; the truncated normals' batches of 16-bit fills go through
+    it (truncated.pxd, rejection.pxd). Bounds the format holds: the clamp and
+    the rounding commute.
     """
     cdef int64_t m
     if fmt == FMT_BF16:
         for m in range(n):
-            out[m] = f32_to_bf16_bits(row[m])
+            out[m] = f32_to_bf16_bits(clamp(row[m], lo_c, hi_c))
     else:
         for m in range(n):
-            out[m] = f32_to_f16_bits(row[m])
+            out[m] = f32_to_f16_bits(clamp(row[m], lo_c, hi_c))
 
 
 cdef inline int64_t head_len(int64_t g0, int64_t n, int64_t per) noexcept nogil:

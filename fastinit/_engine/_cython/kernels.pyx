@@ -28,7 +28,10 @@ from .chunks cimport (CHUNK_BLOCKS, FMT_BF16, FMT_F16, FMT_F32, FMT_F64, claim_i
                       run_args, run_args_t)
 from .normal cimport normal_run_f32, normal_run_f64
 from .philox cimport (MASK32, PHILOX_BATCH, PHILOX_M4x32_0, PHILOX_M4x32_1, PHILOX_ROUNDS,
-                      PHILOX_W32_0, PHILOX_W32_1, philox4x32_10, philox_words)
+                      PHILOX_W32_0, PHILOX_W32_1, REDRAW_BATCH, philox4x32_10, philox_words)
+from .rejection cimport (FALLBACK_BLOCK, REDRAW_CANDIDATES_F32, REDRAW_CANDIDATES_F64,
+                         REDRAW_KEY_XOR0, REDRAW_KEY_XOR1, REDRAW_PAD, REDRAW_Q_SHIFT,
+                         reject_run_f32, reject_run_f64)
 from .transforms cimport *
 from .tails cimport truncated_tail_run_f32, truncated_tail_run_f64
 from .truncated cimport truncated_run_f32, truncated_run_f64
@@ -93,6 +96,20 @@ def fill_truncated_normal(out_t[::1] out,  # OUT
     with nogil:
         claim_items(truncated_item[out_t], out, &args, first, row_len, row_step, &claims[0], t1,
                     grain, quota)
+
+
+def fill_truncated_reject(out_t[::1] out,  # OUT
+                          uint32_t key0, uint32_t key1, uint32_t stream0, uint32_t stream1,
+                          int64_t first, int64_t row_len, int64_t row_step, int64_t step,
+                          double mean, double std, double ea, double eb, double lo_c,
+                          double hi_c, double lo_o, double hi_o, int fmt,
+                          int64_t[::1] claims, int64_t t1, int64_t grain, int64_t quota):
+    """mean + std*z of the normal fill where inside [lo_c, hi_c], else redrawn (rejection.pxd)."""
+    cdef run_args_t args = run_args(key0, key1, stream0, stream1, step, fmt)
+    args.p[:8] = [mean, std, ea, eb, lo_c, hi_c, lo_o, hi_o]
+    with nogil:
+        claim_items(truncated_reject_item[out_t], out, &args, first, row_len, row_step,
+                    &claims[0], t1, grain, quota)
 
 
 def fill_truncated_tail(out_t[::1] out,  # OUT
@@ -170,6 +187,27 @@ cdef inline void truncated_item(out_t* out, int64_t n, int64_t g0,
                           <float>lo_c, <float>hi_c, FMT_F16)
 
 
+cdef inline void truncated_reject_item(out_t* out, int64_t n, int64_t g0,
+                                       const run_args_t* args) noexcept nogil:
+    cdef double mean = args.p[0], std = args.p[1], ea = args.p[2], eb = args.p[3]
+    cdef double lo_c = args.p[4], hi_c = args.p[5], lo_o = args.p[6], hi_o = args.p[7]
+    if out_t is double:
+        reject_run_f64(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       mean, std, ea, eb, lo_c, hi_c)
+    elif out_t is float:
+        reject_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       <float>mean, <float>std, <float>ea, <float>eb, <float>lo_c, <float>hi_c,
+                       <float>lo_o, <float>hi_o, FMT_F32)
+    elif args.fmt == FMT_BF16:  # literal formats: gcc specializes store() for each
+        reject_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       <float>mean, <float>std, <float>ea, <float>eb, <float>lo_c, <float>hi_c,
+                       <float>lo_o, <float>hi_o, FMT_BF16)
+    else:
+        reject_run_f32(out, n, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       <float>mean, <float>std, <float>ea, <float>eb, <float>lo_c, <float>hi_c,
+                       <float>lo_o, <float>hi_o, FMT_F16)
+
+
 cdef inline void truncated_tail_item(out_t* out, int64_t n, int64_t g0,
                                      const run_args_t* args) noexcept nogil:
     cdef double mean = args.p[0], std_s = args.p[1], a = args.p[2], d = args.p[3]
@@ -207,7 +245,11 @@ def constants():
         PHILOX_W32_0=PHILOX_W32_0, PHILOX_W32_1=PHILOX_W32_1,
         PHILOX_ROUNDS=PHILOX_ROUNDS, PHILOX_BATCH=PHILOX_BATCH, MASK32=MASK32,
         FMT_F32=FMT_F32, FMT_F64=FMT_F64, FMT_BF16=FMT_BF16, FMT_F16=FMT_F16,
-        CHUNK_BLOCKS=CHUNK_BLOCKS, TWO_M24=TWO_M24, TWO_M53=TWO_M53,
+        CHUNK_BLOCKS=CHUNK_BLOCKS, REDRAW_BATCH=REDRAW_BATCH, TWO_M24=TWO_M24, TWO_M53=TWO_M53,
+        REDRAW_KEY_XOR0=REDRAW_KEY_XOR0, REDRAW_KEY_XOR1=REDRAW_KEY_XOR1,
+        REDRAW_Q_SHIFT=REDRAW_Q_SHIFT, REDRAW_CANDIDATES_F32=REDRAW_CANDIDATES_F32,
+        REDRAW_CANDIDATES_F64=REDRAW_CANDIDATES_F64, FALLBACK_BLOCK=FALLBACK_BLOCK,
+        REDRAW_PAD=REDRAW_PAD,
         LOGF_SQRT_HALF_BITS=LOGF_SQRT_HALF_BITS, LOGF_LG=tuple(LOGF_LG),
         LOGF_LN2_HI=LOGF_LN2_HI, LOGF_LN2_LO=LOGF_LN2_LO,
         LOG_SQRT_HALF_BITS=LOG_SQRT_HALF_BITS, LOG_LG_EVEN=tuple(LOG_LG_EVEN),

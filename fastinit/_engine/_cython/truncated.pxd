@@ -91,7 +91,7 @@ cdef inline void truncated_run_f32(out32_t* out, int64_t n, uint64_t key0, uint6
         else:
             truncated_batch_f32(dst, k, &words[0][0], mean, std, ea, ed, eb, lo_c, hi_c, False)
         if out32_t is not float:
-            store_row(out + h + 4 * jb, &row[0], 4 * k, fmt)
+            store_row(out + h + 4 * jb, &row[0], 4 * k, lo_c, hi_c, fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
         w = philox_block(<uint64_t>g >> 2, key0, key1, stream0, stream1).w[g & 3]

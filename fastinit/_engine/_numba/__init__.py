@@ -6,7 +6,11 @@ both follow ``tests/reference.py`` bit for bit. The kernels are serial and
 release the GIL; ``fastinit/_engine/parallel.py`` runs them on its threads.
 """
 
-from numba.core import cgutils, types
+import threading
+
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, config, types
 from numba.extending import intrinsic, overload
 
 # The JIT options, in one place. Never fastmath: it fuses and reassociates,
@@ -29,7 +33,7 @@ _INLINE_OPTS = dict(inline="always", cache=True, error_model="numpy")
 
 
 @intrinsic
-def borrowed(typingctx, arr):
+def _borrowed(typingctx, arr):
     """``arr`` without its NRT meminfo, so that no view of it is refcounted.
 
     An array passed in from Python carries a meminfo, and each slice the
@@ -50,7 +54,7 @@ def borrowed(typingctx, arr):
 
 
 @intrinsic
-def fetch_add(typingctx, arr, val):
+def _fetch_add(typingctx, arr, val):
     """``arr[0] += val`` as one atomic step; returns the value before.
 
     What ``__atomic_fetch_add`` is to the Cython side (``chunks.pxd``): the
@@ -69,13 +73,108 @@ def fetch_add(typingctx, arr, val):
     return types.int64(arr, val), codegen
 
 
+@intrinsic
+def _stack_empty(typingctx, n, dtype):
+    if not (isinstance(n, types.IntegerLiteral) and isinstance(dtype, types.NumberClass)):
+        return None
+    count = n.literal_value
+    arrty = types.Array(dtype.dtype, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        item = context.get_data_type(dtype.dtype)
+        itemsize = context.get_abi_sizeof(item)
+        with builder.goto_entry_block():  # one slot per call site, not per loop trip
+            slot = builder.alloca(ir.ArrayType(item, count))
+            slot.align = 64  # a cache line: the vector loops store whole lines
+        view = context.make_array(arrty)(context, builder)
+        intp = context.get_value_type(types.intp)
+        context.populate_array(view, data=builder.bitcast(slot, item.as_pointer()),
+                               shape=[ir.Constant(intp, count)],
+                               strides=[ir.Constant(intp, itemsize)],
+                               itemsize=ir.Constant(intp, itemsize), meminfo=None)
+        return view._getvalue()
+
+    return arrty(n, dtype), codegen
+
+
+@intrinsic
+def _trailing_zeros(typingctx, x):
+    """Index of the lowest set bit of a uint64 (``llvm.cttz``; 64 for 0), as int64."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return types.int64(x), codegen
+
+
+@intrinsic
+def _bit_count(typingctx, x):
+    """Set bits of a uint64 (``llvm.ctpop``), as int64."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.int64(x), codegen
+
+
+def _py_trailing_zeros(x):
+    x = int(x)
+    return (x & -x).bit_length() - 1 if x else 64
+
+
+def _py_bit_count(x):
+    return int(x).bit_count()
+
+
+def _py_borrowed(arr):
+    return arr
+
+
+_py_fetch_add_lock = threading.Lock()
+
+
+def _py_fetch_add(arr, val):
+    with _py_fetch_add_lock:
+        old = int(arr[0])
+        arr[0] += val
+    return old
+
+
+def _heap_empty(n, dtype):
+    return np.empty(n, dtype)
+
+
+# Intrinsics cannot run as Python: without the JIT (NUMBA_DISABLE_JIT=1, where
+# every kernel runs as the Python it is written in) these stand in for them.
+borrowed = _py_borrowed if config.DISABLE_JIT else _borrowed
+fetch_add = _py_fetch_add if config.DISABLE_JIT else _fetch_add
+# The twins of __builtin_ctzll and __builtin_popcountll (rejection.pxd).
+trailing_zeros = _py_trailing_zeros if config.DISABLE_JIT else _trailing_zeros
+bit_count = _py_bit_count if config.DISABLE_JIT else _bit_count
+# ``stack_empty(n, dtype)``: ``np.empty(n, dtype)`` in the frame of the compiled
+# function that calls it, with no heap block and no NRT meminfo: the twin of a
+# C array such as ``cdef uint32_t words[4][PHILOX_BATCH]`` (uniform.pxd), for
+# the scratch rows of a *_run_* loop. A heap array carries a meminfo, and each
+# call of a *_batch_* loop that reads it then costs an atomic incref and
+# decref (see ``borrowed``), once per batch. ``n`` must be a module-level int
+# (a literal to Numba); the array must not outlive the function that calls
+# stack_empty. An intrinsic, not an inlined @overload: Numba's inlining of an
+# overload confuses the caller's variables with the lambda's of the same name
+# (see float_row). Without the JIT it is np.empty.
+stack_empty = _heap_empty if config.DISABLE_JIT else _stack_empty
+
+
 def float_row(out, row):
     """Where a float32 batch loop writes: ``out`` if it holds float32, else ``row``.
 
     Chosen by type when Numba compiles, so a 16-bit kernel never compiles the
     batch loop for a uint16 ``out`` (the Cython twin tests ``out32_t is float``).
     """
-    raise NotImplementedError("only callable from compiled code")
+    return out if out.dtype == np.float32 else row  # the compiled choice, as Python
 
 
 # Not inline="always": Numba's IR inlining of this overload confused the

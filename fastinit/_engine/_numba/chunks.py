@@ -95,17 +95,19 @@ def store(out, m, x, fmt):
 
 
 @njit(**_INLINE_OPTS)
-def store_row(out, row, n, fmt):
-    """``row[:n]`` rounded to the 16-bit format ``fmt``, into ``out``: one plain loop.
+def store_row(out, row, n, lo_c, hi_c, fmt):
+    """``row[:n]`` clamped into [lo_c, hi_c], rounded to the 16-bit format ``fmt``, into ``out``.
 
-    The truncated normal's batches of 16-bit fills go through it (truncated.py).
+    One plain loop; the truncated normals' batches of 16-bit fills go through
+    it (truncated.py, rejection.py). Bounds the format holds: the clamp and the
+    rounding commute.
     """
     if fmt == FMT_BF16:
         for m in range(n):
-            out[m] = f32_to_bf16_bits(row[m])
+            out[m] = f32_to_bf16_bits(clamp(row[m], lo_c, hi_c))
     else:
         for m in range(n):
-            out[m] = f32_to_f16_bits(row[m])
+            out[m] = f32_to_f16_bits(clamp(row[m], lo_c, hi_c))
 
 
 @njit(**_INLINE_OPTS)

@@ -21,10 +21,11 @@ import numba
 from numba import njit
 
 from ..constants import FMT_BF16, FMT_F16, FMT_F32
-from . import _INLINE_OPTS, _NUMBA_OPTS, philox, transforms
+from . import _INLINE_OPTS, _NUMBA_OPTS, philox, rejection, transforms
 from .chunks import CHUNK_ELEMS, FMT_F64, claim_items, run_args
 from .normal import normal_run_f32, normal_run_f64
 from .philox import philox4x32_10
+from .rejection import reject_run_f32, reject_run_f64
 from .tails import truncated_tail_run_f32, truncated_tail_run_f64
 from .transforms import F32, U32, U64
 from .truncated import truncated_run_f32, truncated_run_f64
@@ -62,6 +63,17 @@ def fill_truncated_normal(out, key0, key1, stream0, stream1, first, row_len, row
     """clamp(mean + std*sqrt(2)*erfinv(ea + (eb-ea)*u), lo_c, hi_c)."""
     args = run_args(key0, key1, stream0, stream1, step, (mean, std, ea, eb, lo_c, hi_c), fmt)
     claim_items(truncated_item, out, args, first, row_len, row_step, claims, t1, grain, quota)
+
+
+@njit(**_NUMBA_OPTS)
+def fill_truncated_reject(out, key0, key1, stream0, stream1, first, row_len, row_step, step,
+                          mean, std, ea, eb, lo_c, hi_c, lo_o, hi_o, fmt, claims, t1, grain,
+                          quota):
+    """mean + std*z of the normal fill where inside [lo_c, hi_c], else redrawn (rejection.py)."""
+    args = run_args(key0, key1, stream0, stream1, step,
+                    (mean, std, ea, eb, lo_c, hi_c, lo_o, hi_o), fmt)
+    claim_items(truncated_reject_item, out, args, first, row_len, row_step, claims, t1, grain,
+                quota)
 
 
 @njit(**_NUMBA_OPTS)
@@ -114,6 +126,18 @@ def truncated_item(out, g0, args):
 
 
 @njit(**_INLINE_OPTS)
+def truncated_reject_item(out, g0, args):
+    mean, std, ea, eb, lo_c, hi_c, lo_o, hi_o = args.p
+    if args.fmt == FMT_F64:
+        reject_run_f64(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       mean, std, ea, eb, lo_c, hi_c)
+    else:
+        reject_run_f32(out, args.key0, args.key1, args.stream0, args.stream1, g0, args.step,
+                       F32(mean), F32(std), F32(ea), F32(eb), F32(lo_c), F32(hi_c), F32(lo_o),
+                       F32(hi_o), args.fmt)
+
+
+@njit(**_INLINE_OPTS)
 def truncated_tail_item(out, g0, args):
     mean, std_s, a, d, log_ma, lo_c, hi_c = args.p
     if args.fmt == FMT_F64:
@@ -141,7 +165,8 @@ def constants():
              "PHILOX_ROUNDS", "PHILOX_BATCH")
     seen = {name: getattr(philox, name) for name in names}
     seen.update(FMT_F32=FMT_F32, FMT_F64=FMT_F64, FMT_BF16=FMT_BF16, FMT_F16=FMT_F16,
-                CHUNK_BLOCKS=CHUNK_ELEMS // 4)
+                CHUNK_BLOCKS=CHUNK_ELEMS // 4, REDRAW_BATCH=philox.REDRAW_BATCH)
+    seen.update((name, getattr(rejection, name)) for name in rejection.CONSTANTS)
     seen.update((name, getattr(transforms, name)) for name in transforms.CONSTANTS)
     return seen
 

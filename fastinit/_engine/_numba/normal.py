@@ -10,9 +10,9 @@ batches, one transform loop per output format.
 import numpy as np
 from numba import njit
 
-from . import _NUMBA_OPTS
+from . import _NUMBA_OPTS, stack_empty
 from .chunks import FMT_BF16, FMT_F16, batch_count, head_len, store, word_pair
-from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
+from .philox import PHILOX_BATCH, PHILOX_WORDS, R1, R2, R3, philox_batch, philox_block
 from .transforms import U64, box_muller_f32, box_muller_f64, f32_to_bf16_bits, f32_to_f16_bits
 
 
@@ -65,7 +65,7 @@ def normal_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, fmt):
         store(out, m, mean + std * (z0 if (g & 1) == 0 else z1), fmt)
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty(4 * PHILOX_BATCH, np.uint32)
+    words = stack_empty(PHILOX_WORDS, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) four words = two pairs, lane-major
@@ -90,7 +90,7 @@ def normal_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std):
         out[m] = mean + std * (z0 if (g & 1) == 0 else z1)
     nb = (n - h) // 2
     q0 = (g0 + h) >> 1
-    words = np.empty(4 * PHILOX_BATCH, np.uint32)
+    words = stack_empty(PHILOX_WORDS, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) four words = one pair, lane-major

@@ -11,9 +11,9 @@ per float64. Structure as in ``uniform.py``.
 import numpy as np
 from numba import njit
 
-from . import _INLINE_OPTS, _NUMBA_OPTS
+from . import _INLINE_OPTS, _NUMBA_OPTS, stack_empty
 from .chunks import batch_count, clamp, head_len, store, word_pair
-from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
+from .philox import PHILOX_BATCH, PHILOX_WORDS, R1, R2, R3, philox_batch, philox_block
 from .transforms import F32, F64, U64, tail_z_f64, u01_open_open_f32, u01_open_open_f64
 
 
@@ -36,7 +36,7 @@ def truncated_tail_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, st
         store(out, m, F32(x), fmt)
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty(4 * PHILOX_BATCH, np.uint32)
+    words = stack_empty(PHILOX_WORDS, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) their four words each, lane-major
@@ -68,7 +68,7 @@ def truncated_tail_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, st
                                       lo_c, hi_c)
     nb = (n - h) // 2
     q0 = (g0 + h) >> 1
-    words = np.empty(4 * PHILOX_BATCH, np.uint32)
+    words = stack_empty(PHILOX_WORDS, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major

@@ -192,7 +192,10 @@ def horner_f32(coeffs, z):
 
 def horner_f64(coeffs, z):
     """coeffs[0]*z**(n-1) + ... + coeffs[n-1], written out (``unrolled_horner``)."""
-    raise NotImplementedError("only callable from compiled code")
+    p = coeffs[0]  # as Python (NUMBA_DISABLE_JIT=1): the same operations in the same order
+    for i in range(1, len(coeffs)):
+        p = p * z + coeffs[i]
+    return p
 
 
 overload(horner_f64)(unrolled_horner)

@@ -13,9 +13,9 @@ normal loops gained nothing from a row and round in place.
 import numpy as np
 from numba import njit
 
-from . import _INLINE_OPTS, _NUMBA_OPTS, float_row
+from . import _INLINE_OPTS, _NUMBA_OPTS, float_row, stack_empty
 from .chunks import FMT_F32, batch_count, clamp, head_len, store, store_row, word_pair
-from .philox import PHILOX_BATCH, R1, R2, R3, philox_batch, philox_block
+from .philox import PHILOX_BATCH, PHILOX_WORDS, R1, R2, R3, philox_batch, philox_block
 from .transforms import (
     ERFINV_F32_CENTRAL_MAX_X,
     F32,
@@ -79,8 +79,8 @@ def truncated_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
         store(out, m, truncated_f32(w, mean, std, ea, ed, eb, lo_c, hi_c, tails), fmt)
     nb = (n - h) // 4
     q0 = (g0 + h) >> 2
-    words = np.empty(4 * PHILOX_BATCH, np.uint32)
-    row = np.empty(4 * PHILOX_BATCH, np.float32)  # a 16-bit fill's floats before rounding
+    words = stack_empty(PHILOX_WORDS, np.uint32)
+    row = stack_empty(PHILOX_WORDS, np.float32)  # a 16-bit fill's floats before rounding
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         k = min(PHILOX_BATCH, nb - jb)
@@ -94,7 +94,7 @@ def truncated_run_f32(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
         else:
             truncated_batch_f32(dst, k, words, mean, std, ea, ed, eb, lo_c, hi_c, False)
         if fmt != FMT_F32:
-            store_row(o, row, 4 * k, fmt)
+            store_row(o, row, 4 * k, lo_c, hi_c, fmt)
     for m in range(h + 4 * nb, n):
         g = g0 + m
         w = philox_block(U64(g >> 2), key0, key1, stream0, stream1)[g & 3]
@@ -114,7 +114,7 @@ def truncated_run_f64(out, key0, key1, stream0, stream1, g0, step, mean, std, ea
         out[m] = truncated_f64(w0, w1, mean, std, ea, ed, eb, lo_c, hi_c, tails)
     nb = (n - h) // 2
     q0 = (g0 + h) >> 1
-    words = np.empty(4 * PHILOX_BATCH, np.uint32)
+    words = stack_empty(PHILOX_WORDS, np.uint32)
     for ib in range(batch_count(nb)):
         jb = ib * PHILOX_BATCH
         # (1) counters for blocks q0 + jb ...; (2) two words per element, lane-major
