@@ -73,6 +73,7 @@ def resolve(backend):
 
 
 @functools.cache
+@functools.cache  # every fill looks its kernel up: no import machinery per call
 def kernel(backend, name):
     """The serial kernel ``name`` of a concrete backend."""
     if backend == "cython":

@@ -179,6 +179,9 @@ def run(kernel, arglists, row_lens, sizes, n_threads):
     job.run()
 
 
+_small = threading.local()
+
+
 def run_small(kernel, args, size):
     """``kernel(*args, ...)`` over one row of ``size <= GRAIN_ELEMENTS`` elements, here.
 
@@ -186,7 +189,11 @@ def run_small(kernel, args, size):
     thread in one kernel call, without the pool, the job or the quota clock.
     """
     n_items = -(-size // ITEM_ELEMENTS)
-    kernel(*args, np.zeros(1, np.int64), n_items, n_items, 1)
+    counter = getattr(_small, "counter", None)
+    if counter is None:  # one claim counter per calling thread, reused: no allocation per fill
+        counter = _small.counter = np.zeros(1, np.int64)
+    counter[0] = 0
+    kernel(*args, counter, n_items, n_items, 1)
 
 
 def helper_threads():

@@ -105,6 +105,18 @@ def parse(out, keys_, full_shape=None, origin=None, offset=None, n_threads=None,
                    checks.check_n_threads(n_threads))
 
 
+def whole(out, keys_, backend, n_threads):
+    """The :class:`Request` of a whole float buffer an integration has checked already.
+
+    For a caller that checked every buffer, the backend (``backends.checked``) and
+    the thread count once, before its first write (``fastinit.torch.init_module``
+    over a model's tensors): nothing is checked again per tensor.
+    """
+    full, gstrides, first = _whole_geometry(out.shape)
+    return Request(out, formats.FORMATS[out.dtype], full, gstrides, first, keys_, backend,
+                   n_threads)
+
+
 def scratch(req, buffer, *, bits=False):
     """A request to fill the whole of ``buffer`` (allocated by the engine) with ``req``'s
     keys, backend and threads."""

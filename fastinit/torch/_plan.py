@@ -239,8 +239,6 @@ def _prepare(decided, n_threads, backend):
 
     Returns each tensor's ``_recipes.prepare`` (None for a rule's callable).
     """
-    checks.check_n_threads(n_threads)
-    checks.check_choice("backend", backend, backends.BACKENDS)
     prepared = []
     for entry, steps in decided:
         if callable(steps[0].fn):
@@ -277,6 +275,7 @@ def _is_param(module, name):
 def fill(module, decision, n_threads, backend):
     """Restore ties, fill every decided tensor, then reset what no rule decided."""
     decided = decision.entries
+    n_threads, backend = checks.check_n_threads(n_threads), backends.checked(backend)
     prepared = _prepare(decided, n_threads, backend)
     if decision.groups:
         _retie(module, decision.groups)
@@ -296,7 +295,7 @@ def fill(module, decision, n_threads, backend):
             continue
         target, out, full, origin = ready
         _recipes.fill_part(out, steps, full, origin, None, n_threads, backend, decision.seed,
-                           entry.name)
+                           entry.name, prepared=True)
         written.append(target)
     torch.autograd.graph.increment_version(written)
     done = set()

@@ -276,10 +276,11 @@ def _fill_region(out, s, full, origin, offset, n_threads, backend, seed=None, st
 
 
 def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backend="auto",
-              seed=None, stream=None):
+              seed=None, stream=None, *, prepared=False):
     """Apply ``steps`` to the NumPy buffer ``out``, the part of the full tensor at
     ``origin`` (a block) or ``offset`` (consecutive flat elements); unbound random steps
-    draw from ``seed`` and ``stream``."""
+    draw from ``seed`` and ``stream``. ``prepared``: ``out`` comes from :func:`prepare`
+    and `n_threads` and `backend` are checked (``backends.checked``) already."""
     if len(steps) == 1 and steps[0].fn in _ELEMENTWISE and origin is None and offset is None \
             and out.shape == full:  # the common case, on its shortest path
         s = steps[0]
@@ -287,7 +288,9 @@ def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backen
         if resolved is not None:
             keys = _keys(seed if s.seed is None else s.seed,
                          stream if s.stream is None else s.stream)
-            fill.run(request.parse(out, keys, None, None, None, n_threads, backend), resolved)
+            req = request.whole(out, keys, backend, n_threads) if prepared else \
+                request.parse(out, keys, None, None, None, n_threads, backend)
+            fill.run(req, resolved)
         return out
     for s in steps:
         if s.region is None:
