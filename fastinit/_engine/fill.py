@@ -42,8 +42,13 @@ def public(out, seed, stream, full_shape, origin, offset, n_threads, backend, la
 
 def run(req, law):
     """Fill ``request.out`` with ``law``; returns it. Raises before any write."""
-    law = laws.resolve(law, req.full)
-    name, params = scalars(law, req.fmt)
+    name, params = scalars(laws.resolve(law, req.full), req.fmt)
+    return run_kernel(req, name, params)
+
+
+def run_kernel(req, name, params):
+    """Fill ``request.out`` with kernel ``name`` and its scalars (:func:`scalars` of a law,
+    for a caller that keeps them: a model's tensors repeat a few laws); returns it."""
     out = req.out
     if out.size == 0:
         return out

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import torch
 
-from .._engine import checks, fill, formats, framework_checks, request
+from .._engine import checks, fill, formats, framework_checks, laws, request
 from .._engine.tensors import is_dtensor, local_shard
 from . import _laws, _structured
 
@@ -60,7 +60,9 @@ class Step:
     def __init__(self, fn, args, region=None, seed=None, stream=None, law=None):
         self.fn, self.args, self.region = fn, args, region
         self.seed, self.stream, self._law = seed, stream, law
-        self.checked = set()  # (full shape, torch dtype) this step can fill: checked once
+        # (full shape, NumPy dtype) this step can fill, checked once -> its kernel call
+        # (fill.scalars), or None where the step writes nothing
+        self.checked = {}
 
     @property
     def kwargs(self):
@@ -275,6 +277,9 @@ def _fill_region(out, s, full, origin, offset, n_threads, backend, seed=None, st
         part[...] = scratch
 
 
+_UNKNOWN = object()
+
+
 def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backend="auto",
               seed=None, stream=None, *, prepared=False):
     """Apply ``steps`` to the NumPy buffer ``out``, the part of the full tensor at
@@ -284,13 +289,18 @@ def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backen
     if len(steps) == 1 and steps[0].fn in _ELEMENTWISE and origin is None and offset is None \
             and out.shape == full:  # the common case, on its shortest path
         s = steps[0]
-        resolved = s.law(full)
-        if resolved is not None:
+        call = s.checked.get((full, out.dtype), _UNKNOWN) if prepared else _UNKNOWN
+        if call is _UNKNOWN:
+            resolved = s.law(full)
+            if resolved is not None:
+                keys = _keys(seed if s.seed is None else s.seed,
+                             stream if s.stream is None else s.stream)
+                fill.run(request.parse(out, keys, None, None, None, n_threads, backend),
+                         resolved)
+        elif call is not None:  # prepared: the request and kernel call as checked
             keys = _keys(seed if s.seed is None else s.seed,
                          stream if s.stream is None else s.stream)
-            req = request.whole(out, keys, backend, n_threads) if prepared else \
-                request.parse(out, keys, None, None, None, n_threads, backend)
-            fill.run(req, resolved)
+            fill.run_kernel(request.whole(out, keys, backend, n_threads), *call)
         return out
     for s in steps:
         if s.region is None:
@@ -361,11 +371,11 @@ def prepare(tensor, steps):
         if not (dtype in _FLOATS and target.is_cpu and target.layout is torch.strided
                 and target.is_contiguous()):
             framework_checks.check_tensor(target, torch)  # raises, saying why
-        if (full, dtype) not in first.checked:
+        key = (full, numpy_dtype(dtype))
+        if key not in first.checked:
             resolved = first.law(full)
-            if resolved is not None:
-                fill.scalars(resolved, formats.FORMATS[numpy_dtype(dtype)])
-            first.checked.add((full, dtype))
+            first.checked[key] = None if resolved is None else fill.scalars(
+                laws.resolve(resolved, full), formats.FORMATS[key[1]])
     else:
         allowed = tensor_dtypes(steps)
         if not (target.is_cpu and target.layout is torch.strided
