@@ -174,6 +174,25 @@ cdef inline int64_t collect(const uint8_t* flags, int64_t n, int32_t* lst, int64
 
 
 # --- the redraws of a work item's list, in batches -------------------------------------
+cdef inline void redraw_words(uint32_t* words, uint64_t* qs, uint32_t* t, const int32_t* lst,
+                              int64_t e0, int64_t nb, int64_t g0, uint64_t r, uint64_t rk0,
+                              uint64_t rk1, uint64_t stream0, uint64_t stream1) noexcept nogil:
+    """Steps (1) and (2) of a batch of listed elements ``lst[e0:e0 + nb]``, both widths.
+
+    (1) counters: block ``r`` of each element's pair, padded with block 0, and
+    its branch in ``t``; (2) their four words each, lane-major.
+    """
+    cdef int64_t e, g
+    for e in range(nb):
+        g = g0 + lst[e0 + e]
+        qs[e] = (<uint64_t>g >> 1) | r
+        t[e] = <uint32_t>(g & 1)
+    for e in range(nb, padded(nb)):
+        qs[e] = 0
+        t[e] = 0
+    philox_list(words, qs, padded(nb), rk0, rk1, stream0, stream1)
+
+
 cdef inline void redraw_batch_f32(float* y, uint8_t* rej, const uint32_t* wa, const uint32_t* wb,
                                   const uint32_t* t, int64_t n, float mean, float std,
                                   float lo_c, float hi_c) noexcept nogil:
@@ -220,7 +239,7 @@ cdef inline void redraw_f32(out32_t* out, int32_t* lst, int64_t nl, int64_t g0, 
     cdef uint64_t rk0 = key0 ^ REDRAW_KEY_XOR0
     cdef uint64_t rk1 = key1 ^ REDRAW_KEY_XOR1
     cdef uint64_t r
-    cdef int64_t k, lane, kept, ib, e0, nb, e, g
+    cdef int64_t k, lane, kept, ib, e0, nb, e
     cdef int32_t m
     for k in range(1, REDRAW_CANDIDATES_F32 + 1):
         r = <uint64_t>((k + 1) >> 1) << REDRAW_Q_SHIFT
@@ -229,16 +248,9 @@ cdef inline void redraw_f32(out32_t* out, int32_t* lst, int64_t nl, int64_t g0, 
         for ib in range((nl + REDRAW_BATCH - 1) // REDRAW_BATCH):
             e0 = ib * REDRAW_BATCH
             nb = min(<int64_t>REDRAW_BATCH, nl - e0)
-            # (1) counters: block r of each listed element's pair, padded with block 0
-            for e in range(nb):
-                g = g0 + lst[e0 + e]
-                qs[e] = (<uint64_t>g >> 1) | r
-                t[e] = <uint32_t>(g & 1)
-            for e in range(nb, padded(nb)):
-                qs[e] = 0
-                t[e] = 0
-            # (2) their four words each, lane-major
-            philox_list(&words[0], &qs[0], padded(nb), rk0, rk1, stream0, stream1)
+            # (1), (2): counters and words of the batch
+            redraw_words(&words[0], &qs[0], &t[0], lst, e0, nb, g0, r, rk0, rk1, stream0,
+                         stream1)
             redraw_batch_f32(&y[0], &rej[0], &words[lane], &words[lane + REDRAW_BATCH], &t[0],
                              padded(nb), mean, std, lo_c, hi_c)
             # each candidate to its element; the rejected stay on the list
@@ -267,7 +279,7 @@ cdef inline void redraw_f64(double* out, int32_t* lst, int64_t nl, int64_t g0, u
     cdef uint64_t rk0 = key0 ^ REDRAW_KEY_XOR0
     cdef uint64_t rk1 = key1 ^ REDRAW_KEY_XOR1
     cdef uint64_t r
-    cdef int64_t k, kept, ib, e0, nb, e, g
+    cdef int64_t k, kept, ib, e0, nb, e
     cdef int32_t m
     for k in range(1, REDRAW_CANDIDATES_F64 + 1):
         r = <uint64_t>k << REDRAW_Q_SHIFT
@@ -275,16 +287,9 @@ cdef inline void redraw_f64(double* out, int32_t* lst, int64_t nl, int64_t g0, u
         for ib in range((nl + REDRAW_BATCH - 1) // REDRAW_BATCH):
             e0 = ib * REDRAW_BATCH
             nb = min(<int64_t>REDRAW_BATCH, nl - e0)
-            # (1) counters: block r of each listed element's pair, padded with block 0
-            for e in range(nb):
-                g = g0 + lst[e0 + e]
-                qs[e] = (<uint64_t>g >> 1) | r
-                t[e] = <uint32_t>(g & 1)
-            for e in range(nb, padded(nb)):
-                qs[e] = 0
-                t[e] = 0
-            # (2) their four words each, lane-major
-            philox_list(&words[0], &qs[0], padded(nb), rk0, rk1, stream0, stream1)
+            # (1), (2): counters and words of the batch
+            redraw_words(&words[0], &qs[0], &t[0], lst, e0, nb, g0, r, rk0, rk1, stream0,
+                         stream1)
             redraw_batch_f64(&y[0], &rej[0], &words[0], &t[0], padded(nb), mean, std, lo_c,
                              hi_c)
             # each candidate to its element; the rejected stay on the list

@@ -170,6 +170,23 @@ def collect(flags, n, lst, nl, base):
 
 
 # --- the redraws of a work item's list, in batches -------------------------------------
+@njit(**_INLINE_OPTS)
+def redraw_words(words, qs, t, lst, e0, nb, g0, r, rk0, rk1, stream0, stream1):
+    """Steps (1) and (2) of a batch of listed elements ``lst[e0:e0 + nb]``, both widths.
+
+    (1) counters: block ``r`` of each element's pair, padded with block 0, and
+    its branch in ``t``; (2) their four words each, lane-major.
+    """
+    for e in range(nb):
+        g = g0 + np.int64(lst[e0 + e])
+        qs[e] = (U64(g) >> U64(1)) | r
+        t[e] = U32(g & 1)
+    for e in range(nb, padded(nb)):
+        qs[e] = U64(0)
+        t[e] = U32(0)
+    philox_list(words, qs, padded(nb), rk0, rk1, stream0, stream1)
+
+
 @njit(**_NUMBA_OPTS)
 def redraw_batch_f32(y, rej, wa, wb, t, n, mean, std, lo_c, hi_c):
     for e in range(n):
@@ -208,16 +225,8 @@ def redraw_f32(out, lst, nl, g0, key0, key1, stream0, stream1, mean, std, ea, eb
         for ib in range((nl + RB - 1) // RB):
             e0 = ib * RB
             nb = min(RB, nl - e0)
-            # (1) counters: block r of each listed element's pair, padded with block 0
-            for e in range(nb):
-                g = g0 + np.int64(lst[e0 + e])
-                qs[e] = (U64(g) >> U64(1)) | r
-                t[e] = U32(g & 1)
-            for e in range(nb, padded(nb)):
-                qs[e] = U64(0)
-                t[e] = U32(0)
-            # (2) their four words each, lane-major
-            philox_list(words, qs, padded(nb), rk0, rk1, stream0, stream1)
+            # (1), (2): counters and words of the batch
+            redraw_words(words, qs, t, lst, e0, nb, g0, r, rk0, rk1, stream0, stream1)
             redraw_batch_f32(y, rej, words[lane:lane + RB], words[lane + RB:lane + 2 * RB], t,
                              padded(nb), mean, std, lo_c, hi_c)
             # each candidate to its element; the rejected stay on the list
@@ -250,16 +259,8 @@ def redraw_f64(out, lst, nl, g0, key0, key1, stream0, stream1, mean, std, ea, eb
         for ib in range((nl + RB - 1) // RB):
             e0 = ib * RB
             nb = min(RB, nl - e0)
-            # (1) counters: block r of each listed element's pair, padded with block 0
-            for e in range(nb):
-                g = g0 + np.int64(lst[e0 + e])
-                qs[e] = (U64(g) >> U64(1)) | r
-                t[e] = U32(g & 1)
-            for e in range(nb, padded(nb)):
-                qs[e] = U64(0)
-                t[e] = U32(0)
-            # (2) their four words each, lane-major
-            philox_list(words, qs, padded(nb), rk0, rk1, stream0, stream1)
+            # (1), (2): counters and words of the batch
+            redraw_words(words, qs, t, lst, e0, nb, g0, r, rk0, rk1, stream0, stream1)
             redraw_batch_f64(y, rej, words, t, padded(nb), mean, std, lo_c, hi_c)
             # each candidate to its element; the rejected stay on the list
             for e in range(nb):
