@@ -89,11 +89,22 @@ def _identity_filler(gain=1.0):
     return fill_part
 
 
+def _bits_filler(**_):  # random_bits_ has no distribution arguments
+    return law_filler(laws.BITS, bits=True)
+
+
+# The other public functions: func -> (filler of its distribution arguments, random).
+OTHERS = {
+    initializers.random_bits_: (_bits_filler, True),
+    matrices.orthogonal_: (_orthogonal_filler, True),
+    matrices.identity_: (_identity_filler, False),
+    initializers.constant_: (constant_filler, False),
+}
+
+
 def known(func):
     """Whether :func:`part_filler` has a filler for ``func``."""
-    return (func in LAWS or func in NAMED or func in CONSTANTS or func in SHAPED
-            or func in (initializers.random_bits_, matrices.orthogonal_, matrices.identity_,
-                        initializers.constant_))
+    return any(func in table for table in (LAWS, NAMED, CONSTANTS, OTHERS, SHAPED))
 
 
 def part_filler(func, full, **kwargs):
@@ -114,14 +125,9 @@ def filler(func, **kwargs):
     if func in NAMED:
         law = laws.scaled(*NAMED[func], **kwargs)  # in_axis, out_axis
         return law_filler(law), True
-    if func is initializers.random_bits_:
-        return law_filler(laws.BITS, bits=True), True
-    if func is matrices.orthogonal_:
-        return _orthogonal_filler(**kwargs), True
-    if func is matrices.identity_:
-        return _identity_filler(**kwargs), False
-    if func is initializers.constant_:
-        return constant_filler(**kwargs), False
+    if func in OTHERS:
+        make, random = OTHERS[func]
+        return make(**kwargs), random
     if func in CONSTANTS:
         return constant_filler(CONSTANTS[func], **kwargs), False
     raise ValueError(framework_checks.FILLER_FUNCTION.format(getattr(func, "__name__", func)))

@@ -10,7 +10,7 @@ import pytest
 from conftest import require
 
 import fastinit
-from fastinit import _variance_scaling, initializers
+from fastinit import _fillers, _variance_scaling, initializers
 from fastinit._engine import checks, fill
 
 
@@ -25,6 +25,8 @@ def counted(monkeypatch):
             return func(*args, **kwargs)
         return wrapper
 
+    # the fillers' tables are keyed by the real functions (imported above, before any wrap)
+    assert initializers.random_normal_ in _fillers.LAWS
     monkeypatch.setattr(checks, "check_seed", counting("seed", checks.check_seed))
     monkeypatch.setattr(checks, "check_buffer", counting("buffer", checks.check_buffer))
     for module in (initializers, _variance_scaling):
@@ -76,3 +78,23 @@ def test_checkpoint_write_checks_its_seed_once_whatever_the_size(counted, tmp_pa
             for name in ("a", "b", "c")]
     ckpt.write(tmp_path / "rows", rows, seed=3, progress=False)
     assert counted == {"seed": 2, "buffer": 13, "public": 0}
+
+
+def test_checkpoint_rows_with_a_backend_and_threads_keep_them_and_their_bits(counted, tmp_path):
+    # a plan row may name n_threads and backend: they reach the engine with the row's law,
+    # and the bits are those of the row without them
+    torch = require("torch")
+    safetensors_numpy = require("safetensors.numpy")
+    import fastinit.checkpoint as ckpt
+
+    del torch
+    plain = [ckpt.PlanRow("w", (64, 48), fastinit.he_normal_, {"stream": "w"}, True)]
+    routed = [plain[0]._replace(kwargs={"stream": "w", "backend": "numba", "n_threads": 1})]
+    for name, rows in (("plain", plain), ("routed", routed)):
+        ckpt.write(tmp_path / name, rows, seed=3, dtype="float32", progress=False)
+    assert counted == {"seed": 2, "buffer": 2, "public": 0}
+    a, b = (safetensors_numpy.load_file(tmp_path / n / "model.safetensors")["w"]
+            for n in ("plain", "routed"))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, fastinit.he_normal_(np.empty((64, 48), np.float32), seed=3,
+                                                         stream="w"))

@@ -105,21 +105,20 @@ def parse(out, keys_, full_shape=None, origin=None, offset=None, n_threads=None,
                    checks.check_n_threads(n_threads))
 
 
-def whole(out, keys_, backend, n_threads):
-    """The :class:`Request` of a whole float buffer an integration has checked already.
+def whole(out, keys_, backend, n_threads, *, bits=False):
+    """The :class:`Request` of a whole buffer whose format, backend
+    (``backends.checked``) and thread count are checked already.
 
-    For a caller that checked every buffer, the backend (``backends.checked``) and
-    the thread count once, before its first write (``fastinit.torch.init_module``
-    over a model's tensors): nothing is checked again per tensor.
+    For a caller that checked every buffer and its arguments once, before its
+    first write (``fastinit.torch.init_module`` over a model's tensors, a
+    scratch buffer of the engine's own): nothing is checked again.
     """
     full, gstrides, first = _whole_geometry(out.shape)
-    return Request(out, formats.FORMATS[out.dtype], full, gstrides, first, keys_, backend,
-                   n_threads)
+    fmt = None if bits else formats.FORMATS[out.dtype]
+    return Request(out, fmt, full, gstrides, first, keys_, backend, n_threads)
 
 
 def scratch(req, buffer, *, bits=False):
     """A request to fill the whole of ``buffer`` (allocated by the engine) with ``req``'s
     keys, backend and threads."""
-    full, gstrides, first = _whole_geometry(buffer.shape)
-    fmt = None if bits else formats.FORMATS[buffer.dtype]
-    return Request(buffer, fmt, full, gstrides, first, req.keys, req.backend, req.n_threads)
+    return whole(buffer, req.keys, req.backend, req.n_threads, bits=bits)

@@ -150,17 +150,18 @@ def part_filler(entry, seed):
     A fastinit function (public, or a ``fastinit.torch`` drop-in) becomes its
     checked law and its keys here, so each piece goes to the engine as one
     request, with no other check of ``seed`` (checked once, by ``write``); any
-    other callable is called per piece with its
-    arguments, as a plan row says.
+    other callable is called per piece with its arguments, as a plan row says.
     """
     fn, kwargs = entry.fn, dict(entry.kwargs)
-    checked, (seed, stream) = seed, (kwargs.pop("seed", None), kwargs.pop("stream", 0))
-    if not _fillers.known(fn) or not {"n_threads", "backend"}.isdisjoint(kwargs):
+    if not _fillers.known(fn):
         return lambda view, full_shape, offset: fn(view, **entry.kwargs, **(
             {} if full_shape is None else {"full_shape": full_shape, "offset": offset}))
+    row_seed, stream = kwargs.pop("seed", None), kwargs.pop("stream", 0)
+    place = {k: kwargs.pop(k) for k in ("n_threads", "backend") if k in kwargs}
     fill_part = _fillers.part_filler(fn, entry.shape, **kwargs)
     keys = None
-    if seed is not None:
-        words = request.key_words(seed) if seed == checked else request.seed_words(seed)
+    if row_seed is not None:
+        words = request.key_words(seed) if row_seed == seed else request.seed_words(row_seed)
         keys = request.Keys(*words, *request.stream_words(stream))
-    return lambda view, full_shape, offset: fill_part(view, keys, full_shape, None, offset)
+    return lambda view, full_shape, offset: fill_part(view, keys, full_shape, None, offset,
+                                                      **place)

@@ -290,16 +290,13 @@ def fill_part(out, steps, full, origin=None, offset=None, n_threads=None, backen
             and out.shape == full:  # the common case, on its shortest path
         s = steps[0]
         call = s.checked.get((full, out.dtype), _UNKNOWN) if prepared else _UNKNOWN
+        resolved = s.law(full) if call is _UNKNOWN else None
+        if call is None or (call is _UNKNOWN and resolved is None):
+            return out  # a step that writes nothing
+        keys = _keys(seed if s.seed is None else s.seed, stream if s.stream is None else s.stream)
         if call is _UNKNOWN:
-            resolved = s.law(full)
-            if resolved is not None:
-                keys = _keys(seed if s.seed is None else s.seed,
-                             stream if s.stream is None else s.stream)
-                fill.run(request.parse(out, keys, None, None, None, n_threads, backend),
-                         resolved)
-        elif call is not None:  # prepared: the request and kernel call as checked
-            keys = _keys(seed if s.seed is None else s.seed,
-                         stream if s.stream is None else s.stream)
+            fill.run(request.parse(out, keys, None, None, None, n_threads, backend), resolved)
+        else:  # prepared: the request and the kernel call as checked
             fill.run_kernel(request.whole(out, keys, backend, n_threads), *call)
         return out
     for s in steps:
